@@ -1,0 +1,64 @@
+# pyconc -- the two set-up commands are `make demo` and `make test`; each installs what is
+# missing (Debian packages through scripts/deps.sh) and builds.
+#
+#   make demo    the main job: `pyconc compare --quick` (the seeds' experiments)
+#   make test    build + the whole test suite through ctest
+#   make tsan    the test suite under ThreadSanitizer   (build-tsan/)
+#   make asan    the test suite under AddressSanitizer + UBSan (build-asan/)
+#   make bench   Google Benchmark suites beside Python and C++ peers (build-bench/)
+#   make format / make tidy / make clean
+
+CMAKE_GEN  ?= Ninja
+JOBS       ?= $(shell nproc)
+CTEST_ARGS ?=
+DEPS        = scripts/deps.sh
+
+.PHONY: all deps demo test build tsan asan bench format tidy clean
+
+all: build
+
+deps:
+	@$(DEPS) build
+
+build/build.ninja: | deps
+	cmake -S . -B build -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps build/build.ninja
+	cmake --build build -j $(JOBS)
+
+demo: build
+	./build/tools/pyconc/pyconc compare --quick
+
+test: build
+	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+build-%/build.ninja: | deps
+	cmake -S . -B build-$* -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPYCONC_SANITIZE=$(if $(filter tsan,$*),thread,address) -DPYCONC_BUILD_TOOLS=OFF
+
+# TSAN_OPTIONS/ASAN_OPTIONS: fail the test on the first report, so a race is never just a warning.
+tsan: build-tsan/build.ninja
+	cmake --build build-tsan -j $(JOBS)
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -LE install $(CTEST_ARGS)
+
+asan: build-asan/build.ninja
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -LE install $(CTEST_ARGS)
+
+bench:
+	@$(DEPS) bench
+	cmake -S . -B build-bench -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DPYCONC_BUILD_BENCH=ON \
+	  -DPYCONC_BUILD_TESTS=OFF -DPYCONC_BUILD_EXAMPLES=OFF
+	cmake --build build-bench -j $(JOBS)
+	bash bench/run.sh build-bench
+
+format:
+	find include src tests examples bench tools -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+
+tidy: build
+	find src tools -name '*.cpp' | xargs clang-tidy -p build --quiet
+
+clean:
+	rm -rf build build-tsan build-asan build-bench

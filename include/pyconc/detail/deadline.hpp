@@ -1,0 +1,41 @@
+// pyconc/detail/deadline.hpp -- turning Python-style timeouts into steady-clock deadlines.
+//
+// Every blocking call takes a std::chrono duration. A negative duration is a ValueError, as in
+// Python; a huge one (hours::max()) saturates instead of overflowing, so "wait forever" can be
+// spelled either way. Thread safety: pure functions.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "pyconc/errors.hpp"
+
+namespace pyconc::detail {
+
+using Clock = std::chrono::steady_clock;
+
+// The deadline `timeout` from now, saturated at Clock::time_point::max().
+// Throws ValueError("<what> must be a non-negative duration") when timeout < 0.
+template <class Rep, class Period>
+Clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout,
+                                 const char* what = "timeout") {
+  if (timeout < std::chrono::duration<Rep, Period>::zero()) {
+    throw ValueError(std::string("'") + what + "' must be a non-negative duration");
+  }
+  const auto now = Clock::now();
+  // Compare in a wide floating type so that durations of any representation cannot overflow.
+  using fsec = std::chrono::duration<long double>;
+  if (std::chrono::duration_cast<fsec>(timeout) >=
+      std::chrono::duration_cast<fsec>(Clock::time_point::max() - now)) {
+    return Clock::time_point::max();
+  }
+  return now + std::chrono::ceil<Clock::duration>(timeout);
+}
+
+// Time left until `deadline`, never negative.
+inline Clock::duration remaining(Clock::time_point deadline) {
+  const auto now = Clock::now();
+  return deadline > now ? deadline - now : Clock::duration::zero();
+}
+
+}  // namespace pyconc::detail

@@ -1,0 +1,46 @@
+// pyconc/detail/futex.hpp -- the one place that talks to the kernel to park and wake threads.
+//
+// Every blocking primitive in pyconc (Lock, Event, Semaphore, Condition, queues) is an atomic
+// state word plus these two calls, so the platform code stays in one small file (src/core/).
+// The memory ordering of a primitive is carried by its atomic operations, never by the futex
+// call: futex_wait may return spuriously and callers always re-check their word.
+// Thread safety: any thread may call either function on any word at any time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "pyconc/detail/deadline.hpp"
+
+namespace pyconc::detail {
+
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+
+// Blocks while `word` holds `expected`, until woken, until `deadline` (steady clock) passes,
+// or spuriously. Returns false only when the deadline passed. `deadline == nullptr` waits
+// without a time limit.
+bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                const Clock::time_point* deadline = nullptr) noexcept;
+
+// Wakes up to `count` threads blocked in futex_wait on `word`. Returns how many were woken.
+int futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept;
+inline int futex_wake_all(std::atomic<std::uint32_t>& word) noexcept {
+  return futex_wake(word, 0x7fffffff);
+}
+
+// A pause instruction for spin loops: tells the CPU (and a hyper-thread sibling) we are waiting.
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// How many times a blocking primitive polls its word before parking in the kernel. A park and
+// wake costs a few microseconds; a short spin catches hand-offs between threads running on
+// other cores at a fraction of that. Zero on a single-CPU machine, where spinning only delays
+// the thread we are waiting for.
+int spin_limit() noexcept;
+
+}  // namespace pyconc::detail

@@ -1,0 +1,5 @@
+// pyconc/pyconc.hpp -- the umbrella header: every pyconc module.
+#pragma once
+
+#include "pyconc/errors.hpp"
+#include "pyconc/threading.hpp"

@@ -1,0 +1,96 @@
+// pyconc/threading/semaphore.hpp -- Semaphore and BoundedSemaphore.
+//
+// Python: threading.Semaphore(value=1) / threading.BoundedSemaphore(value=1). A counter:
+// acquire() takes one unit, waiting while there is none; release(n) returns n units and wakes
+// up to n waiters. A negative initial value is a ValueError. BoundedSemaphore additionally
+// raises ValueError("Semaphore released too many times") when a release would lift the
+// counter above its initial value (the counter is left unchanged).
+// C++: Lockable and TimedLockable (one unit per lock()), so std::lock_guard works; also
+// acquire(blocking, timeout) -> bool as in Python.
+//
+// Memory ordering: what a thread did before release() is visible to the thread whose acquire()
+// takes the unit it released.
+// Thread safety: any thread may call any member. acquire() blocks (after a bounded spin)
+// without using CPU. Not FIFO: a waiter woken by release() competes with newcomers, as in
+// CPython.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "pyconc/detail/deadline.hpp"
+#include "pyconc/detail/futex.hpp"
+#include "pyconc/errors.hpp"
+
+namespace pyconc::threading {
+
+class Semaphore {
+ public:
+  explicit Semaphore(int value = 1);
+  Semaphore(const Semaphore&) = delete;
+  Semaphore& operator=(const Semaphore&) = delete;
+
+  bool acquire(bool blocking = true) {
+    if (try_take()) return true;
+    if (!blocking) return false;
+    return acquire_slow(nullptr);
+  }
+  template <class Rep, class Period>
+  bool acquire(bool blocking, std::chrono::duration<Rep, Period> timeout) {
+    if (!blocking) throw ValueError("can't specify a timeout for a non-blocking call");
+    const auto deadline = detail::deadline_after(timeout);
+    if (try_take()) return true;
+    return acquire_slow(&deadline);
+  }
+
+  // Returns n units (n >= 1, else ValueError("n must be one or more")).
+  void release(int n = 1);
+
+  // The current counter (a snapshot; Python's private Semaphore._value).
+  int value() const noexcept { return static_cast<int>(count_.load(std::memory_order_relaxed)); }
+
+  // --- C++ Lockable / TimedLockable ---
+  void lock() { acquire(); }
+  void unlock() { release(); }
+  bool try_lock() noexcept { return try_take(); }
+  template <class Rep, class Period>
+  bool try_lock_for(std::chrono::duration<Rep, Period> timeout) {
+    return acquire(true, timeout);
+  }
+
+ protected:
+  // Adds n units, failing (returning false, counter unchanged) if the result exceeds `bound`.
+  bool add(std::uint32_t n, std::uint32_t bound);
+
+ private:
+  bool try_take() noexcept {
+    std::uint32_t c = count_.load(std::memory_order_relaxed);
+    while (c != 0) {
+      if (count_.compare_exchange_weak(c, c - 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  bool acquire_slow(const detail::Clock::time_point* deadline);
+
+  std::atomic<std::uint32_t> count_;
+  std::atomic<std::uint32_t> sleepers_{0};
+};
+
+class BoundedSemaphore : public Semaphore {
+ public:
+  explicit BoundedSemaphore(int value = 1) : Semaphore(value), initial_(static_cast<std::uint32_t>(value)) {}
+
+  // As Semaphore::release, but ValueError("Semaphore released too many times") if the counter
+  // would exceed the initial value.
+  void release(int n = 1);
+  void unlock() { release(); }
+
+ private:
+  std::uint32_t initial_;
+};
+
+}  // namespace pyconc::threading

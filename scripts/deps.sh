@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages pyconc needs, and only those that are missing.
+# Idempotent and non-interactive. Usage: scripts/deps.sh [build|bench|all]
+#   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11)
+#   bench  - additionally the C++ peers measured by `make bench`
+set -euo pipefail
+
+profile=${1:-build}
+build_pkgs=(g++ cmake ninja-build make libgtest-dev libgmock-dev libcli11-dev)
+bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev)
+case "$profile" in
+  build) want=("${build_pkgs[@]}") ;;
+  bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  all) want=("${build_pkgs[@]}" "${bench_pkgs[@]}" clang libclang-rt-14-dev clang-format clang-tidy) ;;
+  *) echo "usage: $0 [build|bench|all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "pyconc: installing missing Debian packages: ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "pyconc: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when they are absent or a first install attempt fails.
+if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+  "${sudo[@]}" apt-get update -q
+fi
+if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -14,22 +14,30 @@ namespace pyconc::detail {
 
 using Clock = std::chrono::steady_clock;
 
-// The deadline `timeout` from now, saturated at Clock::time_point::max().
-// Throws ValueError("<what> must be a non-negative duration") when timeout < 0.
+// `timeout` as a Clock::duration, saturated at Clock::duration::max().
+// Throws ValueError("'<what>' must be a non-negative duration") when timeout < 0.
 template <class Rep, class Period>
-Clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout,
+Clock::duration checked_duration(std::chrono::duration<Rep, Period> timeout,
                                  const char* what = "timeout") {
   if (timeout < std::chrono::duration<Rep, Period>::zero()) {
     throw ValueError(std::string("'") + what + "' must be a non-negative duration");
   }
-  const auto now = Clock::now();
   // Compare in a wide floating type so that durations of any representation cannot overflow.
   using fsec = std::chrono::duration<long double>;
-  if (std::chrono::duration_cast<fsec>(timeout) >=
-      std::chrono::duration_cast<fsec>(Clock::time_point::max() - now)) {
-    return Clock::time_point::max();
+  if (std::chrono::duration_cast<fsec>(timeout) >= std::chrono::duration_cast<fsec>(Clock::duration::max())) {
+    return Clock::duration::max();
   }
-  return now + std::chrono::ceil<Clock::duration>(timeout);
+  return std::chrono::ceil<Clock::duration>(timeout);
+}
+
+// The deadline `timeout` from now, saturated at Clock::time_point::max().
+// Throws ValueError as checked_duration when timeout < 0.
+template <class Rep, class Period>
+Clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout,
+                                 const char* what = "timeout") {
+  const Clock::duration d = checked_duration(timeout, what);
+  const auto now = Clock::now();
+  return d >= Clock::time_point::max() - now ? Clock::time_point::max() : now + d;
 }
 
 // Time left until `deadline`, never negative.

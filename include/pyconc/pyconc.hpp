@@ -2,4 +2,5 @@
 #pragma once
 
 #include "pyconc/errors.hpp"
+#include "pyconc/future.hpp"
 #include "pyconc/threading.hpp"

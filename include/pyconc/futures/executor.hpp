@@ -1,0 +1,215 @@
+// pyconc/futures/executor.hpp -- Executor, the interface every pool implements.
+//
+// Python: concurrent.futures.Executor. submit(fn, args...) schedules fn(args...) and returns a
+// pyconc::Future of its result; map(fn, iterables...) applies fn to the items (zipped when
+// there are several iterables, stopping at the shortest) and returns a range yielding the
+// results in input order. Like Python's, map submits every item at once; iterating waits for
+// each result in turn (an exception surfaces when its item is reached, a timeout counted from
+// the map() call raises TimeoutError), and leaving the range early (destroying it) cancels
+// the items that have not started. shutdown() is the executor's own; after it, submit throws
+// RuntimeError("cannot schedule new futures after shutdown").
+// C++: map's keyword arguments go last as a MapOptions value:
+//   pool.map(fn, xs, ys, cf::MapOptions{.timeout = 5s, .chunksize = 64});
+// chunksize > 1 sends items in groups (Python uses it only for process pools; here it also cuts
+// per-item overhead for tiny thread-pool tasks).
+//
+// Thread safety: submit, map and shutdown may be called from any thread, including the
+// executor's own workers (a task may submit to its own pool and wait for the result: the
+// waiting worker runs queued work of its pool instead of blocking).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "pyconc/detail/deadline.hpp"
+#include "pyconc/future.hpp"
+#include "pyconc/futures/detail/task.hpp"
+
+namespace pyconc::futures {
+
+// map()'s keyword arguments.
+struct MapOptions {
+  std::optional<detail::Clock::duration> timeout{};  // counted from the map() call
+  std::size_t chunksize = 1;                          // items per task; ValueError if 0
+};
+
+// The range map() returns: yields each result in input order (moved out, so iterate once).
+// Destroying it cancels the items not yet started.
+template <class R>
+class MapResult {
+ public:
+  using Stored = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+  using value_type = Stored;
+
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Stored;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    Stored operator*() const { return owner_->get(index_); }
+    iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    void operator++(int) { ++index_; }
+    friend bool operator==(const iterator& a, const iterator& b) { return a.index_ == b.index_; }
+
+   private:
+    friend class MapResult;
+    iterator(MapResult* owner, std::size_t index) : owner_(owner), index_(index) {}
+    MapResult* owner_ = nullptr;
+    std::size_t index_ = 0;
+  };
+
+  MapResult(std::vector<Future<std::vector<Stored>>> chunks, std::size_t size,
+            std::size_t chunksize, std::optional<detail::Clock::time_point> deadline)
+      : chunks_(std::move(chunks)), size_(size), chunksize_(chunksize), deadline_(deadline) {}
+  MapResult(MapResult&&) noexcept = default;
+  MapResult& operator=(MapResult&&) = delete;
+  MapResult(const MapResult&) = delete;
+  ~MapResult() {
+    for (auto& c : chunks_) c.cancel();
+  }
+
+  iterator begin() { return iterator(this, 0); }
+  iterator end() { return iterator(this, size_); }
+  std::size_t size() const noexcept { return size_; }
+
+  // All results as a vector (Python: list(executor.map(...))).
+  std::vector<Stored> to_vector() {
+    std::vector<Stored> out;
+    out.reserve(size_);
+    for (auto&& v : *this) out.push_back(std::move(v));
+    return out;
+  }
+
+ private:
+  Stored get(std::size_t i) {
+    auto& chunk = chunks_[i / chunksize_];
+    std::vector<Stored>& values =
+        deadline_ ? chunk.result(detail::remaining(*deadline_)) : chunk.result();
+    return std::move(values[i % chunksize_]);
+  }
+
+  std::vector<Future<std::vector<Stored>>> chunks_;
+  std::size_t size_;
+  std::size_t chunksize_;
+  std::optional<detail::Clock::time_point> deadline_;
+};
+
+class Executor {
+ public:
+  Executor() = default;
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+  virtual ~Executor() = default;
+
+  // Schedules fn(args...) (callable and arguments decay-copied, as std::thread) and returns
+  // the Future of its result. RuntimeError after shutdown; BrokenExecutor if broken.
+  template <class F, class... Args>
+    requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
+  auto submit(F&& fn, Args&&... args) {
+    using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+    using T = std::conditional_t<std::is_void_v<R>, void, std::decay_t<R>>;
+    auto call = [f = std::decay_t<F>(std::forward<F>(fn)),
+                 tup = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)]() mutable
+        -> R { return std::apply(std::move(f), std::move(tup)); };
+    auto task = std::make_shared<detail::Task<T, decltype(call)>>(this, std::move(call));
+    Future<T> future(std::shared_ptr<detail::FutureState<T>>(task, task.get()));
+    enqueue(std::move(task));
+    return future;
+  }
+
+  // map(fn, iterables..., [MapOptions]) -- see the header comment.
+  template <class F, class... Args>
+  auto map(F&& fn, Args&&... args) {
+    if constexpr (sizeof...(Args) > 0 &&
+                  std::is_same_v<std::decay_t<std::tuple_element_t<sizeof...(Args) - 1,
+                                                                   std::tuple<Args...>>>,
+                                 MapOptions>) {
+      auto all = std::forward_as_tuple(std::forward<Args>(args)...);
+      return map_split(std::forward<F>(fn), all, std::make_index_sequence<sizeof...(Args) - 1>());
+    } else {
+      return map_impl(MapOptions{}, std::forward<F>(fn), std::forward<Args>(args)...);
+    }
+  }
+
+  // Stops accepting work; with wait, blocks until queued work is done; with cancel_futures,
+  // cancels the work that has not started.
+  virtual void shutdown(bool wait = true, bool cancel_futures = false) = 0;
+
+ protected:
+  // Queues `task`; the executor calls task->run() exactly once, or task->cancel_task().
+  // Throws (RuntimeError after shutdown, BrokenExecutor when broken) without queuing.
+  virtual void enqueue(std::shared_ptr<detail::TaskBase> task) = 0;
+
+ private:
+  template <class F, class Tuple, std::size_t... I>
+  auto map_split(F&& fn, Tuple& all, std::index_sequence<I...>) {
+    return map_impl(std::get<sizeof...(I)>(all), std::forward<F>(fn),
+                    std::forward<std::tuple_element_t<I, Tuple>>(std::get<I>(all))...);
+  }
+
+  template <class F, class... Ranges>
+    requires(sizeof...(Ranges) > 0 && (std::ranges::input_range<Ranges> && ...))
+  auto map_impl(const MapOptions& options, F&& fn, Ranges&&... ranges) {
+    using R = std::invoke_result_t<std::decay_t<F>&, std::ranges::range_reference_t<Ranges>...>;
+    using Stored = typename MapResult<R>::Stored;
+    if (options.chunksize == 0) throw ValueError("chunksize must be >= 1");
+    std::optional<detail::Clock::time_point> deadline;
+    if (options.timeout) deadline = detail::deadline_after(*options.timeout);
+
+    // Zip the inputs (stopping at the shortest) into argument tuples, grouped by chunksize.
+    using ArgTuple = std::tuple<std::decay_t<std::ranges::range_reference_t<Ranges>>...>;
+    auto shared_fn = std::make_shared<std::decay_t<F>>(std::forward<F>(fn));
+    std::vector<Future<std::vector<Stored>>> chunks;
+    std::vector<ArgTuple> pending;
+    std::size_t size = 0;
+    auto flush = [&] {
+      chunks.push_back(submit([f = shared_fn, items = std::move(pending)]() mutable {
+        std::vector<Stored> out;
+        out.reserve(items.size());
+        for (auto& t : items) {
+          if constexpr (std::is_void_v<R>) {
+            std::apply(*f, std::move(t));
+            out.emplace_back();
+          } else {
+            out.push_back(std::apply(*f, std::move(t)));
+          }
+        }
+        return out;
+      }));
+      pending = {};
+    };
+    auto its = std::make_tuple(std::ranges::begin(ranges)...);
+    auto ends = std::make_tuple(std::ranges::end(ranges)...);
+    auto any_at_end = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return ((std::get<I>(its) == std::get<I>(ends)) || ...);
+    };
+    auto take = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      pending.emplace_back(*std::get<I>(its)...);
+      (++std::get<I>(its), ...);
+    };
+    constexpr auto idx = std::index_sequence_for<Ranges...>();
+    while (!any_at_end(idx)) {
+      take(idx);
+      ++size;
+      if (pending.size() == options.chunksize) flush();
+    }
+    if (!pending.empty()) flush();
+    return MapResult<R>(std::move(chunks), size, options.chunksize, deadline);
+  }
+};
+
+}  // namespace pyconc::futures

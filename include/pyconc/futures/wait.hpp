@@ -1,0 +1,254 @@
+// pyconc/futures/wait.hpp -- wait() and as_completed() over many futures.
+//
+// Python: concurrent.futures.wait(fs, timeout, return_when) and as_completed(fs, timeout).
+//
+//   auto [done, not_done] = cf::wait(fs, cf::FIRST_COMPLETED);
+//   auto [done, not_done] = cf::wait(fs, 1s, cf::ALL_COMPLETED);
+//   for (auto& f : cf::as_completed(fs, 5s)) f.result();
+//
+// wait() returns when the condition holds (FIRST_COMPLETED: any done; FIRST_EXCEPTION: any
+// finished with an exception -- cancelled ones do not count -- or all done; ALL_COMPLETED: all
+// done) or the timeout passes, and never raises on timeout: it splits the futures into done and
+// not done (Python's sets: each future once, here in input order). as_completed() yields each
+// future once as it completes -- those already done first -- and throws TimeoutError("N (of M)
+// futures unfinished") from the iteration when the timeout (counted from the call) passes.
+// Futures from any executors (or completed by hand) mix freely.
+//
+// Thread safety: any thread may call these; nothing blocks a future's completion. An
+// as_completed range is used by one thread; destroying it early unregisters it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "pyconc/detail/deadline.hpp"
+#include "pyconc/future.hpp"
+
+namespace pyconc::detail {
+
+// Counts completions of the futures it is registered on; threads block on it until it moves.
+class CompletionCounter final : public FutureWaiter {
+ public:
+  void on_done(FutureStateBase& state) noexcept override;
+  std::uint32_t count() const noexcept { return count_.load(std::memory_order_acquire); }
+  // Blocks while count() == seen; false when the deadline (null: none) passed.
+  bool wait_change(std::uint32_t seen, const Clock::time_point* deadline);
+  // Futures reported done, in completion order (capacity reserved up front: on_done must not
+  // allocate). Guarded by mu.
+  std::mutex mu;
+  std::vector<FutureStateBase*> finished;
+
+ private:
+  std::atomic<std::uint32_t> count_{0};
+};
+
+}  // namespace pyconc::detail
+
+namespace pyconc::futures {
+
+enum ReturnWhen { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED };
+
+template <class T>
+struct DoneAndNotDone {
+  std::vector<Future<T>> done;
+  std::vector<Future<T>> not_done;
+};
+
+namespace wait_detail {
+
+template <class Range>
+using future_type = std::remove_cvref_t<std::ranges::range_value_t<Range>>;
+
+template <class T, class Range>
+std::vector<Future<T>> unique_futures(const Range& fs) {
+  std::vector<Future<T>> out;
+  std::unordered_set<const void*> seen;
+  for (const auto& f : fs) {
+    if (seen.insert(f.state().get()).second) out.push_back(f);
+  }
+  return out;
+}
+
+template <class T>
+bool satisfied(const std::vector<Future<T>>& fs, ReturnWhen when) {
+  std::size_t done = 0;
+  for (const auto& f : fs) {
+    if (!f.done()) continue;
+    ++done;
+    if (when == FIRST_COMPLETED) return true;
+    if (when == FIRST_EXCEPTION && f.state()->has_exception()) return true;
+  }
+  return done == fs.size();
+}
+
+template <class T>
+DoneAndNotDone<T> wait_impl(std::vector<Future<T>> fs, const detail::Clock::time_point* deadline,
+                            ReturnWhen when) {
+  if (!satisfied(fs, when)) {
+    detail::CompletionCounter counter;
+    std::vector<detail::FutureStateBase*> registered;
+    registered.reserve(fs.size());
+    counter.finished.reserve(fs.size());
+    for (const auto& f : fs) {
+      if (f.state()->add_waiter(&counter)) registered.push_back(f.state().get());
+    }
+    for (;;) {
+      const std::uint32_t seen = counter.count();
+      if (satisfied(fs, when)) break;
+      if (!counter.wait_change(seen, deadline)) break;
+    }
+    for (auto* s : registered) s->remove_waiter(&counter);
+  }
+  DoneAndNotDone<T> out;
+  for (auto& f : fs) (f.done() ? out.done : out.not_done).push_back(std::move(f));
+  return out;
+}
+
+}  // namespace wait_detail
+
+template <class Range>
+  requires std::ranges::input_range<const Range&>
+auto wait(const Range& fs, ReturnWhen return_when = ALL_COMPLETED) {
+  using F = wait_detail::future_type<Range>;
+  using T = typename F::value_type;
+  return wait_detail::wait_impl<T>(wait_detail::unique_futures<T>(fs), nullptr, return_when);
+}
+
+template <class Range, class Rep, class Period>
+  requires std::ranges::input_range<const Range&>
+auto wait(const Range& fs, std::chrono::duration<Rep, Period> timeout,
+          ReturnWhen return_when = ALL_COMPLETED) {
+  using F = wait_detail::future_type<Range>;
+  using T = typename F::value_type;
+  const auto deadline = detail::deadline_after(timeout);
+  return wait_detail::wait_impl<T>(wait_detail::unique_futures<T>(fs), &deadline, return_when);
+}
+
+// The range as_completed() returns. Iterate it once.
+template <class T>
+class AsCompleted {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Future<T>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    Future<T>& operator*() const { return owner_->current_; }
+    Future<T>* operator->() const { return &owner_->current_; }
+    iterator& operator++() {
+      owner_->advance();
+      return *this;
+    }
+    void operator++(int) { owner_->advance(); }
+    bool at_end() const noexcept { return owner_->exhausted_; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
+
+   private:
+    friend class AsCompleted;
+    explicit iterator(AsCompleted* owner) : owner_(owner) {}
+    AsCompleted* owner_ = nullptr;
+  };
+
+  AsCompleted(std::vector<Future<T>> fs, std::optional<detail::Clock::time_point> deadline)
+      : total_(fs.size()), deadline_(deadline), state_(std::make_unique<Shared>()) {
+    state_->counter.finished.reserve(fs.size());
+    // Already finished futures come first, in input order; the rest as they complete.
+    for (auto& f : fs) {
+      if (f.done() || !f.state()->add_waiter(&state_->counter)) {
+        ready_.push_back(std::move(f));
+      } else {
+        state_->registered.push_back(f.state().get());
+        pending_.emplace(f.state().get(), std::move(f));
+      }
+    }
+  }
+  AsCompleted(AsCompleted&&) noexcept = default;
+  AsCompleted& operator=(AsCompleted&&) = delete;
+  ~AsCompleted() {
+    if (state_) {
+      for (auto* s : state_->registered) s->remove_waiter(&state_->counter);
+    }
+  }
+
+  iterator begin() {
+    if (!started_) {
+      started_ = true;
+      advance();
+    }
+    return iterator(this);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+ private:
+  struct Shared {
+    detail::CompletionCounter counter;
+    std::vector<detail::FutureStateBase*> registered;
+  };
+
+  void advance() {
+    if (ready_index_ < ready_.size()) {
+      current_ = ready_[ready_index_++];
+      return;
+    }
+    if (pending_.empty()) {
+      exhausted_ = true;
+      return;
+    }
+    auto& c = state_->counter;
+    for (;;) {
+      const std::uint32_t seen = c.count();
+      {
+        std::lock_guard g(c.mu);
+        if (taken_ < c.finished.size()) {
+          auto* s = c.finished[taken_++];
+          auto it = pending_.find(s);
+          current_ = std::move(it->second);
+          pending_.erase(it);
+          return;
+        }
+      }
+      if (!c.wait_change(seen, deadline_ ? &*deadline_ : nullptr)) {
+        throw TimeoutError(std::to_string(pending_.size()) + " (of " + std::to_string(total_) +
+                           ") futures unfinished");
+      }
+    }
+  }
+
+  std::size_t total_;
+  std::optional<detail::Clock::time_point> deadline_;
+  std::unique_ptr<Shared> state_;  // stable address: it is registered on the futures
+  std::vector<Future<T>> ready_;
+  std::size_t ready_index_ = 0;
+  std::unordered_map<const detail::FutureStateBase*, Future<T>> pending_;
+  std::size_t taken_ = 0;
+  Future<T> current_;
+  bool started_ = false;
+  bool exhausted_ = false;
+};
+
+template <class Range>
+  requires std::ranges::input_range<const Range&>
+auto as_completed(const Range& fs) {
+  using T = typename wait_detail::future_type<Range>::value_type;
+  return AsCompleted<T>(wait_detail::unique_futures<T>(fs), std::nullopt);
+}
+
+template <class Range, class Rep, class Period>
+  requires std::ranges::input_range<const Range&>
+auto as_completed(const Range& fs, std::chrono::duration<Rep, Period> timeout) {
+  using T = typename wait_detail::future_type<Range>::value_type;
+  return AsCompleted<T>(wait_detail::unique_futures<T>(fs), detail::deadline_after(timeout));
+}
+
+}  // namespace pyconc::futures

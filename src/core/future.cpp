@@ -1,0 +1,141 @@
+#include "pyconc/future.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "pyconc/detail/exception_info.hpp"
+#include "pyconc/detail/futex.hpp"
+
+namespace pyconc::detail {
+
+bool FutureStateBase::cancel() {
+  std::unique_lock lock(mu_);
+  const auto s = status();
+  if (s == FutureStatus::running || s == FutureStatus::finished) return false;
+  if (s == FutureStatus::cancelled) return true;
+  finish(lock, FutureStatus::cancelled);
+  return true;
+}
+
+bool FutureStateBase::set_running_or_notify_cancel() {
+  std::lock_guard lock(mu_);
+  const auto s = status();
+  if (s == FutureStatus::cancelled) return false;
+  if (s != FutureStatus::pending) throw RuntimeError("Future in unexpected state");
+  status_.store(static_cast<std::uint32_t>(FutureStatus::running), std::memory_order_release);
+  return true;
+}
+
+FutureStatus FutureStateBase::try_set_running() noexcept {
+  std::lock_guard lock(mu_);
+  const auto s = status();
+  if (s == FutureStatus::pending) {
+    status_.store(static_cast<std::uint32_t>(FutureStatus::running), std::memory_order_release);
+  }
+  return s;
+}
+
+void FutureStateBase::set_exception(std::exception_ptr e) {
+  if (!e) throw ValueError("set_exception() needs an exception, not a null exception_ptr");
+  std::unique_lock lock(mu_);
+  check_can_finish_locked();
+  exception_ = std::move(e);
+  finish(lock, FutureStatus::finished);
+}
+
+void FutureStateBase::check_can_finish_locked() const {
+  const auto s = status();
+  if (s == FutureStatus::finished) throw InvalidStateError("invalid state: future is already finished");
+  if (s == FutureStatus::cancelled) throw InvalidStateError("invalid state: future is cancelled");
+}
+
+void FutureStateBase::finish(std::unique_lock<std::mutex>& lock, FutureStatus s) {
+  status_.store(static_cast<std::uint32_t>(s), std::memory_order_release);
+  // Waiters are told under the lock: remove_waiter() takes it too, so a waiter object is
+  // never notified after it was removed (and possibly destroyed).
+  for (FutureWaiter* w : waiters_) w->on_done(*this);
+  waiters_.clear();
+  std::vector<Callback> callbacks;
+  callbacks.swap(callbacks_);
+  lock.unlock();
+  // seq_cst pairs with the sleeper's increment in wait(): either we see it, or its futex_wait
+  // sees the new status and does not sleep.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_relaxed) != 0) futex_wake_all(status_);
+  for (auto& cb : callbacks) run_callback(cb.fn);
+}
+
+bool FutureStateBase::wait(const Clock::time_point* deadline) const {
+  if (done()) return true;
+  help_while_waiting();
+  for (int i = spin_limit(); i > 0; --i) {
+    if (done()) return true;
+    cpu_relax();
+  }
+  sleepers_.fetch_add(1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  bool ok = true;
+  for (;;) {
+    const std::uint32_t s = status_.load(std::memory_order_acquire);
+    if (s >= static_cast<std::uint32_t>(FutureStatus::cancelled)) break;
+    if (deadline != nullptr && Clock::now() >= *deadline) {
+      ok = false;
+      break;
+    }
+    futex_wait(const_cast<std::atomic<std::uint32_t>&>(status_), s, deadline);
+  }
+  sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  return ok;
+}
+
+std::exception_ptr FutureStateBase::wait_exception(const Clock::time_point* deadline) const {
+  if (!wait(deadline)) throw TimeoutError("future did not finish in time");
+  if (status() == FutureStatus::cancelled) throw CancelledError("future was cancelled");
+  return exception_;  // written before the release store of `finished`, read after acquire
+}
+
+std::uint64_t FutureStateBase::add_callback(unique_function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    if (!done()) {
+      const std::uint64_t token = next_token_++;
+      callbacks_.push_back(Callback{token, std::move(fn)});
+      return token;
+    }
+  }
+  run_callback(fn);
+  return 0;
+}
+
+bool FutureStateBase::remove_callback(std::uint64_t token) {
+  std::lock_guard lock(mu_);
+  const auto it = std::find_if(callbacks_.begin(), callbacks_.end(),
+                               [&](const Callback& c) { return c.token == token; });
+  if (it == callbacks_.end()) return false;
+  callbacks_.erase(it);
+  return true;
+}
+
+bool FutureStateBase::add_waiter(FutureWaiter* w) {
+  std::lock_guard lock(mu_);
+  if (done()) return false;
+  waiters_.push_back(w);
+  return true;
+}
+
+void FutureStateBase::remove_waiter(FutureWaiter* w) {
+  std::lock_guard lock(mu_);
+  std::erase(waiters_, w);
+}
+
+void run_callback(unique_function<void()>& fn) noexcept {
+  try {
+    fn();
+  } catch (...) {
+    const auto info = describe_exception(std::current_exception());
+    std::fprintf(stderr, "exception calling callback for future:\n%s: %s\n", info.type.c_str(),
+                 info.message.c_str());
+  }
+}
+
+}  // namespace pyconc::detail

@@ -50,7 +50,7 @@ void FutureStateBase::check_can_finish_locked() const {
 }
 
 void FutureStateBase::finish(std::unique_lock<std::mutex>& lock, FutureStatus s) {
-  status_.store(static_cast<std::uint32_t>(s), std::memory_order_release);
+  status_.store(static_cast<std::uint32_t>(s), std::memory_order_seq_cst);
   // Waiters are told under the lock: remove_waiter() takes it too, so a waiter object is
   // never notified after it was removed (and possibly destroyed).
   for (FutureWaiter* w : waiters_) w->on_done(*this);
@@ -58,10 +58,9 @@ void FutureStateBase::finish(std::unique_lock<std::mutex>& lock, FutureStatus s)
   std::vector<Callback> callbacks;
   callbacks.swap(callbacks_);
   lock.unlock();
-  // seq_cst pairs with the sleeper's increment in wait(): either we see it, or its futex_wait
-  // sees the new status and does not sleep.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (sleepers_.load(std::memory_order_relaxed) != 0) futex_wake_all(status_);
+  // The seq_cst store above and this seq_cst load pair with the sleeper's seq_cst increment and
+  // re-read in wait(): either we see the sleeper, or it sees the new status and does not sleep.
+  if (sleepers_.load(std::memory_order_seq_cst) != 0) futex_wake_all(status_);
   for (auto& cb : callbacks) run_callback(cb.fn);
 }
 
@@ -72,11 +71,10 @@ bool FutureStateBase::wait(const Clock::time_point* deadline) const {
     if (done()) return true;
     cpu_relax();
   }
-  sleepers_.fetch_add(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  sleepers_.fetch_add(1, std::memory_order_seq_cst);
   bool ok = true;
   for (;;) {
-    const std::uint32_t s = status_.load(std::memory_order_acquire);
+    const std::uint32_t s = status_.load(std::memory_order_seq_cst);
     if (s >= static_cast<std::uint32_t>(FutureStatus::cancelled)) break;
     if (deadline != nullptr && Clock::now() >= *deadline) {
       ok = false;

@@ -126,10 +126,11 @@ class ThreadPoolCore {
     return broken_message_;
   }
 
+  // Called after pending_ was incremented (seq_cst): the seq_cst loads here cannot be
+  // reordered before it, which is what the no-lost-wake-up argument above needs.
   void notify_one() {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (searching_.load(std::memory_order_relaxed) > 0) return;  // it will find the task
-    if (parked_count_.load(std::memory_order_relaxed) > 0 && unpark_one()) return;
+    if (searching_.load(std::memory_order_seq_cst) > 0) return;  // it will find the task
+    if (parked_count_.load(std::memory_order_seq_cst) > 0 && unpark_one()) return;
     if (num_workers_.load(std::memory_order_acquire) < max_workers_ &&
         idle_.load(std::memory_order_relaxed) == 0) {
       spawn_worker();
@@ -263,9 +264,8 @@ class ThreadPoolCore {
       std::lock_guard g(idle_lock_);
       w->wake.store(0, std::memory_order_relaxed);
       parked_.push_back(w);
-      parked_count_.fetch_add(1, std::memory_order_relaxed);
+      parked_count_.fetch_add(1, std::memory_order_seq_cst);
     }
-    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (has_work() || shutdown_.load(std::memory_order_seq_cst)) {
       std::lock_guard g(idle_lock_);
       const auto it = std::find(parked_.begin(), parked_.end(), w);

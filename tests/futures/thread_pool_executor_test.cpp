@@ -295,3 +295,24 @@ TEST(ThreadPoolExecutorMap, TimeoutAndEarlyExitCancels) {
 }
 
 }  // namespace
+
+namespace {
+TEST(ThreadPoolExecutorMap, NeverIteratedResultCancelsNothing) {
+  std::atomic<int> ran{0};
+  {
+    cf::ThreadPoolExecutor pool(2);
+    pool.map([&](int) { ++ran; }, std::vector<int>(20, 1));  // discarded, as Python allows
+    cf::MapResult<int> later;                                   // `results = executor.map(...)`
+    later = pool.map([&](int x) { return ++ran + x; }, std::vector<int>(20, 1));
+  }
+  EXPECT_EQ(ran.load(), 40);
+}
+
+TEST(ThreadPoolExecutorMap, ReferencesIntoTheResults) {
+  cf::ThreadPoolExecutor pool(2);
+  std::vector<std::string> names{"a", "b"};
+  std::vector<std::string> out;
+  for (auto& s : pool.map([](const std::string& x) { return x + x; }, names)) out.push_back(std::move(s));
+  EXPECT_EQ(out, (std::vector<std::string>{"aa", "bb"}));
+}
+}  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pyconc/futures/thread_pool_executor.hpp"
@@ -146,4 +147,20 @@ TEST(AsCompleted, BreakingEarlyIsSafe) {
   pool.shutdown(true);
 }
 
+}  // namespace
+
+namespace {
+TEST(AsCompleted, MapKeyedByFutures) {
+  cf::ThreadPoolExecutor pool(2);
+  std::unordered_map<pyconc::Future<int>, std::string> futures;
+  for (int i = 0; i < 5; ++i) futures.emplace(pool.submit([i] { return i * 10; }), "url" + std::to_string(i));
+  int n = 0;
+  for (auto& f : cf::as_completed(futures, 10s)) {
+    EXPECT_EQ(futures.at(f), "url" + std::to_string(f.result() / 10));
+    ++n;
+  }
+  EXPECT_EQ(n, 5);
+  auto [done, not_done] = cf::wait(futures);
+  EXPECT_EQ(done.size(), 5U);
+}
 }  // namespace

@@ -1,1 +1,40 @@
-int main() { return 0; }
+// tools/pyconc/main.cpp -- the `pyconc` command: parses the command line with CLI11 and runs
+// the chosen subcommand. Each subcommand lives in its own file and registers itself here.
+//
+// Exit status: the subcommand's; 2 for a usage error (CLI11 prints the message); 0 for --help.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <functional>
+#include <iostream>
+
+#include "compare.hpp"
+
+#ifndef PYCONC_VERSION
+#define PYCONC_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "pyconc -- Python's concurrency toolkit (threading, queue, concurrent.futures, "
+      "multiprocessing, asyncio) as a C++20 library without a GIL. This command "
+      "runs the study notes' experiments in C++ beside Python.",
+      "pyconc"};
+  app.set_version_flag("--version", "pyconc " PYCONC_VERSION);
+  app.require_subcommand(1);
+
+  std::function<int()> command;  // set by the subcommand the command line selects
+  pyconc::tool::register_compare(app, command);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int status = app.exit(e);  // prints help, the version, or the error
+    return status == 0 ? 0 : 2;
+  }
+  try {
+    return command ? command() : 0;
+  } catch (const std::exception& e) {
+    std::cerr << "pyconc: error: " << e.what() << "\n";
+    return 1;
+  }
+}

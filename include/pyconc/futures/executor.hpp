@@ -6,7 +6,8 @@
 // results in input order. Like Python's, map submits every item at once; iterating waits for
 // each result in turn (an exception surfaces when its item is reached, a timeout counted from
 // the map() call raises TimeoutError), and leaving the range early (destroying it) cancels
-// the items that have not started. shutdown() is the executor's own; after it, submit throws
+// the items that have not started (a result range never iterated cancels nothing: its work
+// runs, as in Python). shutdown() is the executor's own; after it, submit throws
 // RuntimeError("cannot schedule new futures after shutdown").
 // C++: map's keyword arguments go last as a MapOptions value:
 //   pool.map(fn, xs, ys, cf::MapOptions{.timeout = 5s, .chunksize = 64});
@@ -18,6 +19,7 @@
 // waiting worker runs queued work of its pool instead of blocking).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -43,12 +45,21 @@ struct MapOptions {
   std::size_t chunksize = 1;                          // items per task; ValueError if 0
 };
 
-// The range map() returns: yields each result in input order (moved out, so iterate once).
-// Destroying it cancels the items not yet started.
+// The range map() returns: yields each result in input order, as a reference to the value
+// held by the range (`auto&`, `const auto&` and `auto` all work; std::move it out if you like).
+// Iterate it once. Destroying it after iteration began but before it ended cancels the items
+// not yet started, like closing Python's map generator; a range never iterated cancels nothing.
+// One result of a map() chunk (a struct, so that a chunk of bools is not a std::vector<bool>).
+template <class Stored>
+struct MapSlot {
+  Stored value;
+};
+
 template <class R>
 class MapResult {
  public:
   using Stored = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+  using Chunk = std::vector<MapSlot<Stored>>;
   using value_type = Stored;
 
   class iterator {
@@ -56,8 +67,9 @@ class MapResult {
     using iterator_category = std::input_iterator_tag;
     using value_type = Stored;
     using difference_type = std::ptrdiff_t;
+    using reference = Stored&;
     iterator() = default;
-    Stored operator*() const { return owner_->get(index_); }
+    Stored& operator*() const { return owner_->get(index_); }
     iterator& operator++() {
       ++index_;
       return *this;
@@ -72,17 +84,32 @@ class MapResult {
     std::size_t index_ = 0;
   };
 
-  MapResult(std::vector<Future<std::vector<Stored>>> chunks, std::size_t size,
+  MapResult(std::vector<Future<Chunk>> chunks, std::size_t size,
             std::size_t chunksize, std::optional<detail::Clock::time_point> deadline)
       : chunks_(std::move(chunks)), size_(size), chunksize_(chunksize), deadline_(deadline) {}
-  MapResult(MapResult&&) noexcept = default;
-  MapResult& operator=(MapResult&&) = delete;
-  MapResult(const MapResult&) = delete;
-  ~MapResult() {
-    for (auto& c : chunks_) c.cancel();
+  // An empty range, to be assigned later (Python: `results = executor.map(...)` in a block).
+  MapResult() = default;
+  MapResult(MapResult&& other) noexcept { *this = std::move(other); }
+  MapResult& operator=(MapResult&& other) noexcept {
+    if (this != &other) {
+      cancel_unstarted();
+      chunks_ = std::move(other.chunks_);
+      size_ = std::exchange(other.size_, 0);
+      chunksize_ = other.chunksize_;
+      deadline_ = other.deadline_;
+      started_ = std::exchange(other.started_, false);
+      consumed_ = std::exchange(other.consumed_, 0);
+    }
+    return *this;
   }
+  MapResult(const MapResult&) = delete;
+  MapResult& operator=(const MapResult&) = delete;
+  ~MapResult() { cancel_unstarted(); }
 
-  iterator begin() { return iterator(this, 0); }
+  iterator begin() {
+    started_ = true;
+    return iterator(this, 0);
+  }
   iterator end() { return iterator(this, size_); }
   std::size_t size() const noexcept { return size_; }
 
@@ -95,17 +122,24 @@ class MapResult {
   }
 
  private:
-  Stored get(std::size_t i) {
+  Stored& get(std::size_t i) {
     auto& chunk = chunks_[i / chunksize_];
-    std::vector<Stored>& values =
-        deadline_ ? chunk.result(detail::remaining(*deadline_)) : chunk.result();
-    return std::move(values[i % chunksize_]);
+    Chunk& values = deadline_ ? chunk.result(detail::remaining(*deadline_)) : chunk.result();
+    consumed_ = std::max(consumed_, i + 1);
+    return values[i % chunksize_].value;
   }
 
-  std::vector<Future<std::vector<Stored>>> chunks_;
-  std::size_t size_;
-  std::size_t chunksize_;
+  void cancel_unstarted() noexcept {
+    if (!started_ || consumed_ >= size_) return;
+    for (auto& c : chunks_) c.cancel();
+  }
+
+  std::vector<Future<Chunk>> chunks_;
+  std::size_t size_ = 0;
+  std::size_t chunksize_ = 1;
   std::optional<detail::Clock::time_point> deadline_;
+  bool started_ = false;
+  std::size_t consumed_ = 0;  // items reached by the iteration
 };
 
 class Executor {
@@ -166,6 +200,7 @@ class Executor {
   auto map_impl(const MapOptions& options, F&& fn, Ranges&&... ranges) {
     using R = std::invoke_result_t<std::decay_t<F>&, std::ranges::range_reference_t<Ranges>...>;
     using Stored = typename MapResult<R>::Stored;
+    using Chunk = typename MapResult<R>::Chunk;
     if (options.chunksize == 0) throw ValueError("chunksize must be >= 1");
     std::optional<detail::Clock::time_point> deadline;
     if (options.timeout) deadline = detail::deadline_after(*options.timeout);
@@ -173,19 +208,19 @@ class Executor {
     // Zip the inputs (stopping at the shortest) into argument tuples, grouped by chunksize.
     using ArgTuple = std::tuple<std::decay_t<std::ranges::range_reference_t<Ranges>>...>;
     auto shared_fn = std::make_shared<std::decay_t<F>>(std::forward<F>(fn));
-    std::vector<Future<std::vector<Stored>>> chunks;
+    std::vector<Future<Chunk>> chunks;
     std::vector<ArgTuple> pending;
     std::size_t size = 0;
     auto flush = [&] {
       chunks.push_back(submit([f = shared_fn, items = std::move(pending)]() mutable {
-        std::vector<Stored> out;
+        Chunk out;
         out.reserve(items.size());
         for (auto& t : items) {
           if constexpr (std::is_void_v<R>) {
             std::apply(*f, std::move(t));
-            out.emplace_back();
+            out.push_back(MapSlot<Stored>{});
           } else {
-            out.push_back(std::apply(*f, std::move(t)));
+            out.push_back(MapSlot<Stored>{std::apply(*f, std::move(t))});
           }
         }
         return out;

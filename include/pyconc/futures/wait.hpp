@@ -12,7 +12,9 @@
 // not done (Python's sets: each future once, here in input order). as_completed() yields each
 // future once as it completes -- those already done first -- and throws TimeoutError("N (of M)
 // futures unfinished") from the iteration when the timeout (counted from the call) passes.
-// Futures from any executors (or completed by hand) mix freely.
+// Futures from any executors (or completed by hand) mix freely. `fs` is any range of futures,
+// or of pairs keyed by futures (a std::map / std::unordered_map<Future<T>, X>, Python's
+// `{pool.submit(...): url}` idiom).
 //
 // Thread safety: any thread may call these; nothing blocks a future's completion. An
 // as_completed range is used by one thread; destroying it early unregisters it.
@@ -66,14 +68,32 @@ struct DoneAndNotDone {
 
 namespace wait_detail {
 
+template <class X>
+struct is_future : std::false_type {};
+template <class T>
+struct is_future<Future<T>> : std::true_type {};
+
+// A range of futures, or of pairs whose first member is a future: Python's idiom
+// `futures = {pool.submit(f, x): x for x in xs}; as_completed(futures)` iterates the keys.
+template <class Element>
+const auto& as_future(const Element& e) {
+  if constexpr (is_future<Element>::value) {
+    return e;
+  } else {
+    return e.first;
+  }
+}
+
 template <class Range>
-using future_type = std::remove_cvref_t<std::ranges::range_value_t<Range>>;
+using future_type = std::remove_cvref_t<decltype(as_future(
+    std::declval<const std::remove_cvref_t<std::ranges::range_value_t<Range>>&>()))>;
 
 template <class T, class Range>
 std::vector<Future<T>> unique_futures(const Range& fs) {
   std::vector<Future<T>> out;
   std::unordered_set<const void*> seen;
-  for (const auto& f : fs) {
+  for (const auto& e : fs) {
+    const Future<T>& f = as_future(e);
     if (seen.insert(f.state().get()).second) out.push_back(f);
   }
   return out;

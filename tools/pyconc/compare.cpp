@@ -1,0 +1,487 @@
+// tools/pyconc/compare.cpp -- `pyconc compare`: run, verify, cross-check, report.
+//
+// Order of events: self-check of the arithmetic; every C++ model on every workload (each
+// result verified against an independent function); the Python script (scaled-down inputs
+// unless --python-full), its values cross-checked against C++'s; then the report. Nothing
+// runs concurrently with a measurement: C++ and Python never compete for the CPUs.
+#include "compare.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "machine.hpp"
+#include "models.hpp"
+#include "pyconc/detail/cpu.hpp"
+#include "python_side.hpp"
+#include "report.hpp"
+#include "workloads.hpp"
+
+namespace pyconc::tool {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t kSeedPrime = 112272535095293ULL;  // the seeds' PRIMES entry
+// A run shorter than this is repeated (best time kept, at most kMaxRuns runs) -- the same
+// rule as the Python script's --min-time / --max-runs defaults.
+constexpr double kMinTime = 0.25;
+constexpr int kMaxRuns = 5;
+
+struct Sizes {
+  std::size_t prime_tasks;  // A: is_prime(kSeedPrime) × prime_tasks
+  std::uint64_t sum_base;   // B: sum(i*i for i in range(sum_base + x)) for x < sum_tasks
+  std::size_t sum_tasks;
+  std::size_t py_prime_tasks;  // Python runs the first py_*_tasks of the same tasks
+  std::size_t py_sum_tasks;
+  std::chrono::seconds py_timeout;
+};
+
+// The seeds' sizes, or --quick's. Python is 10-200× slower than C++ at this arithmetic, so it
+// runs a prefix of the task list and its time is scaled up linearly (the tasks are
+// independent and of equal cost); the report marks such figures as estimates.
+Sizes sizes_for(const CompareOptions& o) {
+  Sizes s =
+      o.quick ? Sizes{20, 1'000'000, 20, 4, 20, 300s} : Sizes{100, 10'000'000, 20, 10, 4, 900s};
+  if (o.python_full) {
+    s.py_prime_tasks = s.prime_tasks;
+    s.py_sum_tasks = s.sum_tasks;
+    s.py_timeout = 7200s;
+  }
+  return s;
+}
+
+struct Timing {
+  double seconds = 0;  // best run
+  int runs = 0;
+};
+
+Timing measure(const std::function<void()>& run_once) {
+  Timing t{std::numeric_limits<double>::infinity(), 0};
+  double total = 0;
+  while (t.runs < kMaxRuns) {
+    const auto start = std::chrono::steady_clock::now();
+    run_once();
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    t.seconds = std::min(t.seconds, elapsed.count());
+    total += elapsed.count();
+    ++t.runs;
+    if (total >= kMinTime) break;
+  }
+  return t;
+}
+
+struct CppResult {
+  std::string key;
+  Timing timing;
+};
+
+struct WorkloadRun {
+  WorkloadRun(Workload w, std::size_t py_tasks) : workload(std::move(w)), python_tasks(py_tasks) {}
+
+  Workload workload;
+  std::vector<CppResult> cpp;
+  std::size_t python_tasks = 0;
+  std::vector<PythonModel> python;        // this workload's Python models
+  std::size_t python_values_checked = 0;  // Python values equal to C++'s
+  std::size_t python_values_wrong = 0;    // ... and different from C++'s
+};
+
+const char* compiler_name() {
+#if defined(__clang__)
+  return "clang++ " __clang_version__;
+#elif defined(__GNUC__)
+  return "g++ " __VERSION__;
+#else
+  return "a C++20 compiler";
+#endif
+}
+
+constexpr bool kOptimised =
+#if defined(__OPTIMIZE__)
+    true;
+#else
+    false;
+#endif
+
+std::string with_underscores(std::uint64_t n) {
+  std::string digits = std::to_string(n);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
+    digits.insert(static_cast<std::size_t>(i), "_");
+  }
+  return digits;
+}
+
+const CppResult* find_cpp(const WorkloadRun& w, std::string_view key) {
+  for (const auto& r : w.cpp) {
+    if (r.key == key) return &r;
+  }
+  return nullptr;
+}
+
+const PythonModel* find_python(const WorkloadRun& w, std::string_view key) {
+  for (const auto& m : w.python) {
+    if (m.key == key) return &m;
+  }
+  return nullptr;
+}
+
+// Row keys to print for `w`: known rows in display order, then any unknown Python keys.
+std::vector<std::string> row_keys(const WorkloadRun& w) {
+  std::vector<std::string> keys;
+  for (const ModelRow& row : model_rows()) {
+    if (find_cpp(w, row.key) != nullptr || find_python(w, row.key) != nullptr) {
+      keys.emplace_back(row.key);
+    }
+  }
+  for (const auto& m : w.python) {
+    if (std::find(keys.begin(), keys.end(), m.key) == keys.end()) keys.push_back(m.key);
+  }
+  return keys;
+}
+
+std::string describe_results(const Workload& w) {
+  const std::size_t n = w.size();
+  if (n == 0) return "no tasks";
+  if (w.kind == Workload::Kind::is_prime) {
+    const std::size_t primes = static_cast<std::size_t>(w.checksum(n));
+    std::string s = std::to_string(n) + " × is_prime → ";
+    if (primes == n) return s + "True, each confirmed by a Miller–Rabin test";
+    return s + std::to_string(primes) + " True, " + std::to_string(n - primes) +
+           " False, each confirmed by a Miller–Rabin test";
+  }
+  std::string s =
+      "range(" + std::to_string(w.inputs.front()) + ") → " + to_decimal(w.results.front());
+  if (n > 1) {
+    s += " … range(" + std::to_string(w.inputs.back()) + ") → " + to_decimal(w.results.back());
+  }
+  return s + "; all " + std::to_string(n) + " equal n(n−1)(2n−1)/6";
+}
+
+// "×5", "×2.5": a scale factor without needless decimals.
+std::string format_scale(double scale) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "×%g", scale);
+  return buf;
+}
+
+// One sentence on what threads did in each language: the seeds' lesson, and its C++ opposite.
+std::string threads_lesson(const WorkloadRun& w, int cpus) {
+  const CppResult* cs = find_cpp(w, "serial");
+  const CppResult* ct = find_cpp(w, "thread_per_task");
+  const PythonModel* ps = find_python(w, "serial");
+  const PythonModel* pt = find_python(w, "thread_per_task");
+  if (cs == nullptr || ct == nullptr) return {};
+  std::string s = "threads: C++ Thread per task runs " +
+                  format_factor(cs->timing.seconds / ct->timing.seconds) + " the serial speed on " +
+                  std::to_string(cpus) + (cpus == 1 ? " CPU" : " CPUs") + " (no GIL)";
+  if (ps != nullptr && pt != nullptr) {
+    s += "; Python's " + format_factor(ps->seconds / pt->seconds) +
+         " (the GIL lets one thread run Python code at a time";
+    double best_proc = 0;
+    for (const char* key : {"process_pool", "mp_pool"}) {
+      if (const PythonModel* pp = find_python(w, key)) {
+        best_proc = std::max(best_proc, ps->seconds / pp->seconds);
+      }
+    }
+    if (best_proc > 0) s += "; its processes: " + format_factor(best_proc);
+    s += ")";
+  }
+  return s + ".";
+}
+
+// "fastest: C++ <model> <time>; Python <model> <time> → C++ N× faster."
+std::string fastest_line(const WorkloadRun& w, double py_scale, int workers) {
+  const CppResult* bc = nullptr;
+  for (const auto& r : w.cpp) {
+    if (bc == nullptr || r.timing.seconds < bc->timing.seconds) bc = &r;
+  }
+  const PythonModel* bp = nullptr;
+  for (const auto& m : w.python) {
+    if (bp == nullptr || m.seconds < bp->seconds) bp = &m;
+  }
+  if (bc == nullptr) return {};
+  std::string s =
+      "fastest: C++ " + model_label(bc->key, workers) + " " + format_seconds(bc->timing.seconds);
+  if (bp == nullptr) return s + ".";
+  const bool est = py_scale != 1.0;
+  const double py_full = bp->seconds * py_scale;
+  return s + "; Python " + model_label(bp->key, workers) + " " + (est ? "~" : "") +
+         format_seconds(py_full) + (est ? " (est.)" : "") + " → C++ " + (est ? "~" : "") +
+         format_factor(py_full / bc->timing.seconds) + " faster.";
+}
+
+void print_workload(std::ostream& out, const WorkloadRun& w, int workers, int cpus, bool verbose) {
+  const Workload& wl = w.workload;
+  const std::size_t n = wl.size();
+  const bool have_python = !w.python.empty();
+  const bool scaled = have_python && w.python_tasks > 0 && w.python_tasks != n;
+  const double py_scale = scaled ? static_cast<double>(n) / w.python_tasks : 1.0;
+  const std::string est = scaled ? "~" : "";
+
+  out << wl.id << ". " << wl.title << "\n";
+  if (scaled) {
+    out << wrap("Python ran the first " + std::to_string(w.python_tasks) + " of the " +
+                    std::to_string(n) + " tasks (it is slow); est. = its time " +
+                    format_scale(py_scale) + ", an estimate for all " + std::to_string(n) +
+                    " (marked ~).",
+                "   ");
+  }
+  out << "\n";
+
+  std::vector<Table::Column> cols = {{"model", Table::Align::left}, {"C++"}, {"speed-up"}};
+  if (have_python) {
+    cols.push_back({scaled ? "Python (" + std::to_string(w.python_tasks) + ")" : "Python"});
+    if (scaled) cols.push_back({"est. (" + std::to_string(n) + ")"});
+    cols.push_back({"speed-up"});
+    cols.push_back({"C++ faster"});
+  }
+  Table table(std::move(cols));
+  const CppResult* cs = find_cpp(w, "serial");
+  const PythonModel* ps = find_python(w, "serial");
+  const std::string none = "—";
+  for (const std::string& key : row_keys(w)) {
+    const CppResult* c = find_cpp(w, key);
+    const PythonModel* p = find_python(w, key);
+    std::vector<std::string> row = {model_label(key, workers)};
+    row.push_back(c ? format_seconds(c->timing.seconds) : none);
+    row.push_back(c && cs ? format_factor(cs->timing.seconds / c->timing.seconds) : none);
+    if (have_python) {
+      row.push_back(p ? format_seconds(p->seconds) : none);
+      if (scaled) row.push_back(p ? est + format_seconds(p->seconds * py_scale) : none);
+      row.push_back(p && ps ? format_factor(ps->seconds / p->seconds) : none);
+      row.push_back(c && p ? est + format_factor(p->seconds * py_scale / c->timing.seconds) : none);
+    }
+    table.add_row(std::move(row));
+  }
+  table.print(out, "   ");
+  out << "\n";
+
+  std::string results = "results: " + describe_results(wl);
+  if (have_python && w.python_values_wrong == 0) {
+    results += "; Python printed the same " + std::to_string(w.python_values_checked) +
+               (w.python_values_checked == 1 ? " value" : " values");
+  } else if (have_python) {
+    results += "; Python's values: " + std::to_string(w.python_values_checked) + " the same, " +
+               std::to_string(w.python_values_wrong) + " DIFFERENT (errors below)";
+  }
+  out << wrap(results + ".", "   ");
+  if (verbose) {
+    for (std::size_t i = 0; i < n; ++i) {
+      out << "     " << (wl.kind == Workload::Kind::is_prime ? "is_prime(" : "range(")
+          << wl.inputs[i] << ") → " << wl.python_repr(i) << "\n";
+    }
+  }
+  if (const std::string lesson = threads_lesson(w, cpus); !lesson.empty()) {
+    out << wrap(lesson, "   ");
+  }
+  if (const std::string fastest = fastest_line(w, py_scale, workers); !fastest.empty()) {
+    out << wrap(fastest, "   ");
+  }
+  out << "\n";
+}
+
+// "others used 3% of the 2 CPUs", with a caution when that is enough to skew speed-ups.
+std::string other_load_text(std::optional<double> load, int cpus) {
+  if (!load) return "unknown (/proc/stat unreadable)";
+  char pct[16];
+  std::snprintf(pct, sizeof pct, "%.0f%%", *load * 100);
+  std::string s = "other processes took " + std::string(pct) + " of the " + std::to_string(cpus) +
+                  (cpus == 1 ? " CPU" : " CPUs");
+  if (*load >= 0.15) s += " (shared machine: times and speed-ups are off; rerun when idle)";
+  return s;
+}
+
+}  // namespace
+
+int run_compare(const CompareOptions& options) {
+  std::ostream& out = std::cout;
+  auto warn = [](const std::string& what) {
+    std::cerr << "pyconc compare: warning: " << what << "\n";
+  };
+  std::vector<std::string> errors;  // wrong results: exit status 1
+
+  if (const std::string bad = self_check(); !bad.empty()) {
+    std::cerr << "pyconc compare: error: arithmetic self-check failed: " << bad << "\n";
+    return 1;
+  }
+
+  const Sizes sizes = sizes_for(options);
+  // N follows pyconc's own pool sizing (the affinity mask, capped by a cgroup CPU quota), so
+  // the "threads (N workers)" model uses what the library's pools would.
+  const int affinity = available_cpu_count();
+  const int cpus = pyconc::detail::process_cpu_count();
+  const ModelOptions model_options{.workers = options.threads > 0 ? options.threads : cpus};
+
+  std::vector<WorkloadRun> runs;
+  runs.emplace_back(Workload::primes(kSeedPrime, sizes.prime_tasks), sizes.py_prime_tasks);
+  runs.emplace_back(Workload::sums(sizes.sum_base, sizes.sum_tasks), sizes.py_sum_tasks);
+
+  Progress progress;
+  OtherLoad load;
+  load.start();
+  for (WorkloadRun& w : runs) {
+    Workload& wl = w.workload;
+    const TaskFn task = [&wl](std::size_t i) { wl.run_task(i); };
+    for (const CppModel& model : cpp_models()) {
+      progress.show("C++     " + std::string(1, wl.id) + "  " +
+                    model_label(model.key, model_options.workers) + " …");
+      const Timing t = measure([&] {
+        wl.reset();
+        model.run(wl.size(), task, model_options);
+      });
+      w.cpp.push_back({std::string(model.key), t});
+      if (const std::string bad = wl.verify(); !bad.empty()) {
+        errors.push_back("C++ " + std::string(1, wl.id) + " " +
+                         model_label(model.key, model_options.workers) + ": " + bad);
+      }
+    }
+  }
+
+  const std::optional<double> cpp_load = load.stop();
+
+  // The Python side.
+  std::string python_status;
+  std::optional<double> python_load;
+  if (options.no_python) {
+    python_status = "skipped (--no-python)";
+  } else if (const auto python = find_program(options.python); !python) {
+    python_status = "not found (" + options.python + ")";
+    warn(options.python + " not found" +
+         (options.python.find('/') == std::string::npos ? " on $PATH" : "") +
+         "; Python columns skipped (--python PATH to choose an interpreter)");
+  } else {
+    const PythonPlan plan{.prime = kSeedPrime,
+                          .prime_tasks = sizes.py_prime_tasks,
+                          .sum_base = sizes.sum_base,
+                          .sum_tasks = sizes.py_sum_tasks,
+                          .workers = model_options.workers,
+                          .timeout = sizes.py_timeout};
+    progress.show("Python  starting " + *python + " …");
+    load.start();
+    const PythonRun py = run_python_script(*python, plan, [&](std::string_view record) {
+      // "model<TAB>A<TAB>key<TAB>..." -> "Python  A  <label> done"
+      if (!record.starts_with("model\t") || record.size() < 9) return;
+      const std::string_view key = record.substr(8, record.find('\t', 8) - 8);
+      progress.show("Python  " + std::string(record.substr(6, 1)) + "  " +
+                    model_label(key, model_options.workers) + " done …");
+    });
+    python_load = load.stop();
+    python_status =
+        *python + (py.version.empty() ? "" : " — " + py.implementation + " " + py.version);
+    if (!py.failure.empty()) {
+      warn("the Python side failed: " + py.failure +
+           (py.models.empty() ? "" : " (the models it finished are shown)"));
+      python_status += " — failed, see warning";
+    }
+    for (const std::string& e : py.model_errors) warn("Python model failed: " + e);
+
+    for (WorkloadRun& w : runs) {
+      const Workload& wl = w.workload;
+      const std::string id(1, wl.id);
+      const std::string expected = to_decimal(wl.checksum(w.python_tasks));
+      for (const PythonModel& m : py.models) {
+        if (m.workload != wl.id) continue;
+        w.python.push_back(m);
+        if (m.checksum != expected) {
+          errors.push_back("Python " + id + " " + model_label(m.key, model_options.workers) +
+                           ": sum of results " + m.checksum + ", C++'s " + expected);
+        }
+      }
+      for (const PythonValue& v : py.values) {
+        if (v.workload != wl.id) continue;
+        if (v.index >= wl.size() || v.value != to_decimal(wl.results[v.index])) {
+          ++w.python_values_wrong;
+          errors.push_back("Python " + id + " task " + std::to_string(v.index) + " = " + v.value +
+                           (v.index < wl.size() ? ", C++ = " + to_decimal(wl.results[v.index])
+                                                : " (no such task)"));
+        } else {
+          ++w.python_values_checked;
+        }
+      }
+    }
+  }
+  progress.clear();
+
+  // The report.
+  out << "pyconc compare — the seeds' CPU-bound experiments, C++ (pyconc, no GIL) beside Python\n";
+  const std::string value_indent(14, ' ');
+  const std::string capped =
+      affinity != cpus ? ": " + std::to_string(affinity) + ", capped by the cgroup CPU quota" : "";
+  out << wrap(std::to_string(cpus) + " usable by this process (sched_getaffinity" + capped +
+                  "); threads model: " + std::to_string(model_options.workers) + " workers",
+              "   CPUs       ", value_indent);
+  out << wrap(std::string(compiler_name()) + (kOptimised ? ", optimised" : ", NOT optimised") +
+                  "; while it ran: " + other_load_text(cpp_load, affinity),
+              "   C++        ", value_indent);
+  out << wrap(
+      python_status + (python_load ? "; while it ran: " + other_load_text(python_load, affinity)
+                                   : std::string()),
+      "   Python     ", value_indent);
+  out << wrap(std::string(options.quick ? "--quick: " : "the seeds': ") + "is_prime × " +
+                  std::to_string(sizes.prime_tasks) + ", range(" +
+                  with_underscores(sizes.sum_base) + " + x) × " + std::to_string(sizes.sum_tasks) +
+                  (options.quick ? "; without --quick: the seeds' sizes" : ""),
+              "   sizes      ", value_indent);
+  out << "\n";
+  for (const WorkloadRun& w : runs)
+    print_workload(out, w, model_options.workers, cpus, options.verbose);
+
+  out << "notes\n";
+  std::vector<std::string> notes = {
+      "speed-up = serial time ÷ the model's time, in the same language. C++ faster = Python's "
+      "time ÷ C++'s, same model. —: no such model in that language (yet).",
+      "each time is one run, or the best of up to " + std::to_string(kMaxRuns) +
+          " runs when runs are shorter than 0.25 s (both languages); creating the threads and "
+          "pools is timed, as in the seeds.",
+      "C++ runs the seeds' algorithms literally: trial division by odd numbers up to ⌊√n⌋; "
+      "one 128-bit multiply-add per i (the optimiser is kept from using the closed form)."};
+  if (!kOptimised) {
+    notes.push_back(
+        "this binary was built without optimisation: its C++ times are not "
+        "representative (build RelWithDebInfo or Release).");
+  }
+  for (const std::string& note : notes) out << wrap("· " + note, "   ");
+  out << std::flush;
+
+  for (const std::string& e : errors)
+    std::cerr << "pyconc compare: error: wrong result: " << e << "\n";
+  return errors.empty() ? 0 : 1;
+}
+
+void register_compare(CLI::App& app, std::function<int()>& command) {
+  auto options = std::make_shared<CompareOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "compare",
+      "The seeds' CPU-bound experiments (is_prime × 100; sum of squares × 20), timed under "
+      "each model in C++ and in Python, one table per workload");
+  sub->add_flag("--quick", options->quick,
+                "Small inputs (is_prime × 20, range(1_000_000 + x)): done in seconds");
+  sub->add_option("--threads", options->threads,
+                  "Workers of the 'threads (N workers)' model, and processes of Python's "
+                  "process pools (default: the CPU count)")
+      ->check(CLI::Range(1, 4096));
+  CLI::Option* no_python =
+      sub->add_flag("--no-python", options->no_python, "Run the C++ side only");
+  sub->add_option("--python", options->python,
+                  "Python interpreter: a path, or a name looked up on $PATH")
+      ->default_str("python3")
+      ->excludes(no_python);
+  sub->add_flag("--python-full", options->python_full,
+                "Run Python at the full sizes too instead of a scaled-down prefix (slow)")
+      ->excludes(no_python);
+  sub->add_flag("-v,--verbose", options->verbose, "Print every result value");
+  sub->callback([options, &command] { command = [options] { return run_compare(*options); }; });
+}
+
+}  // namespace pyconc::tool

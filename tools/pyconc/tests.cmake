@@ -1,0 +1,49 @@
+# Tests of the `pyconc` command (label `tool`): it runs, it explains itself, it rejects bad
+# usage, and `compare --quick` computes correct results (the tool verifies every result and
+# exits non-zero on a wrong one). Each test goes through run_tool.cmake, which checks the
+# exact exit status and the output.
+set(_run_tool ${CMAKE_CURRENT_SOURCE_DIR}/run_tool.cmake)
+
+function(pyconc_tool_test name)
+  cmake_parse_arguments(T "" "EXIT;EXPECT;FORBID;TIMEOUT" "ARGS" ${ARGN})
+  string(REPLACE ";" "|" _args "${T_ARGS}")  # a list cannot cross add_test intact
+  add_test(NAME tool.${name}
+           COMMAND ${CMAKE_COMMAND} -DTOOL=$<TARGET_FILE:pyconc_tool> "-DARGS=${_args}"
+                   -DEXIT=${T_EXIT} "-DEXPECT=${T_EXPECT}" "-DFORBID=${T_FORBID}"
+                   -P ${_run_tool})
+  set_tests_properties(tool.${name} PROPERTIES LABELS tool TIMEOUT ${T_TIMEOUT})
+endfunction()
+
+pyconc_tool_test(help ARGS --help EXIT 0 EXPECT "compare" TIMEOUT 30)
+pyconc_tool_test(compare_help ARGS compare --help EXIT 0 EXPECT "--quick.*--no-python" TIMEOUT 30)
+pyconc_tool_test(bad_option ARGS compare --no-such-option EXIT 2 EXPECT "no-such-option"
+                 TIMEOUT 30)
+pyconc_tool_test(no_subcommand ARGS "" EXIT 2 EXPECT "subcommand" TIMEOUT 30)
+pyconc_tool_test(bad_threads ARGS compare --threads 0 EXIT 2 EXPECT "threads" TIMEOUT 30)
+pyconc_tool_test(compare_quick ARGS compare --quick --no-python EXIT 0
+                 EXPECT "333332833333500000.*Thread per task" FORBID "warning|error" TIMEOUT 300)
+pyconc_tool_test(compare_missing_python ARGS compare --quick --python /nonexistent/python3
+                 EXIT 0 EXPECT "not found.*threads \\(" TIMEOUT 300)
+
+# With an interpreter present, the whole demo: Python's values must match C++'s (exit 0) and
+# the Python side must not fail (no warning).
+find_program(PYCONC_TEST_PYTHON3 python3)
+if(PYCONC_TEST_PYTHON3)
+  pyconc_tool_test(compare_quick_python ARGS compare --quick --python ${PYCONC_TEST_PYTHON3}
+                   EXIT 0 EXPECT "ProcessPoolExecutor.*Python printed the same 20 values"
+                   FORBID "warning|error" TIMEOUT 600)
+endif()
+
+# A "Python" that prints a wrong sum: the cross-check must catch it (exit 1), and the C++
+# table must still be printed.
+set(_fake_python ${CMAKE_CURRENT_BINARY_DIR}/fake_python_wrong_sum.sh)
+file(WRITE ${_fake_python}
+     "#!/bin/sh\n"
+     "printf 'python\\t3.11.0\\tCPython\\t2\\n'\n"
+     "printf 'value\\tB\\t0\\t42\\n'\n"
+     "printf 'model\\tB\\tserial\\t1.5\\t1\\t42\\n'\n")
+file(CHMOD ${_fake_python} PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ
+     GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+pyconc_tool_test(compare_python_mismatch ARGS compare --quick --python ${_fake_python} EXIT 1
+                 EXPECT "threads \\(.*wrong result: Python B task 0 = 42, C\\+\\+ = 333332833333500000"
+                 TIMEOUT 300)

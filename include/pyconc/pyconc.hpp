@@ -3,4 +3,5 @@
 
 #include "pyconc/errors.hpp"
 #include "pyconc/future.hpp"
+#include "pyconc/futures.hpp"
 #include "pyconc/threading.hpp"

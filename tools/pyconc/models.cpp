@@ -2,27 +2,32 @@
 #include "models.hpp"
 
 #include <atomic>
+#include <functional>
 #include <vector>
 
+#include "pyconc/futures.hpp"
 #include "pyconc/threading/thread.hpp"
 
 namespace pyconc::tool {
 
 namespace th = pyconc::threading;
+namespace cf = pyconc::futures;
 
 namespace {
 
 // for number in PRIMES: is_prime(number)
-void run_serial(std::size_t ntasks, const TaskFn& task, const ModelOptions& /*options*/) {
-  for (std::size_t i = 0; i < ntasks; ++i) task(i);
+void run_serial(const Tasks& tasks, const ModelOptions& /*options*/) {
+  for (std::size_t i = 0; i < tasks.size(); ++i) tasks.run(i);
 }
 
 // The seed's "Thread per task": threads = [Thread(target=f, args=(x,)) for x in xs];
 // start all, then join all. Creating the threads is part of the measured time, as in Python.
-void run_thread_per_task(std::size_t ntasks, const TaskFn& task, const ModelOptions& /*options*/) {
+void run_thread_per_task(const Tasks& tasks, const ModelOptions& /*options*/) {
   std::vector<th::Thread> threads;
-  threads.reserve(ntasks);
-  for (std::size_t i = 0; i < ntasks; ++i) threads.emplace_back(std::cref(task), i);
+  threads.reserve(tasks.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    threads.emplace_back([&tasks](std::size_t j) { tasks.run(j); }, i);
+  }
   for (th::Thread& t : threads) t.start();
   for (th::Thread& t : threads) t.join();
 }
@@ -30,12 +35,12 @@ void run_thread_per_task(std::size_t ntasks, const TaskFn& task, const ModelOpti
 // N long-lived workers; each takes the next task index from a shared counter until none is
 // left. Relaxed ordering suffices: the counter only hands out distinct indices, and the
 // results are published to the caller by join().
-void run_workers(std::size_t ntasks, const TaskFn& task, const ModelOptions& options) {
+void run_workers(const Tasks& tasks, const ModelOptions& options) {
   std::atomic<std::size_t> next{0};
-  auto worker = [&next, &task, ntasks] {
-    for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < ntasks;
+  auto worker = [&next, &tasks] {
+    for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < tasks.size();
          i = next.fetch_add(1, std::memory_order_relaxed)) {
-      task(i);
+      tasks.run(i);
     }
   };
   std::vector<th::Thread> threads;
@@ -45,10 +50,33 @@ void run_workers(std::size_t ntasks, const TaskFn& task, const ModelOptions& opt
   for (th::Thread& t : threads) t.join();
 }
 
+// with ThreadPoolExecutor() as pool:
+//     futures = [pool.submit(fn, x) for x in inputs]
+//     results = [f.result() for f in futures]
+// Python's default size, min(32, cpu_count() + 4); creating the pool and shutting it down
+// (the destructor, like leaving the `with`) are timed. result() publishes each value.
+void run_thread_pool(const Tasks& tasks, const ModelOptions& /*options*/) {
+  cf::ThreadPoolExecutor pool;
+  std::vector<cf::Future<u128>> futures;
+  futures.reserve(tasks.size());
+  for (std::uint64_t x : tasks.inputs) futures.push_back(pool.submit(tasks.fn, x));
+  for (std::size_t i = 0; i < futures.size(); ++i) tasks.results[i] = futures[i].result();
+}
+
+// with ThreadPoolExecutor() as pool:
+//     results = list(pool.map(fn, inputs))        # the seeds: pool.map(is_prime, PRIMES)
+void run_thread_pool_map(const Tasks& tasks, const ModelOptions& /*options*/) {
+  cf::ThreadPoolExecutor pool;
+  std::size_t i = 0;
+  for (const u128 r : pool.map(tasks.fn, tasks.inputs)) tasks.results[i++] = r;
+}
+
 constexpr CppModel kCppModels[] = {
     {"serial", run_serial},
     {"thread_per_task", run_thread_per_task},
     {"workers", run_workers},
+    {"thread_pool", run_thread_pool},
+    {"thread_pool_map", run_thread_pool_map},
 };
 
 // Keys are the Python script's model names (compare_cpu.py, MODELS).
@@ -56,7 +84,8 @@ constexpr ModelRow kRows[] = {
     {"serial", "serial"},
     {"thread_per_task", "Thread per task"},
     {"workers", "threads ({N} workers)"},
-    {"thread_pool", "ThreadPoolExecutor"},
+    {"thread_pool", "ThreadPoolExecutor.submit"},
+    {"thread_pool_map", "ThreadPoolExecutor.map"},
     {"process_pool", "ProcessPoolExecutor"},
     {"mp_pool", "multiprocessing.Pool"},
 };

@@ -1,24 +1,40 @@
 // tools/pyconc/models.hpp -- the ways `pyconc compare` runs a list of tasks, as a table.
 //
-// A model takes N independent tasks (task(i) for i in 0..N) and runs them all: serially, one
-// pyconc::threading::Thread per task, a fixed group of worker threads, ... Each model has a
-// row key shared with the Python script (compare_cpu.py), so the report puts "Thread per
-// task" in C++ beside "Thread per task" in Python. Adding a model = one entry in
-// cpp_models() (and, if new, one row in model_rows()).
+// A model takes N independent tasks (results[i] = fn(inputs[i]) for i in 0..N) and runs them
+// all: serially, one pyconc::threading::Thread per task, a fixed group of worker threads, a
+// futures::ThreadPoolExecutor through submit() or map(), ... Each model has a row key shared
+// with the Python script (compare_cpu.py), so the report puts "Thread per task" in C++ beside
+// "Thread per task" in Python. Adding a model = one entry in cpp_models() (and, if new, one
+// row in model_rows()).
 //
-// Thread safety: a model calls task(i) exactly once for each i, possibly from several
-// threads at once; everything task(i) wrote is visible to the caller when run() returns.
+// Thread safety: a model computes each result exactly once, possibly on several threads at
+// once; every results[i] is written, and visible to the caller, when run() returns (published
+// by Thread::join() or Future::result()).
 #pragma once
 
 #include <cstddef>
-#include <functional>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "workloads.hpp"
+
 namespace pyconc::tool {
 
-using TaskFn = std::function<void(std::size_t)>;
+// The work a model runs. fn is the seeds' function (is_prime or cpu_bound, see
+// Workload::function()), a plain function pointer so a model can hand it to an executor
+// exactly as Python does: pool.submit(fn, x), pool.map(fn, inputs).
+struct Tasks {
+  Workload::Fn fn = nullptr;  // pure: may run on any thread, concurrently
+  std::span<const std::uint64_t> inputs;
+  std::span<u128> results;  // results[i] = fn(inputs[i]), written by the model
+
+  std::size_t size() const { return inputs.size(); }
+  // Task i as a thread target: computes and stores results[i]. Concurrent calls for distinct
+  // i are safe (each writes only its own element).
+  void run(std::size_t i) const { results[i] = fn(inputs[i]); }
+};
 
 struct ModelOptions {
   int workers = 1;  // N of the models that use a fixed number of workers
@@ -26,7 +42,7 @@ struct ModelOptions {
 
 struct CppModel {
   std::string_view key;  // row key, see model_rows()
-  void (*run)(std::size_t ntasks, const TaskFn& task, const ModelOptions& options);
+  void (*run)(const Tasks& tasks, const ModelOptions& options);
 };
 
 // The C++ models, in the order they are run.

@@ -142,14 +142,14 @@ Workload Workload::sums(std::uint64_t base, std::size_t count) {
   return w;
 }
 
-u128 Workload::compute(Kind kind, std::uint64_t input) {
+Workload::Fn Workload::function() const {
   switch (kind) {
     case Kind::is_prime:
-      return is_prime(input) ? 1 : 0;
+      return [](std::uint64_t n) -> u128 { return is_prime(n) ? 1 : 0; };
     case Kind::sum_of_squares:
-      return sum_of_squares(input);
+      return [](std::uint64_t n) -> u128 { return sum_of_squares(n); };
   }
-  return 0;
+  return nullptr;
 }
 
 std::string Workload::verify() const {

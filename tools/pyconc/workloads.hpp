@@ -11,8 +11,8 @@
 // integers digit for digit. The pure functions are checked against independent ones
 // (Miller-Rabin, the closed form n(n-1)(2n-1)/6) by Workload::verify().
 //
-// Thread safety: the free functions are pure. A Workload's run_task(i) may run concurrently
-// with run_task(j) for i != j (each writes only results[i]).
+// Thread safety: the free functions, and function()'s, are pure. A model (models.hpp) may
+// write results[i] and results[j], i != j, from different threads at once.
 #pragma once
 
 #include <cstddef>
@@ -50,6 +50,8 @@ std::string self_check();
 // One experiment: a list of independent tasks, each mapping one input to one result.
 struct Workload {
   enum class Kind { is_prime, sum_of_squares };
+  // The seeds' function for one input, its result as a Python int (is_prime: 0 or 1).
+  using Fn = u128 (*)(std::uint64_t);
 
   char id = 'A';  // "A" or "B", the label used in tables and by the script
   Kind kind = Kind::is_prime;
@@ -62,8 +64,8 @@ struct Workload {
 
   std::size_t size() const { return inputs.size(); }
   void reset() { results.assign(inputs.size(), 0); }
-  void run_task(std::size_t i) { results[i] = compute(kind, inputs[i]); }
-  static u128 compute(Kind kind, std::uint64_t input);
+  // The function of this workload's tasks: results[i] must equal function()(inputs[i]).
+  Fn function() const;
 
   // Checks every result against the independent function. Empty when all agree, else a
   // message naming the first wrong task.

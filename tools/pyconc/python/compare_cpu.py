@@ -9,11 +9,11 @@ It can also be run by hand:
 The workloads are the seeds' code, unchanged:
   A: is_prime(112272535095293) for each of [112272535095293] * prime_tasks
   B: cpu_bound(number) = sum(i * i for i in range(number)) for [sum_base + x for x in range(sum_tasks)]
-and each runs under every model: serial, one threading.Thread per task, ThreadPoolExecutor(),
-ProcessPoolExecutor(workers) and multiprocessing.Pool(workers). Creating the threads or the
-pool is inside the timed region, as in the seeds. (The seeds' own 0.11 s for
-ProcessPoolExecutor was a crash in Jupyter -- its workers could not import is_prime -- not
-a result.)
+and each runs under every model: serial, one threading.Thread per task, ThreadPoolExecutor()
+through submit (then each result() in order) and through map, ProcessPoolExecutor(workers)
+and multiprocessing.Pool(workers). Creating the threads or the pool is inside the timed
+region, as in the seeds. (The seeds' own 0.11 s for ProcessPoolExecutor was a crash in
+Jupyter -- its workers could not import is_prime -- not a result.)
 
 Output, one tab-separated line each, flushed as soon as known (the tool shows progress):
   python  <version>  <implementation>  <os.cpu_count()>
@@ -73,6 +73,12 @@ def run_thread_per_task(fn, inputs, workers):
 
 def run_thread_pool(fn, inputs, workers):
     with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(fn, x) for x in inputs]
+        return [f.result() for f in futures]
+
+
+def run_thread_pool_map(fn, inputs, workers):
+    with ThreadPoolExecutor() as pool:
         return list(pool.map(fn, inputs))
 
 
@@ -91,6 +97,7 @@ MODELS = [
     ("serial", run_serial),
     ("thread_per_task", run_thread_per_task),
     ("thread_pool", run_thread_pool),
+    ("thread_pool_map", run_thread_pool_map),
     ("process_pool", run_process_pool),
     ("mp_pool", run_mp_pool),
 ]

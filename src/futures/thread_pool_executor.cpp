@@ -20,7 +20,8 @@ namespace th = pyconc::threading;
 
 // How the pool schedules (see ARCHITECTURE.md, decision 7):
 // - Work submitted from outside goes to one FIFO (global_); work submitted by a task goes to
-//   its worker's own deque (LIFO for the owner, FIFO for thieves). Both are short critical
+//   its worker's own deque. A worker takes from the global FIFO in batches into its deque;
+//   the owner runs its deque oldest first, thieves take the newest half. Both are short critical
 //   sections under a futex Lock.
 // - pending_ counts queued tasks everywhere. An idle worker first spins ("searching") for a
 //   short while, then parks on its own futex word. A submit wakes one parked worker only if
@@ -78,6 +79,7 @@ class ThreadPoolCore {
       raw->next_task = nullptr;
       (global_tail_ ? global_tail_->next_task : global_head_) = raw;
       global_tail_ = raw;
+      ++global_size_;
       pending_.fetch_add(1, std::memory_order_seq_cst);
     }
     notify_one();
@@ -91,6 +93,7 @@ class ThreadPoolCore {
       if (cancel_futures) {
         for (TaskBase* t = global_head_; t != nullptr; t = t->next_task) cancelled.push_back(t);
         global_head_ = global_tail_ = nullptr;
+        global_size_ = 0;
       }
     }
     if (cancel_futures) {
@@ -208,37 +211,67 @@ class ThreadPoolCore {
 
   bool has_work() const noexcept { return pending_.load(std::memory_order_seq_cst) > 0; }
 
+  // Own deque first (oldest first, so work starts in submission order), then a batch from
+  // the global FIFO (one lock round trip per batch instead of per task: the submitter and the
+  // workers contend for that lock), then half of another worker's deque (its newest end).
   TaskBase* find_task(PoolWorker* w) {
     if (!has_work()) return nullptr;
     {
       std::lock_guard g(w->lock);
       if (!w->local.empty()) {
-        TaskBase* t = w->local.back();
-        w->local.pop_back();
-        pending_.fetch_sub(1, std::memory_order_relaxed);
-        return t;
-      }
-    }
-    {
-      std::lock_guard g(global_lock_);
-      if (TaskBase* t = global_head_) {
-        global_head_ = t->next_task;
-        if (global_head_ == nullptr) global_tail_ = nullptr;
+        TaskBase* t = w->local.front();
+        w->local.pop_front();
         pending_.fetch_sub(1, std::memory_order_relaxed);
         return t;
       }
     }
     const int n = num_workers_.load(std::memory_order_acquire);
+    TaskBase* first = nullptr;
+    TaskBase* batch = nullptr;
+    {
+      std::lock_guard g(global_lock_);
+      if (global_head_ != nullptr) {
+        // Take a fair share: the queue split among the workers, at most kMaxBatch.
+        const std::size_t take =
+            std::min<std::size_t>(kMaxBatch, global_size_ / static_cast<std::size_t>(n) + 1);
+        first = global_head_;
+        TaskBase* last = first;
+        std::size_t taken = 1;
+        for (; taken < take && last->next_task != nullptr; ++taken) last = last->next_task;
+        global_head_ = last->next_task;
+        if (global_head_ == nullptr) global_tail_ = nullptr;
+        last->next_task = nullptr;
+        global_size_ -= taken;
+        batch = first->next_task;  // the rest of the taken chain, or null
+      }
+    }
+    if (first != nullptr) {
+      pending_.fetch_sub(1, std::memory_order_relaxed);
+      if (batch != nullptr) {
+        std::lock_guard g(w->lock);
+        for (TaskBase* t = batch; t != nullptr; t = t->next_task) w->local.push_back(t);
+      }
+      return first;
+    }
     for (int k = 1; k < n; ++k) {
       PoolWorker* victim = slots_[static_cast<std::size_t>((w->index + k) % n)].load(
           std::memory_order_acquire);
-      std::lock_guard g(victim->lock);
-      if (!victim->local.empty()) {
-        TaskBase* t = victim->local.front();
-        victim->local.pop_front();
-        pending_.fetch_sub(1, std::memory_order_relaxed);
-        return t;
+      std::vector<TaskBase*> stolen;
+      {
+        std::lock_guard g(victim->lock);
+        const std::size_t take = (victim->local.size() + 1) / 2;
+        for (std::size_t i = 0; i < take; ++i) {
+          stolen.push_back(victim->local.back());
+          victim->local.pop_back();
+        }
       }
+      if (stolen.empty()) continue;
+      pending_.fetch_sub(1, std::memory_order_relaxed);
+      if (stolen.size() > 1) {
+        std::lock_guard g(w->lock);
+        for (std::size_t i = stolen.size() - 1; i > 0; --i) w->local.push_back(stolen[i - 1]);
+      }
+      return stolen.back();
     }
     return nullptr;
   }
@@ -247,12 +280,14 @@ class ThreadPoolCore {
   bool wait_for_work(PoolWorker* w) {
     if (shutdown_.load(std::memory_order_acquire) && !has_work()) return false;
     idle_.fetch_add(1, std::memory_order_relaxed);
-    searching_.fetch_add(1, std::memory_order_seq_cst);
-    for (int i = spin_limit() / 4; i > 0; --i) {
-      if (has_work()) break;
-      cpu_relax();
+    // At most one worker searches (spins) at a time; the others park at once. The searcher
+    // covers the gap between a submit and the next (a park + wake costs 5-20 us here) without
+    // letting idle workers eat the submitter's CPU.
+    int expected = 0;
+    if (searching_.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) {
+      spin_until([this] { return has_work(); }, std::chrono::microseconds(50));
+      searching_.store(0, std::memory_order_seq_cst);
     }
-    searching_.fetch_sub(1, std::memory_order_seq_cst);
     if (has_work()) {
       idle_.fetch_sub(1, std::memory_order_relaxed);
       // We were searching when the work arrived, so its submitter may not have woken anyone:
@@ -295,6 +330,7 @@ class ThreadPoolCore {
       std::lock_guard g(global_lock_);
       for (TaskBase* t = global_head_; t != nullptr; t = t->next_task) doomed.push_back(t);
       global_head_ = global_tail_ = nullptr;
+      global_size_ = 0;
     }
     pending_.fetch_sub(doomed.size(), std::memory_order_seq_cst);
     const auto error =
@@ -312,6 +348,8 @@ class ThreadPoolCore {
   th::Lock global_lock_;  // guards global_head_/global_tail_, and shutdown_ transitions
   TaskBase* global_head_ = nullptr;
   TaskBase* global_tail_ = nullptr;
+  std::size_t global_size_ = 0;
+  static constexpr std::size_t kMaxBatch = 32;
   std::atomic<std::size_t> pending_{0};
   std::atomic<bool> shutdown_{false};
 

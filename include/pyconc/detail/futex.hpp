@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "pyconc/detail/deadline.hpp"
@@ -42,5 +43,21 @@ inline void cpu_relax() noexcept {
 // other cores at a fraction of that. Zero on a single-CPU machine, where spinning only delays
 // the thread we are waiting for.
 int spin_limit() noexcept;
+
+// Polls `ready()` for at most `budget` of wall time (the cost of a pause instruction varies
+// tenfold between CPUs, so long spins are bounded by time, not by count). Returns ready()'s
+// last value. On a single-CPU machine it polls once.
+template <class Ready>
+bool spin_until(Ready ready, std::chrono::nanoseconds budget) {
+  if (spin_limit() == 0) return ready();
+  const auto deadline = Clock::now() + budget;
+  for (;;) {
+    for (int i = 0; i < 32; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+    }
+    if (Clock::now() >= deadline) return ready();
+  }
+}
 
 }  // namespace pyconc::detail

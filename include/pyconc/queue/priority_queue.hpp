@@ -36,7 +36,7 @@ class PriorityQueue : public detail::BasicQueue<detail::PriorityStore<T, Compare
 
  public:
   explicit PriorityQueue(std::ptrdiff_t maxsize = 0, Compare compare = Compare())
-      : Base(maxsize, detail::PriorityStore<T, Compare>(std::move(compare))) {}
+      : Base(maxsize, std::move(compare)) {}
 };
 
 }  // namespace pyconc::queue

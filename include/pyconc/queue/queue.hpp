@@ -18,10 +18,12 @@
 //
 // Memory ordering: what the putter did before put() is visible to the getter after get()
 // returns the item; what a worker did before task_done() is visible after join() returns.
-// Thread safety: any number of threads may call any member concurrently. Blocking calls spin
-// briefly, then park without using CPU; put and get enter the kernel only to wake a thread
-// that is parked. The blocked threads are woken in no particular order (as in CPython).
-// Destroying the queue while a thread is blocked in it is undefined.
+// Thread safety: any number of threads may call any member concurrently. A blocking call
+// spins briefly (at most detail::spin_limit() pauses, less while spinning keeps failing), then
+// parks without using CPU; put and get enter the kernel only to wake a parked thread. Blocked
+// threads are not served in strict arrival order (nor are they in CPython, where a woken
+// thread competes with newcomers for the lock). qsize()/empty()/full() are lock-free
+// snapshots. Destroying the queue while a thread is blocked in it is undefined.
 #pragma once
 
 #include <cstddef>

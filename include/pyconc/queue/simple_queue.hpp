@@ -5,8 +5,9 @@
 //   int x = q.get();     // waits while empty
 //
 // Python: queue.SimpleQueue. Unbounded, so put() never blocks (put(x, timeout) is accepted
-// for compatibility with Queue and never waits, as in Python); no maxsize, full(), task_done(),
-// join() or shutdown(). get/get(timeout)/get_nowait raise queue::Empty as Queue's do.
+// for compatibility with Queue and never waits, as in Python -- though a negative timeout is
+// still a ValueError); no maxsize, full(), task_done(), join() or shutdown().
+// get/get(timeout)/get_nowait raise queue::Empty as Queue's do.
 // Difference: not re-entrant from signal handlers (Python's SimpleQueue is, for __del__ and
 // weakref callbacks; C++ has no such need). C++ additions: emplace(args...), try_put /
 // try_get. Move-only items work.

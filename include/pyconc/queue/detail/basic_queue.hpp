@@ -2,36 +2,38 @@
 // LifoQueue, PriorityQueue and SimpleQueue.
 //
 // BasicQueue<Store, Joinable> holds the locking, waiting, task accounting and shutdown logic
-// once; the four public queues differ only in their Store (which item get() takes: FIFO deque,
+// once; the four public queues differ only in their Store (which item get() takes: FIFO ring,
 // LIFO vector, binary heap) and in whether task_done()/join() exist (Joinable). This mirrors
 // CPython, where LifoQueue and PriorityQueue override only _put/_get/_qsize of Queue.
 //
-// Implementation: a pyconc::threading::Lock guards the store, the unfinished-task counter and
-// the sleeper counts. Threads that must wait first spin briefly on lock-free hints (an atomic
-// mirror of the size and the shutdown flag) without taking the lock; only then do they park on
-// a futex word, one per wait list (getters, putters, joiners). A thread that changes the state
-// wakes a list only if that list's sleeper count, read under the lock, is non-zero, so the
-// uncontended put and get are one lock acquire/release each and never enter the kernel.
+// Implementation: one pyconc::threading::Lock guards the store, the unfinished-task counter
+// and the sleeper counts. A thread that must wait first spins for a while without the lock on
+// lock-free hints (the store's item count, an atomic written only under the lock, and the
+// shutdown flag); only then does it park on a futex word, one per wait list (getters, putters,
+// joiners). A thread that changes the state wakes a list only if that list's sleeper count,
+// read under the lock, is non-zero, so an uncontended put or get is one lock acquire/release
+// and never enters the kernel, and a hand-off to a spinning thread costs no system call.
 //
 // Why no wake-up is lost (for each list L with futex word L.seq and sleeper count L.sleepers):
 //  * A waiter, holding the lock, finds its condition false, increments L.sleepers and reads
 //    s = L.seq, then releases the lock and calls futex_wait(L.seq, s).
 //  * A thread that makes the condition true does so holding the lock and, in the same critical
-//    section, reads L.sleepers. If it is non-zero it increments L.seq (after releasing the lock)
-//    and calls futex_wake.
+//    section, reads L.sleepers. If it is non-zero, it increments L.seq (after releasing the
+//    lock) and calls futex_wake.
 //  * The lock orders the two critical sections. If the waiter's came first, the waker sees the
 //    waiter counted, and its increment of L.seq happens after the waiter read s: the kernel's
 //    futex_wait either finds L.seq != s and returns at once, or is already asleep and is woken
-//    by the futex_wake that follows the increment. If the waker's came first, the waiter sees
+//    by the futex_wake that follows the increment (if that wake picks another sleeper, the
+//    extra return is harmless: everyone re-checks). If the waker's came first, the waiter sees
 //    the condition true under the lock and does not sleep at all.
-//  * A woken waiter re-checks its condition under the lock before anything else (even if its
-//    deadline has passed), so a wake-up is never wasted on a thread that then reports a
-//    timeout while an item (or slot) is available. Each put wakes one getter and each get wakes
-//    one putter, since each frees exactly one item or slot; a woken thread that finds it taken
-//    by a non-sleeping thread just goes back to sleep (the taker used it). shutdown() and the
-//    last task_done() wake everybody on the lists concerned.
-// Spinning threads are not counted as sleepers: they poll the hints and then take the lock and
-// re-check, so they need no wake-up and cost the waker nothing.
+//  * A woken waiter re-checks its condition under the lock before looking at its deadline, so
+//    a wake-up is never spent on a thread that then reports a timeout while an item (or slot)
+//    is there. Each put wakes one getter and each get wakes one putter, since each makes
+//    exactly one item or slot available; a woken thread that finds it already taken by a
+//    thread that never slept goes back to sleep (the taker used it). shutdown() and the last
+//    task_done() wake every sleeper of the lists concerned.
+//  * Spinning threads are not counted as sleepers: they poll the hints, then take the lock and
+//    re-check like everyone else, so they need no wake-up and cost the waker nothing.
 #pragma once
 
 #include <algorithm>
@@ -39,119 +41,20 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <functional>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/futex.hpp"
 #include "pyconc/errors.hpp"
+#include "pyconc/queue/detail/stores.hpp"
 #include "pyconc/queue/exceptions.hpp"
 #include "pyconc/threading/lock.hpp"
 
 namespace pyconc::queue::detail {
-
-// --- Stores: the ordering policy. Called only with the queue's lock held. -----------------
-
-// First in, first out (Python: collections.deque, append / popleft).
-template <class T>
-class FifoStore {
- public:
-  using value_type = T;
-  using container_type = std::deque<T>;
-
-  template <class... Args>
-  void push(Args&&... args) {
-    items_.emplace_back(std::forward<Args>(args)...);
-  }
-  void pop_into(std::optional<T>& out) {
-    out.emplace(std::move(items_.front()));
-    items_.pop_front();
-  }
-  std::size_t size() const noexcept { return items_.size(); }
-  // Removes every item and hands them over, so they can be destroyed outside the lock.
-  container_type take_all() noexcept {
-    container_type out;
-    out.swap(items_);
-    return out;
-  }
-
- private:
-  container_type items_;
-};
-
-// Last in, first out (Python: list, append / pop).
-template <class T>
-class LifoStore {
- public:
-  using value_type = T;
-  using container_type = std::vector<T>;
-
-  template <class... Args>
-  void push(Args&&... args) {
-    items_.emplace_back(std::forward<Args>(args)...);
-  }
-  void pop_into(std::optional<T>& out) {
-    out.emplace(std::move(items_.back()));
-    items_.pop_back();
-  }
-  std::size_t size() const noexcept { return items_.size(); }
-  container_type take_all() noexcept {
-    container_type out;
-    out.swap(items_);
-    return out;
-  }
-
- private:
-  container_type items_;
-};
-
-// Smallest first according to Compare (Python: heapq.heappush / heappop on a list). The
-// std:: heap algorithms build a max-heap, so they are given the comparator with its arguments
-// swapped. Items with equal priority come out in no particular order, as in Python. The
-// comparator must not throw, or the heap may be left unordered.
-template <class T, class Compare>
-class PriorityStore {
- public:
-  using value_type = T;
-  using container_type = std::vector<T>;
-
-  PriorityStore() = default;
-  explicit PriorityStore(Compare compare) : after_{std::move(compare)} {}
-
-  template <class... Args>
-  void push(Args&&... args) {
-    items_.emplace_back(std::forward<Args>(args)...);
-    std::push_heap(items_.begin(), items_.end(), after_);
-  }
-  void pop_into(std::optional<T>& out) {
-    std::pop_heap(items_.begin(), items_.end(), after_);
-    out.emplace(std::move(items_.back()));
-    items_.pop_back();
-  }
-  std::size_t size() const noexcept { return items_.size(); }
-  container_type take_all() noexcept {
-    container_type out;
-    out.swap(items_);
-    return out;
-  }
-
- private:
-  // "a comes after b": the strict weak order of Compare, reversed.
-  struct After {
-    [[no_unique_address]] Compare compare;
-    bool operator()(const T& a, const T& b) const { return compare(b, a); }
-  };
-
-  container_type items_;
-  After after_{};
-};
 
 // --- How long an operation may wait. ------------------------------------------------------
 
@@ -181,16 +84,15 @@ enum class Status { kOk, kTimeout, kShutDown };
 // --- The engine. -------------------------------------------------------------------------
 
 template <class Store, bool Joinable = true>
-class BasicQueue {
+class alignas(64) BasicQueue {
  public:
   using value_type = typename Store::value_type;
 
-  // maxsize <= 0 means unbounded, as in Python.
-  explicit BasicQueue(std::ptrdiff_t maxsize = 0, Store store = Store())
-      : capacity_(maxsize > 0 ? static_cast<std::size_t>(maxsize)
-                              : std::numeric_limits<std::size_t>::max()),
-        maxsize_(maxsize),
-        store_(std::move(store)) {}
+  // maxsize <= 0 means unbounded, as in Python. Any further arguments construct the store
+  // (PriorityQueue's comparator).
+  template <class... StoreArgs>
+  explicit BasicQueue(std::ptrdiff_t maxsize = 0, StoreArgs&&... store_args)
+      : maxsize_(maxsize), store_(std::forward<StoreArgs>(store_args)...) {}
   BasicQueue(const BasicQueue&) = delete;
   BasicQueue& operator=(const BasicQueue&) = delete;
   // Destroying a queue while a thread is still inside one of its calls is undefined, as for
@@ -273,40 +175,30 @@ class BasicQueue {
   // task_done(): tells the queue that one item previously taken by get() is fully processed.
   // When every item ever put has been marked done, join() returns. ValueError("task_done()
   // called too many times") if there is no unfinished task.
-  void task_done()
-    requires Joinable
-  {
+  void task_done() requires Joinable {
     bool wake_joiners = false;
     {
-      std::unique_lock lk(mutex_);
+      Guard lk(mutex_);
       if (unfinished_ == 0) throw ValueError("task_done() called too many times");
       --unfinished_;
-      wake_joiners = unfinished_ == 0 && joiners_.sleepers != 0;
+      wake_joiners = unfinished_ == 0 && joiners_sleeping_ != 0;
     }
-    if (wake_joiners) wake(joiners_, kAll);
+    if (wake_joiners) wake(joiners_seq_, kAll);
   }
 
   // join(): blocks until every item put so far has been marked done with task_done() (or
   // drained by shutdown(true)).
-  void join()
-    requires Joinable
-  {
-    join_impl(Forever{});
-  }
+  void join() requires Joinable { join_impl(Forever{}); }
   // join(timeout): as join(), but waits at most `timeout`; returns whether all tasks were done.
   // A C++ extension (Python's join() has no timeout). ValueError for a negative timeout.
   template <class Rep, class Period>
-  bool join(std::chrono::duration<Rep, Period> timeout)
-    requires Joinable
-  {
+  bool join(std::chrono::duration<Rep, Period> timeout) requires Joinable {
     return join_impl(Within<Rep, Period>(timeout));
   }
 
   // The number of items put and not yet marked done (Python: the unfinished_tasks attribute).
-  std::size_t unfinished_tasks() const
-    requires Joinable
-  {
-    std::unique_lock lk(mutex_);
+  std::size_t unfinished_tasks() const requires Joinable {
+    Guard lk(mutex_);
     return unfinished_;
   }
 
@@ -319,26 +211,25 @@ class BasicQueue {
   // task, so join() returns if no item taken earlier is still unfinished. Idempotent.
   void shutdown(bool immediate = false) {
     typename Store::container_type drained;  // destroyed after the lock is released
-    std::uint32_t getters = 0;
-    std::uint32_t putters = 0;
+    bool wake_getters = false;
+    bool wake_putters = false;
     bool wake_joiners = false;
     {
-      std::unique_lock lk(mutex_);
+      Guard lk(mutex_);
       shutdown_.store(true, std::memory_order_relaxed);
       if (immediate) {
         drained = store_.take_all();
-        size_.store(0, std::memory_order_relaxed);
         if constexpr (Joinable) {
           unfinished_ -= std::min(unfinished_, drained.size());
-          wake_joiners = unfinished_ == 0 && joiners_.sleepers != 0;
+          wake_joiners = unfinished_ == 0 && joiners_sleeping_ != 0;
         }
       }
-      getters = getters_.sleepers;
-      putters = putters_.sleepers;
+      wake_getters = getters_sleeping_ != 0;
+      wake_putters = putters_sleeping_ != 0;
     }
-    if (getters != 0) wake(getters_, kAll);
-    if (putters != 0) wake(putters_, kAll);
-    if (wake_joiners) wake(joiners_, kAll);
+    if (wake_getters) wake(getters_seq_, kAll);
+    if (wake_putters) wake(putters_seq_, kAll);
+    if (wake_joiners) wake(joiners_seq_, kAll);
   }
 
   // Whether shutdown() has been called (Python: the is_shutdown attribute).
@@ -348,9 +239,9 @@ class BasicQueue {
 
   // The number of items (a snapshot taken without the lock; as in Python it may be stale by
   // the time it is used, and it is not a synchronisation point).
-  std::size_t qsize() const noexcept { return size_.load(std::memory_order_relaxed); }
+  std::size_t qsize() const noexcept { return store_.size_hint(); }
   bool empty() const noexcept { return qsize() == 0; }
-  bool full() const noexcept { return maxsize_ > 0 && qsize() >= capacity_; }
+  bool full() const noexcept { return at_capacity(qsize()); }
   // The maxsize given at construction (<= 0: unbounded).
   std::ptrdiff_t maxsize() const noexcept { return maxsize_; }
 
@@ -358,26 +249,25 @@ class BasicQueue {
   using Guard = std::unique_lock<threading::Lock>;
   static constexpr int kAll = 0x7fffffff;
 
-  // One list of parked threads: a futex word to sleep on and how many sleep (or are about to).
-  struct WaitList {
-    std::uint32_t sleepers = 0;         // guarded by mutex_
-    std::atomic<std::uint32_t> seq{0};  // the futex word; bumped before each wake
-  };
+  bool at_capacity(std::size_t size) const noexcept {
+    return maxsize_ > 0 && size >= static_cast<std::size_t>(maxsize_);
+  }
 
-  static void wake(WaitList& list, int count) noexcept {
-    // Relaxed is enough: the waker read list.sleepers in a critical section that the lock
+  static void wake(std::atomic<std::uint32_t>& seq, int count) noexcept {
+    // Relaxed is enough: the waker read the sleeper count in a critical section that the lock
     // orders after the sleeper's read of seq, and the kernel compares seq atomically.
-    list.seq.fetch_add(1, std::memory_order_relaxed);
-    pyconc::detail::futex_wake(list.seq, count);
+    seq.fetch_add(1, std::memory_order_relaxed);
+    pyconc::detail::futex_wake(seq, count);
   }
 
   // Waits, with `lk` held on entry and on return, until ready() (evaluated under the lock) is
-  // true; returns false if the wait's deadline passed first (at once for NoWait). First spins
-  // without the lock for up to `spins` polls of hint() (a lock-free guess at ready()), then
-  // parks on `list`. See the file comment for why no wake-up is lost.
+  // true; returns false if the wait's deadline passed first (at once for NoWait). If `spin`,
+  // first polls hint() (a lock-free guess at ready()) for a while without the lock; then parks
+  // on the futex word `seq`, counted in `sleeping`. See the file comment for why no wake-up is
+  // lost.
   template <class Wait, class Ready, class Hint>
-  bool wait_until(Guard& lk, WaitList& list, const Wait& wait, bool spin, Ready ready,
-                  Hint hint) {
+  bool wait_until(Guard& lk, std::uint32_t& sleeping, std::atomic<std::uint32_t>& seq,
+                  const Wait& wait, bool spin, Ready ready, Hint hint) {
     if constexpr (kIsNoWait<Wait>) {
       return false;
     } else {
@@ -386,103 +276,103 @@ class BasicQueue {
         if (wait.timeout == decltype(wait.timeout)::zero()) return false;
         deadline = pyconc::detail::deadline_after(wait.timeout);
       }
-      if (spin) {
-        const int budget = spin_budget_.load(std::memory_order_relaxed);
-        if (budget > 0) {
-          lk.unlock();
-          int polls = 0;
-          while (polls < budget && !hint()) {
-            pyconc::detail::cpu_relax();
-            ++polls;
-          }
-          lk.lock();
-          adapt_spin(budget, /*paid_off=*/polls < budget);
-        }
-      }
+      if (spin) spin_until(lk, hint);
       while (!ready()) {
         if constexpr (!kIsForever<Wait>) {
           if (pyconc::detail::Clock::now() >= deadline) return false;
         }
-        ++list.sleepers;
-        const std::uint32_t seq = list.seq.load(std::memory_order_relaxed);
+        ++sleeping;
+        const std::uint32_t seen = seq.load(std::memory_order_relaxed);
         lk.unlock();
-        pyconc::detail::futex_wait(list.seq, seq, kIsForever<Wait> ? nullptr : &deadline);
+        pyconc::detail::futex_wait(seq, seen, kIsForever<Wait> ? nullptr : &deadline);
         lk.lock();
-        --list.sleepers;
+        --sleeping;
       }
       return true;
     }
   }
 
-  // Spinning pays when the thread we wait for runs on another core and acts within a few
-  // microseconds (a ping-pong between two cores); it only burns a time slice when that thread
-  // shares our core or is descheduled (an oversubscribed machine). The budget adapts, like
-  // glibc's adaptive mutex: doubled when a spin saw the condition come true, halved when it
-  // had to park anyway, within [max/64, max/4] of detail::spin_limit() (0 on one CPU). Racy
-  // updates are harmless: it is a heuristic read and written with relaxed atomics.
-  static int max_spin() noexcept {
-#ifdef QEXP_SPIN_DIV
-    return pyconc::detail::spin_limit() / QEXP_SPIN_DIV;
-#else
-    return pyconc::detail::spin_limit() / 4;
-#endif
-  }
-  static int min_spin() noexcept {
-#ifdef QEXP_SPIN_MIN
-    return pyconc::detail::spin_limit() / QEXP_SPIN_MIN;
-#else
-    return pyconc::detail::spin_limit() / 64;
-#endif
-  }
-  void adapt_spin(int budget, bool paid_off) noexcept {
-    const int next = paid_off ? std::min(budget * 2, max_spin()) : std::max(budget / 2, min_spin());
-    if (next != budget) spin_budget_.store(next, std::memory_order_relaxed);
+  // Polls hint() without the lock for up to the current spin budget, then re-takes the lock.
+  // The poll also waits for the lock to be free, so that the spinner does not pull the lock's
+  // cache line away from a thread still inside its critical section.
+  template <class Hint>
+  void spin_until(Guard& lk, Hint hint) {
+    const int stored = spin_budget_.load(std::memory_order_relaxed);
+    const int budget = probe_now() ? max_spin() : stored;
+    if (budget <= 0) return;
+    lk.unlock();
+    int spent = 0;
+    while (spent < budget && !(hint() && !mutex_.locked())) {
+      for (int i = 0; i < kPollEvery; ++i) pyconc::detail::cpu_relax();
+      spent += kPollEvery;
+    }
+    lk.lock();
+    adapt_spin(stored, /*paid_off=*/spent < budget);
   }
 
-  bool full_locked() const noexcept { return store_.size() >= capacity_; }
+  // Spinning pays when the thread we wait for runs on another core and acts within
+  // microseconds (a ping-pong between two cores: a futex wake-up costs far more); it only burns
+  // a time slice when that thread shares our core or is descheduled (an oversubscribed
+  // machine). So the budget adapts, like glibc's adaptive mutex: doubled when a spin saw the
+  // condition come true, halved when it had to park anyway, between spin_limit()/64 and
+  // detail::spin_limit() pauses (the bound Lock and Event use; 0 on one CPU). A low budget is
+  // self-confirming -- when both sides of a hand-off park, each wake-up takes longer than a
+  // short spin -- so one wait in 32 per thread probes with the full budget, which breaks the
+  // cycle once the other thread is running again. Racy updates of the budget are harmless:
+  // it is a heuristic, read and written with relaxed atomics.
+  static constexpr int kPollEvery = 4;  // pauses between two polls of the hint
+  static int max_spin() noexcept { return pyconc::detail::spin_limit(); }
+  static int min_spin() noexcept { return pyconc::detail::spin_limit() / 64; }
+  static bool probe_now() noexcept {
+    static thread_local unsigned waits = 0;
+    return (++waits & 31U) == 0;
+  }
+  void adapt_spin(int stored, bool paid_off) noexcept {
+    const int next = paid_off ? std::min(stored * 2, max_spin()) : std::max(stored / 2, min_spin());
+    if (next != stored) spin_budget_.store(next, std::memory_order_relaxed);
+  }
 
   template <class Wait, class... Args>
   Status put_impl(const Wait& wait, Args&&... args) {
-    std::uint32_t getters = 0;
+    bool wake_getter = false;
     {
       Guard lk(mutex_);
       if (shutdown_.load(std::memory_order_relaxed)) return Status::kShutDown;
-      if (full_locked()) {
+      if (at_capacity(store_.size())) {
         const bool ready = wait_until(
-            lk, putters_, wait, /*spin=*/true,
-            [this] { return !full_locked() || shutdown_.load(std::memory_order_relaxed); },
+            lk, putters_sleeping_, putters_seq_, wait, /*spin=*/true,
             [this] {
-              return size_.load(std::memory_order_relaxed) < capacity_ ||
-                     shutdown_.load(std::memory_order_relaxed);
+              return !at_capacity(store_.size()) || shutdown_.load(std::memory_order_relaxed);
+            },
+            [this] {
+              return !at_capacity(store_.size_hint()) || shutdown_.load(std::memory_order_relaxed);
             });
         if (!ready) return Status::kTimeout;
         if (shutdown_.load(std::memory_order_relaxed)) return Status::kShutDown;
       }
       store_.push(std::forward<Args>(args)...);
-      size_.store(store_.size(), std::memory_order_relaxed);
       if constexpr (Joinable) ++unfinished_;
-      getters = getters_.sleepers;
+      wake_getter = getters_sleeping_ != 0;
     }
     // One new item: one getter can use it.
-    if (getters != 0) wake(getters_, 1);
+    if (wake_getter) wake(getters_seq_, 1);
     return Status::kOk;
   }
 
   template <class Wait>
   std::optional<value_type> get_impl(const Wait& wait, Status& status) {
     std::optional<value_type> item;
-    std::uint32_t putters = 0;
+    bool wake_putter = false;
     {
       Guard lk(mutex_);
       if (store_.size() == 0) {
         status = Status::kShutDown;
         if (shutdown_.load(std::memory_order_relaxed)) return item;
         const bool ready = wait_until(
-            lk, getters_, wait, /*spin=*/true,
+            lk, getters_sleeping_, getters_seq_, wait, /*spin=*/true,
             [this] { return store_.size() != 0 || shutdown_.load(std::memory_order_relaxed); },
             [this] {
-              return size_.load(std::memory_order_relaxed) != 0 ||
-                     shutdown_.load(std::memory_order_relaxed);
+              return store_.size_hint() != 0 || shutdown_.load(std::memory_order_relaxed);
             });
         if (!ready) {
           status = Status::kTimeout;
@@ -491,11 +381,10 @@ class BasicQueue {
         if (store_.size() == 0) return item;  // shut down and empty
       }
       store_.pop_into(item);
-      size_.store(store_.size(), std::memory_order_relaxed);
-      putters = putters_.sleepers;
+      wake_putter = putters_sleeping_ != 0;
     }
     // One slot freed: one putter can use it.
-    if (putters != 0) wake(putters_, 1);
+    if (wake_putter) wake(putters_seq_, 1);
     status = Status::kOk;
     return item;
   }
@@ -506,7 +395,8 @@ class BasicQueue {
     if (unfinished_ == 0) return true;
     // No spinning: join() waits for whole tasks, which take far longer than a spin.
     return wait_until(
-        lk, joiners_, wait, /*spin=*/false, [this] { return unfinished_ == 0; }, [] { return false; });
+        lk, joiners_sleeping_, joiners_seq_, wait, /*spin=*/false,
+        [this] { return unfinished_ == 0; }, [] { return false; });
   }
 
   [[noreturn]] void throw_put_failure(Status status, const char* call) const {
@@ -538,18 +428,21 @@ class BasicQueue {
     return std::move(*item);
   }
 
-  // Hot fields first, together: every put and get touches them under the lock.
+  // The first cache line holds everything a put or get touches (for FifoStore, whose ring is
+  // 32 bytes), so that a hand-off between two threads moves this line and the item's slot.
   mutable threading::Lock mutex_;
-  std::atomic<bool> shutdown_{false};  // written under mutex_, read lock-free as a hint
-  WaitList getters_;
-  WaitList putters_;
-  std::atomic<std::size_t> size_{0};  // mirror of store_.size(), written under mutex_
-  const std::size_t capacity_;        // maxsize, or SIZE_MAX when unbounded
-  std::size_t unfinished_ = 0;        // guarded by mutex_ (only used when Joinable)
+  std::uint32_t getters_sleeping_ = 0;  // guarded by mutex_
+  std::uint32_t putters_sleeping_ = 0;  // guarded by mutex_
+  std::atomic<bool> shutdown_{false};   // written under mutex_, read lock-free as a hint
   const std::ptrdiff_t maxsize_;
-  Store store_;
+  std::size_t unfinished_ = 0;  // guarded by mutex_; only used when Joinable
+  Store store_;                 // guarded by mutex_, except its size_hint()
+  // Colder: touched only by threads that park or spin, and by task_done()/join().
+  std::uint32_t joiners_sleeping_ = 0;         // guarded by mutex_
+  std::atomic<std::uint32_t> getters_seq_{0};  // futex words, bumped before each wake
+  std::atomic<std::uint32_t> putters_seq_{0};
+  std::atomic<std::uint32_t> joiners_seq_{0};
   std::atomic<int> spin_budget_{max_spin()};
-  WaitList joiners_;
 };
 
 }  // namespace pyconc::queue::detail

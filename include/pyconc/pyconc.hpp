@@ -4,4 +4,5 @@
 #include "pyconc/errors.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/futures.hpp"
+#include "pyconc/queue.hpp"
 #include "pyconc/threading.hpp"

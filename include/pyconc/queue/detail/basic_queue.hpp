@@ -54,7 +54,7 @@
 #include "pyconc/queue/exceptions.hpp"
 #include "pyconc/threading/lock.hpp"
 
-namespace pyconc::queue::detail {
+namespace pyconc::detail {
 
 // --- How long an operation may wait. ------------------------------------------------------
 
@@ -401,17 +401,17 @@ class alignas(64) BasicQueue {
 
   [[noreturn]] void throw_put_failure(Status status, const char* call) const {
     if (status == Status::kShutDown) {
-      throw ShutDown(std::string(call) + "(): the queue is shut down");
+      throw queue::ShutDown(std::string(call) + "(): the queue is shut down");
     }
-    throw Full(std::string(call) + "(): the queue is full (maxsize " + std::to_string(maxsize_) +
+    throw queue::Full(std::string(call) + "(): the queue is full (maxsize " + std::to_string(maxsize_) +
                ")");
   }
 
   [[noreturn]] static void throw_get_failure(Status status, const char* call) {
     if (status == Status::kShutDown) {
-      throw ShutDown(std::string(call) + "(): the queue is shut down and empty");
+      throw queue::ShutDown(std::string(call) + "(): the queue is shut down and empty");
     }
-    throw Empty(std::string(call) + "(): the queue is empty");
+    throw queue::Empty(std::string(call) + "(): the queue is empty");
   }
 
   template <class Wait, class... Args>
@@ -445,4 +445,4 @@ class alignas(64) BasicQueue {
   std::atomic<int> spin_budget_{max_spin()};
 };
 
-}  // namespace pyconc::queue::detail
+}  // namespace pyconc::detail

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-namespace pyconc::queue::detail {
+namespace pyconc::detail {
 
 // First in, first out (Python: collections.deque, append / popleft). A ring buffer whose
 // capacity is a power of two: 32 bytes, so that the queue's lock, counters and this store
@@ -204,4 +204,4 @@ class PriorityStore {
   [[no_unique_address]] After after_{};
 };
 
-}  // namespace pyconc::queue::detail
+}  // namespace pyconc::detail

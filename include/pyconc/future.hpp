@@ -118,6 +118,8 @@ class FutureStateBase : public std::enable_shared_from_this<FutureStateBase> {
   // Publishes `s`, wakes blocked threads and waiters, then (after releasing `lock`) runs the
   // callbacks.
   void finish(std::unique_lock<std::mutex>& lock, FutureStatus s);
+  // The second half of finish(): the status is already published.
+  void notify_done(std::unique_lock<std::mutex>& lock);
 
   mutable std::mutex mu_;
   std::exception_ptr exception_;

@@ -8,31 +8,34 @@
 
 namespace pyconc::detail {
 
+// State transitions. pending -> running is a lone CAS (no lock: it is on every task's path);
+// every transition to a done state happens under mu_, so that callbacks and waiters registered
+// under mu_ are never missed. The only transition that can race with one made under mu_ is
+// pending -> running, which is why those use CAS too.
+
 bool FutureStateBase::cancel() {
   std::unique_lock lock(mu_);
-  const auto s = status();
-  if (s == FutureStatus::running || s == FutureStatus::finished) return false;
-  if (s == FutureStatus::cancelled) return true;
-  finish(lock, FutureStatus::cancelled);
+  auto expected = static_cast<std::uint32_t>(FutureStatus::pending);
+  if (!status_.compare_exchange_strong(expected, static_cast<std::uint32_t>(FutureStatus::cancelled),
+                                       std::memory_order_seq_cst)) {
+    return expected == static_cast<std::uint32_t>(FutureStatus::cancelled);
+  }
+  notify_done(lock);
   return true;
 }
 
 bool FutureStateBase::set_running_or_notify_cancel() {
-  std::lock_guard lock(mu_);
-  const auto s = status();
+  const FutureStatus s = try_set_running();
   if (s == FutureStatus::cancelled) return false;
   if (s != FutureStatus::pending) throw RuntimeError("Future in unexpected state");
-  status_.store(static_cast<std::uint32_t>(FutureStatus::running), std::memory_order_release);
   return true;
 }
 
 FutureStatus FutureStateBase::try_set_running() noexcept {
-  std::lock_guard lock(mu_);
-  const auto s = status();
-  if (s == FutureStatus::pending) {
-    status_.store(static_cast<std::uint32_t>(FutureStatus::running), std::memory_order_release);
-  }
-  return s;
+  auto expected = static_cast<std::uint32_t>(FutureStatus::pending);
+  status_.compare_exchange_strong(expected, static_cast<std::uint32_t>(FutureStatus::running),
+                                  std::memory_order_acq_rel, std::memory_order_acquire);
+  return static_cast<FutureStatus>(expected);
 }
 
 void FutureStateBase::set_exception(std::exception_ptr e) {
@@ -50,7 +53,15 @@ void FutureStateBase::check_can_finish_locked() const {
 }
 
 void FutureStateBase::finish(std::unique_lock<std::mutex>& lock, FutureStatus s) {
-  status_.store(static_cast<std::uint32_t>(s), std::memory_order_seq_cst);
+  // From pending or running; only pending -> running can happen concurrently (lock-free).
+  std::uint32_t cur = status_.load(std::memory_order_relaxed);
+  while (!status_.compare_exchange_weak(cur, static_cast<std::uint32_t>(s),
+                                        std::memory_order_seq_cst, std::memory_order_relaxed)) {
+  }
+  notify_done(lock);
+}
+
+void FutureStateBase::notify_done(std::unique_lock<std::mutex>& lock) {
   // Waiters are told under the lock: remove_waiter() takes it too, so a waiter object is
   // never notified after it was removed (and possibly destroyed).
   for (FutureWaiter* w : waiters_) w->on_done(*this);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <deque>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "pyconc/detail/cpu.hpp"
@@ -19,22 +20,29 @@ namespace pyconc::detail {
 namespace th = pyconc::threading;
 
 // How the pool schedules (see ARCHITECTURE.md, decision 7):
-// - Work submitted from outside goes to one FIFO (global_); work submitted by a task goes to
-//   its worker's own deque. A worker takes from the global FIFO in batches into its deque;
-//   the owner runs its deque oldest first, thieves take the newest half. Both are short critical
-//   sections under a futex Lock.
-// - pending_ counts queued tasks everywhere. An idle worker first spins ("searching") for a
-//   short while, then parks on its own futex word. A submit wakes one parked worker only if
-//   nobody is searching; a searching worker that finds work wakes the next one if more is
-//   queued. So a trickle of tasks wakes one worker, a burst wakes them all, and idle workers
-//   burn nothing.
-// - Lost wake-ups are impossible: a submitter increments pending_ and then reads the parked
-//   count; a parking worker registers as parked and then re-reads pending_ (seq_cst on both
-//   sides), so at least one of them sees the other.
+// - Work submitted from outside the pool is pushed onto the inbox, a lock-free LIFO stack: a
+//   submit is one CAS. An idle worker takes the whole inbox with one exchange, restores
+//   submission order, runs the oldest task and keeps the rest in its own deque. Work submitted
+//   by a task goes straight to its worker's deque.
+// - Each worker's deque is guarded by its own futex Lock: the owner takes the oldest task,
+//   idle workers steal the newest half. Busy workers therefore touch shared cache lines about
+//   once per batch, not once per task.
+// - An idle worker first searches (spins, time-bounded; at most one worker at a time), then
+//   parks on its own futex word. A submit wakes a parked worker only if nobody is searching;
+//   a worker that found a batch wakes the next one when it has more than it can run at once.
+//   So a trickle of tasks wakes one worker, a burst wakes them all, and idle workers burn
+//   nothing.
+// - No lost wake-ups: a submitter pushes (seq_cst CAS) and then reads the searching and parked
+//   counts (seq_cst); a parking worker registers as parked (seq_cst) and then re-reads the
+//   inbox and the deques (seq_cst). At least one of them sees the other.
+// - Shutdown: submits in flight are counted in submit_state_ (bit 0 = shut down). shutdown()
+//   sets the bit and waits for the in-flight count to drain, so once workers see "shut down
+//   and no work" no task can still arrive.
 struct PoolWorker {
   int index = 0;
-  th::Lock lock;                   // guards local
-  std::deque<TaskBase*> local;     // tasks submitted by tasks running on this worker
+  th::Lock lock;                        // guards local
+  std::deque<TaskBase*> local;          // this worker's runnable tasks, oldest first
+  std::atomic<std::size_t> queued{0};   // local.size(), readable without the lock
   std::atomic<std::uint32_t> wake{0};
   th::Thread thread{[] {}};  // replaced by the real body before start()
 
@@ -61,49 +69,43 @@ class ThreadPoolCore {
 
   void enqueue(std::shared_ptr<TaskBase> task) {
     if (broken_.load(std::memory_order_acquire)) throw futures::BrokenThreadPool(broken_message());
+    // Register as an in-flight submit; refuse if shut down (see the shutdown note above).
+    if ((submit_state_.fetch_add(2, std::memory_order_seq_cst) & 1U) != 0) {
+      submit_state_.fetch_sub(2, std::memory_order_seq_cst);
+      throw RuntimeError("cannot schedule new futures after shutdown");
+    }
     TaskBase* raw = task.get();
     if (tracing()) [[unlikely]] raw->submit_ns = trace_now_ns();
     raw->queue_ref = std::move(task);
     PoolWorker* me = tls_worker_owner == owner_ ? tls_pool_worker : nullptr;
-    if (me != nullptr && !shutdown_.load(std::memory_order_acquire)) {
+    if (me != nullptr) {
       std::lock_guard g(me->lock);
       me->local.push_back(raw);
-      pending_.fetch_add(1, std::memory_order_seq_cst);
+      me->queued.store(me->local.size(), std::memory_order_seq_cst);
     } else {
-      std::unique_lock g(global_lock_);
-      if (shutdown_.load(std::memory_order_relaxed)) {
-        g.unlock();
-        raw->queue_ref.reset();
-        throw RuntimeError("cannot schedule new futures after shutdown");
-      }
-      raw->next_task = nullptr;
-      (global_tail_ ? global_tail_->next_task : global_head_) = raw;
-      global_tail_ = raw;
-      ++global_size_;
-      pending_.fetch_add(1, std::memory_order_seq_cst);
+      TaskBase* head = inbox_.load(std::memory_order_relaxed);
+      do {
+        raw->next_task = head;
+      } while (!inbox_.compare_exchange_weak(head, raw, std::memory_order_seq_cst,
+                                             std::memory_order_relaxed));
     }
+    submit_state_.fetch_sub(2, std::memory_order_seq_cst);
     notify_one();
   }
 
   void shutdown(bool wait, bool cancel_futures) {
-    std::vector<TaskBase*> cancelled;
-    {
-      std::lock_guard g(global_lock_);
-      shutdown_.store(true, std::memory_order_seq_cst);
-      if (cancel_futures) {
-        for (TaskBase* t = global_head_; t != nullptr; t = t->next_task) cancelled.push_back(t);
-        global_head_ = global_tail_ = nullptr;
-        global_size_ = 0;
-      }
-    }
+    submit_state_.fetch_or(1, std::memory_order_seq_cst);
+    // Wait for submits already past their check (a few instructions each) to finish pushing.
+    while ((submit_state_.load(std::memory_order_seq_cst) >> 1) != 0) std::this_thread::yield();
     if (cancel_futures) {
+      std::vector<TaskBase*> cancelled = take_inbox();
       for (int i = 0; i < num_workers_.load(std::memory_order_acquire); ++i) {
         PoolWorker* w = slots_[static_cast<std::size_t>(i)].load(std::memory_order_acquire);
         std::lock_guard g(w->lock);
         cancelled.insert(cancelled.end(), w->local.begin(), w->local.end());
         w->local.clear();
+        w->queued.store(0, std::memory_order_seq_cst);
       }
-      pending_.fetch_sub(cancelled.size(), std::memory_order_seq_cst);
       for (TaskBase* t : cancelled) {
         auto keep = std::move(t->queue_ref);
         t->cancel_task();
@@ -113,8 +115,8 @@ class ThreadPoolCore {
     if (!wait) return;
     std::vector<PoolWorker*> workers;
     {
-      // After shutdown_ is set no worker is added (spawn_worker checks it under this lock),
-      // so this snapshot is complete. Join outside the lock: a worker may be in spawn_worker.
+      // After shutdown no worker is added (spawn_worker checks it under this lock), so this
+      // snapshot is complete. Join outside the lock: a worker may be in spawn_worker.
       std::lock_guard g(spawn_lock_);
       for (auto& w : owned_) workers.push_back(w.get());
     }
@@ -124,13 +126,28 @@ class ThreadPoolCore {
   }
 
  private:
+  bool is_shutdown() const noexcept {
+    return (submit_state_.load(std::memory_order_seq_cst) & 1U) != 0;
+  }
+
   std::string broken_message() {
     std::lock_guard g(broken_lock_);
     return broken_message_;
   }
 
-  // Called after pending_ was incremented (seq_cst): the seq_cst loads here cannot be
-  // reordered before it, which is what the no-lost-wake-up argument above needs.
+  // Everything in the inbox, oldest first.
+  std::vector<TaskBase*> take_inbox() {
+    std::vector<TaskBase*> out;
+    for (TaskBase* t = inbox_.exchange(nullptr, std::memory_order_seq_cst); t != nullptr;
+         t = t->next_task) {
+      out.push_back(t);
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+
+  // Called after a push (seq_cst): the seq_cst loads here are not reordered before it, which
+  // is what the no-lost-wake-up argument above needs.
   void notify_one() {
     if (searching_.load(std::memory_order_seq_cst) > 0) return;  // it will find the task
     if (parked_count_.load(std::memory_order_seq_cst) > 0 && unpark_one()) return;
@@ -170,7 +187,7 @@ class ThreadPoolCore {
   void spawn_worker() {
     std::lock_guard g(spawn_lock_);
     const int n = num_workers_.load(std::memory_order_relaxed);
-    if (n >= max_workers_ || shutdown_.load(std::memory_order_acquire)) return;
+    if (n >= max_workers_ || is_shutdown()) return;
     auto* w = new PoolWorker(n);
     owned_.emplace_back(w);
     w->thread = th::Thread(
@@ -209,54 +226,52 @@ class ThreadPoolCore {
     t->run();
   }
 
-  bool has_work() const noexcept { return pending_.load(std::memory_order_seq_cst) > 0; }
+  bool has_work() const noexcept {
+    if (inbox_.load(std::memory_order_seq_cst) != nullptr) return true;
+    const int n = num_workers_.load(std::memory_order_acquire);
+    for (int i = 0; i < n; ++i) {
+      if (slots_[static_cast<std::size_t>(i)].load(std::memory_order_acquire)->queued.load(
+              std::memory_order_seq_cst) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
 
-  // Own deque first (oldest first, so work starts in submission order), then a batch from
-  // the global FIFO (one lock round trip per batch instead of per task: the submitter and the
-  // workers contend for that lock), then half of another worker's deque (its newest end).
+  static TaskBase* pop_own(PoolWorker* w) {
+    if (w->queued.load(std::memory_order_relaxed) == 0) return nullptr;
+    std::lock_guard g(w->lock);
+    if (w->local.empty()) return nullptr;
+    TaskBase* t = w->local.front();
+    w->local.pop_front();
+    w->queued.store(w->local.size(), std::memory_order_relaxed);
+    return t;
+  }
+
+  // Own deque first (oldest first, so work starts in submission order), then the whole inbox,
+  // then the newest half of another worker's deque.
   TaskBase* find_task(PoolWorker* w) {
-    if (!has_work()) return nullptr;
-    {
-      std::lock_guard g(w->lock);
-      if (!w->local.empty()) {
-        TaskBase* t = w->local.front();
-        w->local.pop_front();
-        pending_.fetch_sub(1, std::memory_order_relaxed);
-        return t;
+    if (TaskBase* t = pop_own(w)) return t;
+    if (inbox_.load(std::memory_order_relaxed) != nullptr) {
+      std::vector<TaskBase*> batch = take_inbox();
+      if (!batch.empty()) {
+        if (batch.size() > 1) {
+          {
+            std::lock_guard g(w->lock);
+            w->local.insert(w->local.end(), batch.begin() + 1, batch.end());
+            w->queued.store(w->local.size(), std::memory_order_seq_cst);
+          }
+          notify_one();  // more than we can run at once: let an idle worker steal some
+        }
+        return batch.front();
       }
     }
     const int n = num_workers_.load(std::memory_order_acquire);
-    TaskBase* first = nullptr;
-    TaskBase* batch = nullptr;
-    {
-      std::lock_guard g(global_lock_);
-      if (global_head_ != nullptr) {
-        // Take a fair share: the queue split among the workers, at most kMaxBatch.
-        const std::size_t take =
-            std::min<std::size_t>(kMaxBatch, global_size_ / static_cast<std::size_t>(n) + 1);
-        first = global_head_;
-        TaskBase* last = first;
-        std::size_t taken = 1;
-        for (; taken < take && last->next_task != nullptr; ++taken) last = last->next_task;
-        global_head_ = last->next_task;
-        if (global_head_ == nullptr) global_tail_ = nullptr;
-        last->next_task = nullptr;
-        global_size_ -= taken;
-        batch = first->next_task;  // the rest of the taken chain, or null
-      }
-    }
-    if (first != nullptr) {
-      pending_.fetch_sub(1, std::memory_order_relaxed);
-      if (batch != nullptr) {
-        std::lock_guard g(w->lock);
-        for (TaskBase* t = batch; t != nullptr; t = t->next_task) w->local.push_back(t);
-      }
-      return first;
-    }
     for (int k = 1; k < n; ++k) {
       PoolWorker* victim = slots_[static_cast<std::size_t>((w->index + k) % n)].load(
           std::memory_order_acquire);
-      std::vector<TaskBase*> stolen;
+      if (victim->queued.load(std::memory_order_relaxed) == 0) continue;
+      std::vector<TaskBase*> stolen;  // newest first
       {
         std::lock_guard g(victim->lock);
         const std::size_t take = (victim->local.size() + 1) / 2;
@@ -264,21 +279,22 @@ class ThreadPoolCore {
           stolen.push_back(victim->local.back());
           victim->local.pop_back();
         }
+        victim->queued.store(victim->local.size(), std::memory_order_relaxed);
       }
       if (stolen.empty()) continue;
-      pending_.fetch_sub(1, std::memory_order_relaxed);
       if (stolen.size() > 1) {
         std::lock_guard g(w->lock);
-        for (std::size_t i = stolen.size() - 1; i > 0; --i) w->local.push_back(stolen[i - 1]);
+        w->local.insert(w->local.end(), stolen.rbegin() + 1, stolen.rend());
+        w->queued.store(w->local.size(), std::memory_order_seq_cst);
       }
-      return stolen.back();
+      return stolen.back();  // the oldest of the stolen half
     }
     return nullptr;
   }
 
   // Returns false when the worker should exit (shutdown and nothing left to run).
   bool wait_for_work(PoolWorker* w) {
-    if (shutdown_.load(std::memory_order_acquire) && !has_work()) return false;
+    if (is_shutdown() && !has_work()) return false;
     idle_.fetch_add(1, std::memory_order_relaxed);
     // At most one worker searches (spins) at a time; the others park at once. The searcher
     // covers the gap between a submit and the next (a park + wake costs 5-20 us here) without
@@ -290,9 +306,6 @@ class ThreadPoolCore {
     }
     if (has_work()) {
       idle_.fetch_sub(1, std::memory_order_relaxed);
-      // We were searching when the work arrived, so its submitter may not have woken anyone:
-      // pass the baton if there is more than we can take.
-      if (pending_.load(std::memory_order_relaxed) > 1) notify_one();
       return true;
     }
     {
@@ -301,7 +314,7 @@ class ThreadPoolCore {
       parked_.push_back(w);
       parked_count_.fetch_add(1, std::memory_order_seq_cst);
     }
-    if (has_work() || shutdown_.load(std::memory_order_seq_cst)) {
+    if (has_work() || is_shutdown()) {
       std::lock_guard g(idle_lock_);
       const auto it = std::find(parked_.begin(), parked_.end(), w);
       if (it != parked_.end()) {
@@ -323,19 +336,10 @@ class ThreadPoolCore {
       std::lock_guard g(broken_lock_);
       broken_message_ = "A thread initializer failed, the thread pool is not usable anymore";
     }
-    broken_.store(true, std::memory_order_release);
+    broken_.store(true, std::memory_order_seq_cst);
     // Fail everything queued, as Python does.
-    std::vector<TaskBase*> doomed;
-    {
-      std::lock_guard g(global_lock_);
-      for (TaskBase* t = global_head_; t != nullptr; t = t->next_task) doomed.push_back(t);
-      global_head_ = global_tail_ = nullptr;
-      global_size_ = 0;
-    }
-    pending_.fetch_sub(doomed.size(), std::memory_order_seq_cst);
-    const auto error =
-        std::make_exception_ptr(futures::BrokenThreadPool(broken_message()));
-    for (TaskBase* t : doomed) {
+    const auto error = std::make_exception_ptr(futures::BrokenThreadPool(broken_message()));
+    for (TaskBase* t : take_inbox()) {
       auto keep = std::move(t->queue_ref);
       t->fail_task(error);
     }
@@ -345,13 +349,8 @@ class ThreadPoolCore {
   const int max_workers_;
   futures::ThreadPoolOptions options_;
 
-  th::Lock global_lock_;  // guards global_head_/global_tail_, and shutdown_ transitions
-  TaskBase* global_head_ = nullptr;
-  TaskBase* global_tail_ = nullptr;
-  std::size_t global_size_ = 0;
-  static constexpr std::size_t kMaxBatch = 32;
-  std::atomic<std::size_t> pending_{0};
-  std::atomic<bool> shutdown_{false};
+  std::atomic<TaskBase*> inbox_{nullptr};           // submissions from outside, newest first
+  std::atomic<std::uint64_t> submit_state_{0};      // bit 0: shut down; >> 1: submits in flight
 
   th::Lock idle_lock_;  // guards parked_
   std::vector<PoolWorker*> parked_;

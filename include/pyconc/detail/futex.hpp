@@ -52,8 +52,13 @@ bool spin_until(Ready ready, std::chrono::nanoseconds budget) {
   if (spin_limit() == 0) return ready();
   const auto deadline = Clock::now() + budget;
   for (;;) {
-    for (int i = 0; i < 32; ++i) {
+    // A few pauses between polls: a poll that hits a line another core is writing slows that
+    // core down, so do not hammer it.
+    for (int i = 0; i < 16; ++i) {
       if (ready()) return true;
+      cpu_relax();
+      cpu_relax();
+      cpu_relax();
       cpu_relax();
     }
     if (Clock::now() >= deadline) return ready();

@@ -50,7 +50,7 @@ asan: build-asan/build.ninja
 bench:
 	@$(DEPS) bench
 	cmake -S . -B build-bench -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DPYCONC_BUILD_BENCH=ON \
-	  -DPYCONC_BUILD_TESTS=OFF -DPYCONC_BUILD_EXAMPLES=OFF
+	  -DPYCONC_BUILD_TESTS=OFF -DPYCONC_BUILD_EXAMPLES=OFF -DPYCONC_BUILD_TOOLS=OFF
 	cmake --build build-bench -j $(JOBS)
 	bash bench/run.sh build-bench
 

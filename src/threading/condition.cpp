@@ -19,9 +19,8 @@ bool Condition::wait_until_impl(const detail::Clock::time_point* deadline) {
   }
 
   // Bounded spin, then park. notify() stores 1 with release order after unlinking us.
-  for (int i = detail::spin_limit() / 4; i > 0; --i) {
-    if (self.signaled.load(std::memory_order_acquire) != 0) break;
-    detail::cpu_relax();
+  if (deadline == nullptr || detail::Clock::now() < *deadline) {
+    spin_.spin([&] { return self.signaled.load(std::memory_order_acquire) != 0; });
   }
   while (self.signaled.load(std::memory_order_acquire) == 0) {
     if (deadline != nullptr && detail::Clock::now() >= *deadline) break;

@@ -18,10 +18,8 @@ bool Event::wait_impl(const detail::Clock::time_point* deadline) {
   if ((start & 1U) != 0) return true;
   // Any change of the word from `start` (flag down) means a set() happened: clear() alone
   // cannot change a word whose flag is already down.
-  for (int i = detail::spin_limit(); i > 0; --i) {
-    if (word_.load(std::memory_order_acquire) != start) return true;
-    detail::cpu_relax();
-  }
+  const bool in_time = deadline == nullptr || detail::Clock::now() < *deadline;
+  if (in_time && spin_.spin([&] { return word_.load(std::memory_order_acquire) != start; })) return true;
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
   bool changed = false;
   for (;;) {

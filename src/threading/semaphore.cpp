@@ -10,9 +10,10 @@ Semaphore::Semaphore(int value) : count_(0) {
 }
 
 bool Semaphore::acquire_slow(const detail::Clock::time_point* deadline) {
-  for (int i = detail::spin_limit(); i > 0; --i) {
-    if (count_.load(std::memory_order_relaxed) != 0 && try_take()) return true;
-    detail::cpu_relax();
+  const bool in_time = deadline == nullptr || detail::Clock::now() < *deadline;
+  if (in_time && spin_.spin([this] { return count_.load(std::memory_order_relaxed) != 0 && try_take(); },
+                 detail::AdaptiveSpin::Poll::backoff)) {
+    return true;
   }
   for (;;) {
     // Announce ourselves before re-checking: release() increments the count and then reads

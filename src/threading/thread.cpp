@@ -124,6 +124,11 @@ void report(const std::shared_ptr<ThreadState>& st, std::exception_ptr e) noexce
 
 void bootstrap(std::shared_ptr<ThreadState> st) {
   tls_current = st;
+  {
+    // The kernel's name for the thread (top -H, gdb, /proc): at most 15 bytes.
+    std::lock_guard g(st->mu);
+    ::pthread_setname_np(::pthread_self(), st->name.substr(0, 15).c_str());
+  }
   st->native_id.store(static_cast<unsigned long>(::syscall(SYS_gettid)),
                       std::memory_order_relaxed);
   st->running.set();

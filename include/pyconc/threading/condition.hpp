@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "pyconc/detail/adaptive_spin.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/threading/lock.hpp"
 #include "pyconc/threading/rlock.hpp"
@@ -99,6 +100,7 @@ class Condition {
   // FIFO of waiting threads; each node lives on its waiter's stack. Guarded by the user lock.
   Waiter* head_ = nullptr;
   Waiter* tail_ = nullptr;
+  detail::AdaptiveSpin spin_;
 };
 
 }  // namespace pyconc::threading

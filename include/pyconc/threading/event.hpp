@@ -7,7 +7,7 @@
 //
 // Memory ordering: everything a thread did before set() is visible to a thread after its
 // wait() returns true (and after is_set() returns true).
-// Thread safety: any thread may call any member. wait() blocks (after a bounded spin) without
+// Thread safety: any thread may call any member. wait() blocks (after an adaptive spin) without
 // using CPU; set() costs one atomic when nobody waits.
 // Implementation: one 32-bit word, bit 0 = flag, bits 1.. = a generation bumped by each set().
 #pragma once
@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "pyconc/detail/adaptive_spin.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/futex.hpp"
 
@@ -50,6 +51,7 @@ class Event {
 
   std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> sleepers_{0};
+  detail::AdaptiveSpin spin_;
 };
 
 }  // namespace pyconc::threading

@@ -13,13 +13,15 @@
 // (after a short bounded spin) without using CPU; nothing here throws except the documented
 // RuntimeError and ValueError.
 // Implementation: one 32-bit word (0 free, 1 held, 2 held with possible sleepers) and a futex;
-// the uncontended acquire and release are one atomic instruction each.
+// the uncontended acquire and release are one atomic instruction each. A contended acquire
+// polls with exponential backoff for an adaptive budget (detail/adaptive_spin.hpp), then parks.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 
+#include "pyconc/detail/adaptive_spin.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/futex.hpp"
 #include "pyconc/errors.hpp"
@@ -84,6 +86,7 @@ class Lock {
   bool acquire_slow(const detail::Clock::time_point* deadline);
 
   std::atomic<std::uint32_t> state_{0};
+  detail::AdaptiveSpin spin_;
 };
 
 }  // namespace pyconc::threading

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "pyconc/detail/adaptive_spin.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/futex.hpp"
 #include "pyconc/errors.hpp"
@@ -78,6 +79,7 @@ class Semaphore {
 
   std::atomic<std::uint32_t> count_;
   std::atomic<std::uint32_t> sleepers_{0};
+  detail::AdaptiveSpin spin_;
 };
 
 class BoundedSemaphore : public Semaphore {

@@ -47,6 +47,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "pyconc/detail/adaptive_spin.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/futex.hpp"
 #include "pyconc/errors.hpp"
@@ -292,44 +293,14 @@ class alignas(64) BasicQueue {
     }
   }
 
-  // Polls hint() without the lock for up to the current spin budget, then re-takes the lock.
-  // The poll also waits for the lock to be free, so that the spinner does not pull the lock's
-  // cache line away from a thread still inside its critical section.
+  // Polls hint() without the lock for up to the adaptive spin budget (detail/adaptive_spin.hpp),
+  // then re-takes the lock. The poll also waits for the lock to be free, so that the spinner
+  // does not pull the lock's cache line away from a thread still inside its critical section.
   template <class Hint>
   void spin_until(Guard& lk, Hint hint) {
-    const int stored = spin_budget_.load(std::memory_order_relaxed);
-    const int budget = probe_now() ? max_spin() : stored;
-    if (budget <= 0) return;
     lk.unlock();
-    int spent = 0;
-    while (spent < budget && !(hint() && !mutex_.locked())) {
-      for (int i = 0; i < kPollEvery; ++i) pyconc::detail::cpu_relax();
-      spent += kPollEvery;
-    }
+    spin_.spin([&] { return hint() && !mutex_.locked(); });
     lk.lock();
-    adapt_spin(stored, /*paid_off=*/spent < budget);
-  }
-
-  // Spinning pays when the thread we wait for runs on another core and acts within
-  // microseconds (a ping-pong between two cores: a futex wake-up costs far more); it only burns
-  // a time slice when that thread shares our core or is descheduled (an oversubscribed
-  // machine). So the budget adapts, like glibc's adaptive mutex: doubled when a spin saw the
-  // condition come true, halved when it had to park anyway, between spin_limit()/64 and
-  // detail::spin_limit() pauses (the bound Lock and Event use; 0 on one CPU). A low budget is
-  // self-confirming -- when both sides of a hand-off park, each wake-up takes longer than a
-  // short spin -- so one wait in 32 per thread probes with the full budget, which breaks the
-  // cycle once the other thread is running again. Racy updates of the budget are harmless:
-  // it is a heuristic, read and written with relaxed atomics.
-  static constexpr int kPollEvery = 4;  // pauses between two polls of the hint
-  static int max_spin() noexcept { return pyconc::detail::spin_limit(); }
-  static int min_spin() noexcept { return pyconc::detail::spin_limit() / 64; }
-  static bool probe_now() noexcept {
-    static thread_local unsigned waits = 0;
-    return (++waits & 31U) == 0;
-  }
-  void adapt_spin(int stored, bool paid_off) noexcept {
-    const int next = paid_off ? std::min(stored * 2, max_spin()) : std::max(stored / 2, min_spin());
-    if (next != stored) spin_budget_.store(next, std::memory_order_relaxed);
   }
 
   template <class Wait, class... Args>
@@ -442,7 +413,7 @@ class alignas(64) BasicQueue {
   std::atomic<std::uint32_t> getters_seq_{0};  // futex words, bumped before each wake
   std::atomic<std::uint32_t> putters_seq_{0};
   std::atomic<std::uint32_t> joiners_seq_{0};
-  std::atomic<int> spin_budget_{max_spin()};
+  pyconc::detail::AdaptiveSpin spin_;
 };
 
 }  // namespace pyconc::detail

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Summary table of `make bench`: pyconc beside its C++ peers and CPython, per workload.
+
+Inputs: the Google Benchmark JSON files (--benchmark_out) of the bench/*_bench binaries, whose
+benchmarks are named BM_<Workload>/<impl>[/real_time][/threads:N], and the output of
+bench/python/threading_queue.py (`<Workload> <ns/op>` lines). Within a JSON file the median of
+the repetitions is used when there are repetitions; the time is the one Google Benchmark
+reports (wall-clock for benchmarks named /real_time, the thread's CPU time otherwise).
+
+Prints a Markdown table: one row per (workload, C++ peer), with pyconc's ns/op, the peer's,
+their ratio (< 1: pyconc is faster), CPython's ns/op, pyconc's speed-up over CPython and,
+on the row the target refers to, the target with PASS or MISS.
+
+Usage: summarize.py [--python FILE] [--title TEXT] BENCH.json...
+"""
+
+import argparse
+import json
+import re
+import sys
+
+# Workloads in display order: (main C++ peer, target). The main peer is listed first; the
+# target is one of
+#   ("peer", max_ratio): pyconc's time at most max_ratio x the main peer's, in the same run;
+#   ("python", min_speedup): pyconc at least min_speedup x faster than CPython, same run.
+WORKLOADS = {
+    "Lock_Uncontended": ("std_mutex", ("peer", 1.2)),
+    "RLock_Uncontended": ("std_recursive_mutex", ("peer", 1.2)),
+    "Semaphore_Uncontended": ("std_counting_semaphore", ("peer", 1.2)),
+    "Lock_Contended/threads:2": ("std_mutex", ("peer", 1.2)),
+    "Lock_Contended/threads:4": ("std_mutex", ("peer", 1.2)),
+    "Event_PingPong": ("std_condvar", ("peer", 1.2)),
+    "Event_PingPong/busy:2": ("std_condvar", ("peer", 1.2)),
+    "Queue_PutGet": ("std_mutex_deque", ("peer", 1.2)),
+    "Queue_PingPong": ("std_mutex_deque", ("python", 50.0)),
+    "Queue_PingPong/busy:2": ("std_mutex_deque", ("peer", 1.2)),
+    # concurrent.futures (bench/futures_bench.cpp): per task, 2 workers.
+    "Pool_SubmitBatched": ("tbb_task_group", ("peer", 1.0)),
+    "Pool_SubmitOne": ("asio_promise", ("peer", 1.0)),
+    "Pool_Map": ("pyconc_chunksize64", ("python", 100.0)),
+    # the seeds' is_prime x 20 on a 2-worker pool vs serial: a ratio <= 0.556 is >= 1.8x
+    "Pool_IsPrime": ("serial", ("peer", 0.556)),
+}
+
+IDLE = {}  # workload -> CPU percent of one core used while idle (bench/futures_bench.cpp)
+
+TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def split_name(run_name):
+    """BM_Lock_Contended/pyconc/real_time/threads:2 -> ("Lock_Contended/threads:2", "pyconc").
+
+    Arguments (busy:2, threads:4) stay in the workload's name, except the defaults busy:0 and
+    threads:1 (BM_Event_PingPong/pyconc/busy:0/real_time -> "Event_PingPong")."""
+    parts = run_name.split("/")
+    workload = parts[0][3:] if parts[0].startswith("BM_") else parts[0]
+    impl = parts[1] if len(parts) > 1 else "?"
+    for p in parts[2:]:
+        if p not in ("real_time", "manual_time", "threads:1") and not p.endswith(":0") \
+                and not p.startswith("iterations:"):
+            workload += "/" + p
+    return workload, impl
+
+
+def load_benchmarks(paths):
+    """{workload: {impl: ns_per_op}} from Google Benchmark JSON files."""
+    medians, plain = {}, {}
+    for path in paths:
+        with open(path) as f:
+            text = f.read()
+        if not text.strip():  # the binary ran no benchmark (e.g. nothing matched a filter)
+            continue
+        data = json.loads(text)
+        for b in data.get("benchmarks", []):
+            if b.get("error_occurred"):
+                continue
+            key = split_name(b.get("run_name", b["name"]))
+            wall = "/real_time" in b["name"] or "/manual_time" in b["name"]
+            time_field = "real_time" if wall else "cpu_time"
+            if "cpu_percent" in b:  # the idle-pool measurement: a counter, not a time
+                IDLE[split_name(b.get("run_name", b["name"]))[0]] = b["cpu_percent"]
+                continue
+            ns = b[time_field] * TO_NS[b.get("time_unit", "ns")]
+            ns /= b.get("items_per_iteration") or 1  # iterations that process a batch
+            if b.get("run_type") == "aggregate":
+                if b.get("aggregate_name") == "median":
+                    medians[key] = ns
+            else:
+                plain.setdefault(key, []).append(ns)
+    result = {}
+    for key in set(medians) | set(plain):
+        if key in medians:
+            ns = medians[key]
+        else:
+            values = sorted(plain[key])
+            ns = values[len(values) // 2]
+        result.setdefault(key[0], {})[key[1]] = ns
+    return result
+
+
+def load_python(path):
+    figures, version = {}, "?"
+    if not path:
+        return figures, version
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            m = re.match(r"# python (\S+)", line)
+            if m:
+                version = m.group(1)
+            elif line and not line.startswith("#"):
+                name, ns = line.split()
+                figures[name] = float(ns)
+    return figures, version
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "--"
+    if ns >= 10000:
+        return f"{ns / 1000:,.1f} µs"
+    return f"{ns:,.1f} ns" if ns < 100 else f"{ns:,.0f} ns"
+
+
+def fmt_x(x):
+    if x is None:
+        return "--"
+    if x < 0.1:
+        return f"{x:.3f}×"
+    return f"{x:.2f}×" if x < 10 else f"{x:,.0f}×"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("json", nargs="+", help="Google Benchmark JSON output files")
+    ap.add_argument("--python", help="output of bench/python/threading_queue.py")
+    ap.add_argument("--title", default="", help="a line printed above the table")
+    args = ap.parse_args()
+
+    bench = load_benchmarks(args.json)
+    python, py_version = load_python(args.python)
+
+    order = list(WORKLOADS) + sorted(w for w in bench if w not in WORKLOADS)
+    rows = []
+    misses = 0
+    for workload in order:
+        impls = bench.get(workload, {})
+        if not impls:  # not run (a filter), or not a C++ workload
+            continue
+        ours = impls.get("pyconc")
+        py = python.get(workload)
+        speedup = py / ours if (py and ours) else None
+        main_peer, (kind, bound) = WORKLOADS.get(workload, (None, (None, None)))
+        peers = [i for i in impls if i != "pyconc"]
+        peers.sort(key=lambda i: (i != main_peer, i))  # the main peer first
+        for idx, peer in enumerate(peers or [None]):
+            peer_ns = impls.get(peer) if peer else None
+            ratio = ours / peer_ns if (ours and peer_ns) else None
+            target = verdict = ""
+            if kind == "peer" and peer == main_peer:
+                target = f"≤ {bound:g}× {peer}"
+                ok = ratio is not None and ratio <= bound
+                verdict = "PASS" if ok else "MISS"
+            elif kind == "python" and idx == 0:
+                target = f"≥ {bound:g}× faster than Python"
+                ok = speedup is not None and speedup >= bound
+                verdict = "PASS" if ok else "MISS"
+            misses += verdict == "MISS"
+            first = idx == 0
+            rows.append([
+                workload if first else "",
+                fmt_ns(ours) if first else "",
+                peer or "--",
+                fmt_ns(peer_ns),
+                fmt_x(ratio),
+                fmt_ns(py) if first else "",
+                fmt_x(speedup) if first else "",
+                target,
+                verdict,
+            ])
+
+    header = ["workload", "pyconc", "C++ peer", "peer", "pyconc/peer", "Python",
+              "speed-up vs Python", "target", "result"]
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+
+    def line(cells):
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    if args.title:
+        print(args.title)
+        print()
+    print(line(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(line(r))
+    print()
+    print(f"Times are per operation (per round trip for ping-pongs), medians of the repetitions; "
+          f"pyconc/peer < 1 means pyconc is faster. Python: CPython {py_version}.")
+    for workload, pct in IDLE.items():
+        ok = pct < 1.0
+        misses += not ok
+        print(f"{workload}: 10 idle workers used {pct:.4f}% of one core (target < 1%): "
+              f"{'PASS' if ok else 'MISS'}")
+    print(f"Targets missed: {misses}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

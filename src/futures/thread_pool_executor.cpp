@@ -38,7 +38,7 @@ namespace th = pyconc::threading;
 // - Shutdown: submits in flight are counted in submit_state_ (bit 0 = shut down). shutdown()
 //   sets the bit and waits for the in-flight count to drain, so once workers see "shut down
 //   and no work" no task can still arrive.
-struct PoolWorker {
+struct alignas(64) PoolWorker {
   int index = 0;
   th::Lock lock;                        // guards local
   std::deque<TaskBase*> local;          // this worker's runnable tasks, oldest first
@@ -301,7 +301,17 @@ class ThreadPoolCore {
     // letting idle workers eat the submitter's CPU.
     int expected = 0;
     if (searching_.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) {
-      spin_until([this] { return has_work(); }, std::chrono::microseconds(50));
+      // Polls back off (up to 64 pauses apart): each poll of the inbox takes its cache line
+      // away from the submitter, whose next push then pays a miss.
+      int gap = 1;
+      spin_until(
+          [&] {
+            if (has_work()) return true;
+            for (int i = 0; i < gap; ++i) cpu_relax();
+            gap = std::min(gap * 2, 64);
+            return false;
+          },
+          std::chrono::microseconds(50));
       searching_.store(0, std::memory_order_seq_cst);
     }
     if (has_work()) {
@@ -349,8 +359,11 @@ class ThreadPoolCore {
   const int max_workers_;
   futures::ThreadPoolOptions options_;
 
-  std::atomic<TaskBase*> inbox_{nullptr};           // submissions from outside, newest first
-  std::atomic<std::uint64_t> submit_state_{0};      // bit 0: shut down; >> 1: submits in flight
+  // Each on its own cache line: workers poll inbox_ while submitters write submit_state_ on
+  // every submit, and a shared line would make every submit pay for the polling.
+  alignas(64) std::atomic<TaskBase*> inbox_{nullptr};       // submissions from outside, newest first
+  alignas(64) std::atomic<std::uint64_t> submit_state_{0};  // bit 0: shut down; >> 1: in flight
+  alignas(64) char pad_ = 0;
 
   th::Lock idle_lock_;  // guards parked_
   std::vector<PoolWorker*> parked_;

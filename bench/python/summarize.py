@@ -37,12 +37,12 @@ WORKLOADS = {
     # concurrent.futures (bench/futures_bench.cpp): per task, 2 workers.
     "Pool_SubmitBatched": ("tbb_task_group", ("peer", 1.0)),
     "Pool_SubmitOne": ("asio_promise", ("peer", 1.0)),
-    "Pool_Map": ("pyconc_chunksize64", ("python", 100.0)),
+    "Pool_Map": ("pyconc_chunksize64", (None, None)),  # no target: for information
     # the seeds' is_prime x 20 on a 2-worker pool vs serial: a ratio <= 0.556 is >= 1.8x
     "Pool_IsPrime": ("serial", ("peer", 0.556)),
 }
 
-IDLE = {}  # workload -> CPU percent of one core used while idle (bench/futures_bench.cpp)
+IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)
 
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -78,7 +78,10 @@ def load_benchmarks(paths):
             wall = "/real_time" in b["name"] or "/manual_time" in b["name"]
             time_field = "real_time" if wall else "cpu_time"
             if "cpu_percent" in b:  # the idle-pool measurement: a counter, not a time
-                IDLE[split_name(b.get("run_name", b["name"]))[0]] = b["cpu_percent"]
+                name = split_name(b.get("run_name", b["name"]))[0]
+                if b.get("run_type") != "aggregate" or b.get("aggregate_name") == "max" \
+                        or b.get("aggregate_name") == "median":
+                    IDLE.setdefault(name, []).append(b["cpu_percent"])
                 continue
             ns = b[time_field] * TO_NS[b.get("time_unit", "ns")]
             ns /= b.get("items_per_iteration") or 1  # iterations that process a batch
@@ -196,7 +199,8 @@ def main():
     print()
     print(f"Times are per operation (per round trip for ping-pongs), medians of the repetitions; "
           f"pyconc/peer < 1 means pyconc is faster. Python: CPython {py_version}.")
-    for workload, pct in IDLE.items():
+    for workload, values in IDLE.items():
+        pct = max(values)  # the worst repetition (or the median, with aggregates only)
         ok = pct < 1.0
         misses += not ok
         print(f"{workload}: 10 idle workers used {pct:.4f}% of one core (target < 1%): "

@@ -84,9 +84,14 @@ class MapResult {
     std::size_t index_ = 0;
   };
 
+  // chunksize > 1: one future per chunk of results.
   MapResult(std::vector<Future<Chunk>> chunks, std::size_t size,
             std::size_t chunksize, std::optional<detail::Clock::time_point> deadline)
       : chunks_(std::move(chunks)), size_(size), chunksize_(chunksize), deadline_(deadline) {}
+  // chunksize == 1: one future per item (no per-item vector).
+  MapResult(std::vector<Future<MapSlot<Stored>>> singles,
+            std::optional<detail::Clock::time_point> deadline)
+      : singles_(std::move(singles)), size_(singles_.size()), deadline_(deadline) {}
   // An empty range, to be assigned later (Python: `results = executor.map(...)` in a block).
   MapResult() = default;
   MapResult(MapResult&& other) noexcept { *this = std::move(other); }
@@ -94,6 +99,7 @@ class MapResult {
     if (this != &other) {
       cancel_unstarted();
       chunks_ = std::move(other.chunks_);
+      singles_ = std::move(other.singles_);
       size_ = std::exchange(other.size_, 0);
       chunksize_ = other.chunksize_;
       deadline_ = other.deadline_;
@@ -123,6 +129,11 @@ class MapResult {
 
  private:
   Stored& get(std::size_t i) {
+    consumed_ = std::max(consumed_, i + 1);
+    if (!singles_.empty()) {
+      auto& f = singles_[i];
+      return (deadline_ ? f.result(detail::remaining(*deadline_)) : f.result()).value;
+    }
     auto& chunk = chunks_[i / chunksize_];
     Chunk& values = deadline_ ? chunk.result(detail::remaining(*deadline_)) : chunk.result();
     consumed_ = std::max(consumed_, i + 1);
@@ -132,9 +143,11 @@ class MapResult {
   void cancel_unstarted() noexcept {
     if (!started_ || consumed_ >= size_) return;
     for (auto& c : chunks_) c.cancel();
+    for (auto& f : singles_) f.cancel();
   }
 
   std::vector<Future<Chunk>> chunks_;
+  std::vector<Future<MapSlot<Stored>>> singles_;
   std::size_t size_ = 0;
   std::size_t chunksize_ = 1;
   std::optional<detail::Clock::time_point> deadline_;
@@ -205,9 +218,53 @@ class Executor {
     std::optional<detail::Clock::time_point> deadline;
     if (options.timeout) deadline = detail::deadline_after(*options.timeout);
 
+    auto shared_fn = std::make_shared<std::decay_t<F>>(std::forward<F>(fn));
+    auto its = std::make_tuple(std::ranges::begin(ranges)...);
+    auto ends = std::make_tuple(std::ranges::end(ranges)...);
+    auto any_at_end = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return ((std::get<I>(its) == std::get<I>(ends)) || ...);
+    };
+    constexpr auto idx = std::index_sequence_for<Ranges...>();
+
+    if (options.chunksize == 1) {  // one task per item, as Python's thread pools do
+      std::vector<Future<MapSlot<Stored>>> singles;
+      if constexpr ((std::ranges::sized_range<Ranges> && ...)) {
+        singles.reserve(std::min({static_cast<std::size_t>(std::ranges::size(ranges))...}));
+      }
+      // Each task needs the callable. A small trivially copyable one (function pointer,
+      // lambda capturing a few values) is copied into every task; anything else is shared, at
+      // the price of a reference count that every task touches.
+      auto submit_all = [&](auto holder) {
+        auto submit_one = [&]<std::size_t... I>(std::index_sequence<I...>) {
+          singles.push_back(submit(
+              [h = holder](auto&&... a) mutable {
+                if constexpr (std::is_void_v<R>) {
+                  (*h)(std::forward<decltype(a)>(a)...);
+                  return MapSlot<Stored>{};
+                } else {
+                  return MapSlot<Stored>{(*h)(std::forward<decltype(a)>(a)...)};
+                }
+              },
+              *std::get<I>(its)...));
+          (++std::get<I>(its), ...);
+        };
+        while (!any_at_end(idx)) submit_one(idx);
+      };
+      using Fn = std::decay_t<F>;
+      if constexpr (std::is_trivially_copyable_v<Fn> && sizeof(Fn) <= 64) {
+        struct Copy {  // a by-value holder with the shared holder's call syntax
+          Fn fn;
+          Fn& operator*() { return fn; }
+        };
+        submit_all(Copy{*shared_fn});
+      } else {
+        submit_all(shared_fn);
+      }
+      return MapResult<R>(std::move(singles), deadline);
+    }
+
     // Zip the inputs (stopping at the shortest) into argument tuples, grouped by chunksize.
     using ArgTuple = std::tuple<std::decay_t<std::ranges::range_reference_t<Ranges>>...>;
-    auto shared_fn = std::make_shared<std::decay_t<F>>(std::forward<F>(fn));
     std::vector<Future<Chunk>> chunks;
     std::vector<ArgTuple> pending;
     std::size_t size = 0;
@@ -227,16 +284,10 @@ class Executor {
       }));
       pending = {};
     };
-    auto its = std::make_tuple(std::ranges::begin(ranges)...);
-    auto ends = std::make_tuple(std::ranges::end(ranges)...);
-    auto any_at_end = [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return ((std::get<I>(its) == std::get<I>(ends)) || ...);
-    };
     auto take = [&]<std::size_t... I>(std::index_sequence<I...>) {
       pending.emplace_back(*std::get<I>(its)...);
       (++std::get<I>(its), ...);
     };
-    constexpr auto idx = std::index_sequence_for<Ranges...>();
     while (!any_at_end(idx)) {
       take(idx);
       ++size;

@@ -199,7 +199,7 @@ class Future {
 
   // Calls fn(future) -- or fn() -- once the future is done (at once if it already is).
   template <class F>
-    requires std::invocable<F&, Future&> || std::invocable<F&>
+  requires std::invocable<F&, Future&> || std::invocable<F&>
   void add_done_callback(F fn) const {
     if constexpr (std::invocable<F&, Future&>) {
       // The callback holds a weak reference: a future whose handles are all gone does not
@@ -221,22 +221,18 @@ class Future {
   // any other state.
   bool set_running_or_notify_cancel() { return state_->set_running_or_notify_cancel(); }
   template <class... Args>
-    requires(std::is_void_v<T> ? sizeof...(Args) == 0
-                               : std::is_constructible_v<typename detail::FutureState<T>::Stored, Args...>)
-  void set_result(Args&&... args) {
+  requires(std::is_void_v<T> ? sizeof...(Args) == 0
+                             : std::is_constructible_v<typename detail::FutureState<T>::Stored,
+                                                       Args...>) void set_result(Args&&... args) {
     state_->set_value(std::forward<Args>(args)...);
   }
   void set_exception(std::exception_ptr e) { state_->set_exception(std::move(e)); }
   template <class E>
-    requires std::derived_from<std::decay_t<E>, std::exception>
-  void set_exception(E&& e) {
-    state_->set_exception(std::make_exception_ptr(std::forward<E>(e)));
-  }
+  requires std::derived_from<std::decay_t<E>, std::exception>
+  void set_exception(E&& e) { state_->set_exception(std::make_exception_ptr(std::forward<E>(e))); }
 
   // Identity: two handles are equal when they name the same future.
-  friend bool operator==(const Future& a, const Future& b) noexcept {
-    return a.state_ == b.state_;
-  }
+  friend bool operator==(const Future& a, const Future& b) noexcept { return a.state_ == b.state_; }
 
   // For pyconc's own layers (executors, wait/as_completed, asyncio): the shared state.
   const std::shared_ptr<detail::FutureState<T>>& state() const noexcept { return state_; }

@@ -16,7 +16,8 @@ namespace pyconc::detail {
 bool FutureStateBase::cancel() {
   std::unique_lock lock(mu_);
   auto expected = static_cast<std::uint32_t>(FutureStatus::pending);
-  if (!status_.compare_exchange_strong(expected, static_cast<std::uint32_t>(FutureStatus::cancelled),
+  if (!status_.compare_exchange_strong(expected,
+                                       static_cast<std::uint32_t>(FutureStatus::cancelled),
                                        std::memory_order_seq_cst)) {
     return expected == static_cast<std::uint32_t>(FutureStatus::cancelled);
   }
@@ -48,7 +49,8 @@ void FutureStateBase::set_exception(std::exception_ptr e) {
 
 void FutureStateBase::check_can_finish_locked() const {
   const auto s = status();
-  if (s == FutureStatus::finished) throw InvalidStateError("invalid state: future is already finished");
+  if (s == FutureStatus::finished)
+    throw InvalidStateError("invalid state: future is already finished");
   if (s == FutureStatus::cancelled) throw InvalidStateError("invalid state: future is cancelled");
 }
 

@@ -40,9 +40,9 @@ namespace th = pyconc::threading;
 //   and no work" no task can still arrive.
 struct alignas(64) PoolWorker {
   int index = 0;
-  th::Lock lock;                        // guards local
-  std::deque<TaskBase*> local;          // this worker's runnable tasks, oldest first
-  std::atomic<std::size_t> queued{0};   // local.size(), readable without the lock
+  th::Lock lock;                       // guards local
+  std::deque<TaskBase*> local;         // this worker's runnable tasks, oldest first
+  std::atomic<std::size_t> queued{0};  // local.size(), readable without the lock
   std::atomic<std::uint32_t> wake{0};
   th::Thread thread{[] {}};  // replaced by the real body before start()
 
@@ -54,7 +54,9 @@ inline thread_local PoolWorker* tls_pool_worker = nullptr;
 class ThreadPoolCore {
  public:
   ThreadPoolCore(const void* owner, int max_workers, futures::ThreadPoolOptions options)
-      : owner_(owner), max_workers_(max_workers), options_(std::move(options)),
+      : owner_(owner),
+        max_workers_(max_workers),
+        options_(std::move(options)),
         slots_(static_cast<std::size_t>(max_workers)) {
     static std::atomic<int> counter{0};
     if (options_.thread_name_prefix.empty()) {
@@ -75,7 +77,8 @@ class ThreadPoolCore {
       throw RuntimeError("cannot schedule new futures after shutdown");
     }
     TaskBase* raw = task.get();
-    if (tracing()) [[unlikely]] raw->submit_ns = trace_now_ns();
+    if (tracing()) [[unlikely]]
+      raw->submit_ns = trace_now_ns();
     raw->queue_ref = std::move(task);
     PoolWorker* me = tls_worker_owner == owner_ ? tls_pool_worker : nullptr;
     if (me != nullptr) {
@@ -190,10 +193,10 @@ class ThreadPoolCore {
     if (n >= max_workers_ || is_shutdown()) return;
     auto* w = new PoolWorker(n);
     owned_.emplace_back(w);
-    w->thread = th::Thread(
-        th::ThreadOptions{.name = options_.thread_name_prefix + "_" + std::to_string(n),
-                          .daemon = false},
-        [this, w] { worker_main(w); });
+    w->thread =
+        th::Thread(th::ThreadOptions{.name = options_.thread_name_prefix + "_" + std::to_string(n),
+                                     .daemon = false},
+                   [this, w] { worker_main(w); });
     slots_[static_cast<std::size_t>(n)].store(w, std::memory_order_release);
     num_workers_.store(n + 1, std::memory_order_release);
     w->thread.start();
@@ -230,8 +233,9 @@ class ThreadPoolCore {
     if (inbox_.load(std::memory_order_seq_cst) != nullptr) return true;
     const int n = num_workers_.load(std::memory_order_acquire);
     for (int i = 0; i < n; ++i) {
-      if (slots_[static_cast<std::size_t>(i)].load(std::memory_order_acquire)->queued.load(
-              std::memory_order_seq_cst) != 0) {
+      if (slots_[static_cast<std::size_t>(i)]
+              .load(std::memory_order_acquire)
+              ->queued.load(std::memory_order_seq_cst) != 0) {
         return true;
       }
     }
@@ -268,8 +272,8 @@ class ThreadPoolCore {
     }
     const int n = num_workers_.load(std::memory_order_acquire);
     for (int k = 1; k < n; ++k) {
-      PoolWorker* victim = slots_[static_cast<std::size_t>((w->index + k) % n)].load(
-          std::memory_order_acquire);
+      PoolWorker* victim =
+          slots_[static_cast<std::size_t>((w->index + k) % n)].load(std::memory_order_acquire);
       if (victim->queued.load(std::memory_order_relaxed) == 0) continue;
       std::vector<TaskBase*> stolen;  // newest first
       {
@@ -361,7 +365,7 @@ class ThreadPoolCore {
 
   // Each on its own cache line: workers poll inbox_ while submitters write submit_state_ on
   // every submit, and a shared line would make every submit pay for the polling.
-  alignas(64) std::atomic<TaskBase*> inbox_{nullptr};       // submissions from outside, newest first
+  alignas(64) std::atomic<TaskBase*> inbox_{nullptr};  // submissions from outside, newest first
   alignas(64) std::atomic<std::uint64_t> submit_state_{0};  // bit 0: shut down; >> 1: in flight
   alignas(64) char pad_ = 0;
 
@@ -405,8 +409,12 @@ void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
   core_->shutdown(wait, cancel_futures);
 }
 
-int ThreadPoolExecutor::max_workers() const noexcept { return core_->max_workers(); }
-int ThreadPoolExecutor::num_threads() const noexcept { return core_->num_threads(); }
+int ThreadPoolExecutor::max_workers() const noexcept {
+  return core_->max_workers();
+}
+int ThreadPoolExecutor::num_threads() const noexcept {
+  return core_->num_threads();
+}
 
 void ThreadPoolExecutor::enqueue(std::shared_ptr<detail::TaskBase> task) {
   core_->enqueue(std::move(task));

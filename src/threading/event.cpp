@@ -19,7 +19,8 @@ bool Event::wait_impl(const detail::Clock::time_point* deadline) {
   // Any change of the word from `start` (flag down) means a set() happened: clear() alone
   // cannot change a word whose flag is already down.
   const bool in_time = deadline == nullptr || detail::Clock::now() < *deadline;
-  if (in_time && spin_.spin([&] { return word_.load(std::memory_order_acquire) != start; })) return true;
+  if (in_time && spin_.spin([&] { return word_.load(std::memory_order_acquire) != start; }))
+    return true;
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
   bool changed = false;
   for (;;) {

@@ -6,7 +6,8 @@ bool Lock::acquire_slow(const detail::Clock::time_point* deadline) {
   // A holder on another core usually releases within a few hundred nanoseconds. Poll with
   // backoff: every poll pulls the lock's cache line away from the holder.
   const bool in_time = deadline == nullptr || detail::Clock::now() < *deadline;
-  if (in_time && spin_.spin([this] { return state_.load(std::memory_order_relaxed) == 0 && try_lock(); },
+  if (in_time &&
+      spin_.spin([this] { return state_.load(std::memory_order_relaxed) == 0 && try_lock(); },
                  detail::AdaptiveSpin::Poll::backoff)) {
     return true;
   }

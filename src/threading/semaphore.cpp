@@ -11,7 +11,8 @@ Semaphore::Semaphore(int value) : count_(0) {
 
 bool Semaphore::acquire_slow(const detail::Clock::time_point* deadline) {
   const bool in_time = deadline == nullptr || detail::Clock::now() < *deadline;
-  if (in_time && spin_.spin([this] { return count_.load(std::memory_order_relaxed) != 0 && try_take(); },
+  if (in_time &&
+      spin_.spin([this] { return count_.load(std::memory_order_relaxed) != 0 && try_take(); },
                  detail::AdaptiveSpin::Poll::backoff)) {
     return true;
   }

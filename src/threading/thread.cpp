@@ -129,8 +129,7 @@ void bootstrap(std::shared_ptr<ThreadState> st) {
     std::lock_guard g(st->mu);
     ::pthread_setname_np(::pthread_self(), st->name.substr(0, 15).c_str());
   }
-  st->native_id.store(static_cast<unsigned long>(::syscall(SYS_gettid)),
-                      std::memory_order_relaxed);
+  st->native_id.store(static_cast<unsigned long>(::syscall(SYS_gettid)), std::memory_order_relaxed);
   st->running.set();
   try {
     if (st->subclass) {
@@ -168,18 +167,24 @@ void ThreadRef::set_name(std::string name) {
   std::lock_guard g(state_->mu);
   state_->name = std::move(name);
 }
-unsigned long ThreadRef::ident() const noexcept { return state_->ident.load(); }
+unsigned long ThreadRef::ident() const noexcept {
+  return state_->ident.load();
+}
 unsigned long ThreadRef::native_id() const {
   if (!state_->started.load()) return 0;
   state_->running.wait();  // started: the thread will publish its id momentarily
   return state_->native_id.load(std::memory_order_relaxed);
 }
-bool ThreadRef::daemon() const noexcept { return state_->daemon; }
+bool ThreadRef::daemon() const noexcept {
+  return state_->daemon;
+}
 bool ThreadRef::is_alive() const noexcept {
   return state_->started.load() && !state_->finished.is_set();
 }
 
-void ThreadRef::join() const { join_until(detail::Clock::time_point::max()); }
+void ThreadRef::join() const {
+  join_until(detail::Clock::time_point::max());
+}
 
 bool ThreadRef::join_until(detail::Clock::time_point deadline) const {
   if (!state_->started.load()) throw RuntimeError("cannot join thread before it is started");
@@ -283,16 +288,28 @@ void Thread::join() const {
   if (!state_) throw RuntimeError("thread object was moved from");
   ref().join();
 }
-bool Thread::is_alive() const noexcept { return state_ && ref().is_alive(); }
-std::string Thread::name() const { return ref().name(); }
-void Thread::set_name(std::string name) { ref().set_name(std::move(name)); }
-bool Thread::daemon() const noexcept { return state_->daemon; }
+bool Thread::is_alive() const noexcept {
+  return state_ && ref().is_alive();
+}
+std::string Thread::name() const {
+  return ref().name();
+}
+void Thread::set_name(std::string name) {
+  ref().set_name(std::move(name));
+}
+bool Thread::daemon() const noexcept {
+  return state_->daemon;
+}
 void Thread::set_daemon(bool daemon) {
   if (state_->started.load()) throw RuntimeError("cannot set daemon status of active thread");
   state_->daemon = daemon;
 }
-unsigned long Thread::ident() const noexcept { return state_->ident.load(); }
-unsigned long Thread::native_id() const { return ref().native_id(); }
+unsigned long Thread::ident() const noexcept {
+  return state_->ident.load();
+}
+unsigned long Thread::native_id() const {
+  return ref().native_id();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Module functions
@@ -322,9 +339,13 @@ ThreadRef current_thread() {
   return detail::ThreadAccess::make(std::move(s));
 }
 
-ThreadRef main_thread() { return detail::ThreadAccess::make(detail::main_state()); }
+ThreadRef main_thread() {
+  return detail::ThreadAccess::make(detail::main_state());
+}
 
-unsigned long get_ident() noexcept { return static_cast<unsigned long>(::pthread_self()); }
+unsigned long get_ident() noexcept {
+  return static_cast<unsigned long>(::pthread_self());
+}
 unsigned long get_native_id() noexcept {
   return static_cast<unsigned long>(::syscall(SYS_gettid));
 }

@@ -90,9 +90,12 @@ TEST(Future, VoidAndMoveOnly) {
 TEST(Future, CallbacksOnEveryPath) {
   std::vector<std::string> log;
   pyconc::Future<int> ok, bad, cancelled;
-  ok.add_done_callback([&](pyconc::Future<int>& f) { log.push_back("ok " + std::to_string(f.result())); });
-  bad.add_done_callback([&](pyconc::Future<int>& f) { log.push_back(f.exception() ? "bad" : "?"); });
-  cancelled.add_done_callback([&](pyconc::Future<int>& f) { log.push_back(f.cancelled() ? "cancelled" : "?"); });
+  ok.add_done_callback(
+      [&](pyconc::Future<int>& f) { log.push_back("ok " + std::to_string(f.result())); });
+  bad.add_done_callback(
+      [&](pyconc::Future<int>& f) { log.push_back(f.exception() ? "bad" : "?"); });
+  cancelled.add_done_callback(
+      [&](pyconc::Future<int>& f) { log.push_back(f.cancelled() ? "cancelled" : "?"); });
   EXPECT_TRUE(log.empty());
   ok.set_result(1);
   bad.set_exception(std::runtime_error("x"));

@@ -174,7 +174,8 @@ TEST(ThreadPoolExecutor, ThrowingCallbackDoesNotBreakThePool) {
 
 TEST(ThreadPoolExecutor, ThreadNamesAndInitializer) {
   std::atomic<int> inits{0};
-  cf::ThreadPoolExecutor pool(2, {.thread_name_prefix = "crawler", .initializer = [&] { ++inits; }});
+  cf::ThreadPoolExecutor pool(2,
+                              {.thread_name_prefix = "crawler", .initializer = [&] { ++inits; }});
   const std::string name = pool.submit([] { return th::current_thread().name(); }).result(10s);
   EXPECT_EQ(name.rfind("crawler_", 0), 0U) << name;
   pool.shutdown(true);
@@ -302,7 +303,7 @@ TEST(ThreadPoolExecutorMap, NeverIteratedResultCancelsNothing) {
   {
     cf::ThreadPoolExecutor pool(2);
     pool.map([&](int) { ++ran; }, std::vector<int>(20, 1));  // discarded, as Python allows
-    cf::MapResult<int> later;                                   // `results = executor.map(...)`
+    cf::MapResult<int> later;                                // `results = executor.map(...)`
     later = pool.map([&](int x) { return ++ran + x; }, std::vector<int>(20, 1));
   }
   EXPECT_EQ(ran.load(), 40);
@@ -312,7 +313,8 @@ TEST(ThreadPoolExecutorMap, ReferencesIntoTheResults) {
   cf::ThreadPoolExecutor pool(2);
   std::vector<std::string> names{"a", "b"};
   std::vector<std::string> out;
-  for (auto& s : pool.map([](const std::string& x) { return x + x; }, names)) out.push_back(std::move(s));
+  for (auto& s : pool.map([](const std::string& x) { return x + x; }, names))
+    out.push_back(std::move(s));
   EXPECT_EQ(out, (std::vector<std::string>{"aa", "bb"}));
 }
 }  // namespace

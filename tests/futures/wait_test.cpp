@@ -153,7 +153,8 @@ namespace {
 TEST(AsCompleted, MapKeyedByFutures) {
   cf::ThreadPoolExecutor pool(2);
   std::unordered_map<pyconc::Future<int>, std::string> futures;
-  for (int i = 0; i < 5; ++i) futures.emplace(pool.submit([i] { return i * 10; }), "url" + std::to_string(i));
+  for (int i = 0; i < 5; ++i)
+    futures.emplace(pool.submit([i] { return i * 10; }), "url" + std::to_string(i));
   int n = 0;
   for (auto& f : cf::as_completed(futures, 10s)) {
     EXPECT_EQ(futures.at(f), "url" + std::to_string(f.result() / 10));

@@ -15,7 +15,9 @@ namespace th = pyconc::threading;
 using namespace std::chrono_literals;
 
 namespace {
-int add_into(int* out, int a, int b) { return *out = a + b; }
+int add_into(int* out, int a, int b) {
+  return *out = a + b;
+}
 }  // namespace
 
 TEST(Thread, TargetAndArgs) {

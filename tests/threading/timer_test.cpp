@@ -11,10 +11,13 @@ TEST(Timer, FiresAfterInterval) {
   std::atomic<int> fired{0};
   const auto t0 = std::chrono::steady_clock::now();
   std::chrono::steady_clock::duration elapsed{};
-  th::Timer tm(30ms, [&](int v) {
-    elapsed = std::chrono::steady_clock::now() - t0;
-    fired = v;
-  }, 7);
+  th::Timer tm(
+      30ms,
+      [&](int v) {
+        elapsed = std::chrono::steady_clock::now() - t0;
+        fired = v;
+      },
+      7);
   tm.start();
   ASSERT_TRUE(tm.join(10s));
   EXPECT_EQ(fired.load(), 7);

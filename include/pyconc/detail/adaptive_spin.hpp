@@ -44,8 +44,8 @@ class AdaptiveSpin {
       spent += gap;
       if (poll == Poll::backoff && gap < kMaxGap) gap *= 2;
     }
-    const int next = ok ? std::min(std::max(stored, 1) * 2, max_spin())
-                        : std::max(stored / 2, min_spin());
+    const int next =
+        ok ? std::min(std::max(stored, 1) * 2, max_spin()) : std::max(stored / 2, min_spin());
     if (next != stored) budget_.store(next, std::memory_order_relaxed);
     return ok;
   }

@@ -24,7 +24,8 @@ Clock::duration checked_duration(std::chrono::duration<Rep, Period> timeout,
   }
   // Compare in a wide floating type so that durations of any representation cannot overflow.
   using fsec = std::chrono::duration<long double>;
-  if (std::chrono::duration_cast<fsec>(timeout) >= std::chrono::duration_cast<fsec>(Clock::duration::max())) {
+  if (std::chrono::duration_cast<fsec>(timeout) >=
+      std::chrono::duration_cast<fsec>(Clock::duration::max())) {
     return Clock::duration::max();
   }
   return std::chrono::ceil<Clock::duration>(timeout);

@@ -23,9 +23,10 @@ class unique_function<R(Args...)> {
   unique_function(std::nullptr_t) noexcept {}
 
   template <class F>
-    requires(!std::is_same_v<std::decay_t<F>, unique_function> &&
-             std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
-  unique_function(F&& f)  // NOLINT(google-explicit-constructor): a callable converts, as std::function
+  requires(!std::is_same_v<std::decay_t<F>, unique_function> &&
+           std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
+      unique_function(
+          F&& f)  // NOLINT(google-explicit-constructor): a callable converts, as std::function
       : impl_(std::make_unique<Model<std::decay_t<F>>>(std::forward<F>(f))) {}
 
   unique_function(unique_function&&) noexcept = default;

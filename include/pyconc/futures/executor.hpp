@@ -42,7 +42,7 @@ namespace pyconc::futures {
 // map()'s keyword arguments.
 struct MapOptions {
   std::optional<detail::Clock::duration> timeout{};  // counted from the map() call
-  std::size_t chunksize = 1;                          // items per task; ValueError if 0
+  std::size_t chunksize = 1;                         // items per task; ValueError if 0
 };
 
 // The range map() returns: yields each result in input order, as a reference to the value
@@ -85,8 +85,8 @@ class MapResult {
   };
 
   // chunksize > 1: one future per chunk of results.
-  MapResult(std::vector<Future<Chunk>> chunks, std::size_t size,
-            std::size_t chunksize, std::optional<detail::Clock::time_point> deadline)
+  MapResult(std::vector<Future<Chunk>> chunks, std::size_t size, std::size_t chunksize,
+            std::optional<detail::Clock::time_point> deadline)
       : chunks_(std::move(chunks)), size_(size), chunksize_(chunksize), deadline_(deadline) {}
   // chunksize == 1: one future per item (no per-item vector).
   MapResult(std::vector<Future<MapSlot<Stored>>> singles,
@@ -165,13 +165,13 @@ class Executor {
   // Schedules fn(args...) (callable and arguments decay-copied, as std::thread) and returns
   // the Future of its result. RuntimeError after shutdown; BrokenExecutor if broken.
   template <class F, class... Args>
-    requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
+  requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
   auto submit(F&& fn, Args&&... args) {
     using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
     using T = std::conditional_t<std::is_void_v<R>, void, std::decay_t<R>>;
     auto call = [f = std::decay_t<F>(std::forward<F>(fn)),
-                 tup = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)]() mutable
-        -> R { return std::apply(std::move(f), std::move(tup)); };
+                 tup = std::tuple<std::decay_t<Args>...>(std::forward<Args>(
+                     args)...)]() mutable -> R { return std::apply(std::move(f), std::move(tup)); };
     auto task = std::make_shared<detail::Task<T, decltype(call)>>(this, std::move(call));
     Future<T> future(std::shared_ptr<detail::FutureState<T>>(task, task.get()));
     enqueue(std::move(task));
@@ -182,9 +182,9 @@ class Executor {
   template <class F, class... Args>
   auto map(F&& fn, Args&&... args) {
     if constexpr (sizeof...(Args) > 0 &&
-                  std::is_same_v<std::decay_t<std::tuple_element_t<sizeof...(Args) - 1,
-                                                                   std::tuple<Args...>>>,
-                                 MapOptions>) {
+                  std::is_same_v<
+                      std::decay_t<std::tuple_element_t<sizeof...(Args) - 1, std::tuple<Args...>>>,
+                      MapOptions>) {
       auto all = std::forward_as_tuple(std::forward<Args>(args)...);
       return map_split(std::forward<F>(fn), all, std::make_index_sequence<sizeof...(Args) - 1>());
     } else {
@@ -209,8 +209,9 @@ class Executor {
   }
 
   template <class F, class... Ranges>
-    requires(sizeof...(Ranges) > 0 && (std::ranges::input_range<Ranges> && ...))
-  auto map_impl(const MapOptions& options, F&& fn, Ranges&&... ranges) {
+  requires(sizeof...(Ranges) > 0 &&
+           (std::ranges::input_range<Ranges> && ...)) auto map_impl(const MapOptions& options,
+                                                                    F&& fn, Ranges&&... ranges) {
     using R = std::invoke_result_t<std::decay_t<F>&, std::ranges::range_reference_t<Ranges>...>;
     using Stored = typename MapResult<R>::Stored;
     using Chunk = typename MapResult<R>::Chunk;

@@ -137,7 +137,7 @@ DoneAndNotDone<T> wait_impl(std::vector<Future<T>> fs, const detail::Clock::time
 }  // namespace wait_detail
 
 template <class Range>
-  requires std::ranges::input_range<const Range&>
+requires std::ranges::input_range<const Range&>
 auto wait(const Range& fs, ReturnWhen return_when = ALL_COMPLETED) {
   using F = wait_detail::future_type<Range>;
   using T = typename F::value_type;
@@ -145,7 +145,7 @@ auto wait(const Range& fs, ReturnWhen return_when = ALL_COMPLETED) {
 }
 
 template <class Range, class Rep, class Period>
-  requires std::ranges::input_range<const Range&>
+requires std::ranges::input_range<const Range&>
 auto wait(const Range& fs, std::chrono::duration<Rep, Period> timeout,
           ReturnWhen return_when = ALL_COMPLETED) {
   using F = wait_detail::future_type<Range>;
@@ -258,14 +258,14 @@ class AsCompleted {
 };
 
 template <class Range>
-  requires std::ranges::input_range<const Range&>
+requires std::ranges::input_range<const Range&>
 auto as_completed(const Range& fs) {
   using T = typename wait_detail::future_type<Range>::value_type;
   return AsCompleted<T>(wait_detail::unique_futures<T>(fs), std::nullopt);
 }
 
 template <class Range, class Rep, class Period>
-  requires std::ranges::input_range<const Range&>
+requires std::ranges::input_range<const Range&>
 auto as_completed(const Range& fs, std::chrono::duration<Rep, Period> timeout) {
   using T = typename wait_detail::future_type<Range>::value_type;
   return AsCompleted<T>(wait_detail::unique_futures<T>(fs), detail::deadline_after(timeout));

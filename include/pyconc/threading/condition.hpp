@@ -35,7 +35,9 @@ class Condition {
   Condition& operator=(const Condition&) = delete;
 
   // --- the underlying lock (`with cv:`) ---
-  bool acquire(bool blocking = true) { return lock_ ? lock_->acquire(blocking) : rlock_->acquire(blocking); }
+  bool acquire(bool blocking = true) {
+    return lock_ ? lock_->acquire(blocking) : rlock_->acquire(blocking);
+  }
   template <class Rep, class Period>
   bool acquire(bool blocking, std::chrono::duration<Rep, Period> timeout) {
     return lock_ ? lock_->acquire(blocking, timeout) : rlock_->acquire(blocking, timeout);

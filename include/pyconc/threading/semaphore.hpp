@@ -84,7 +84,8 @@ class Semaphore {
 
 class BoundedSemaphore : public Semaphore {
  public:
-  explicit BoundedSemaphore(int value = 1) : Semaphore(value), initial_(static_cast<std::uint32_t>(value)) {}
+  explicit BoundedSemaphore(int value = 1)
+      : Semaphore(value), initial_(static_cast<std::uint32_t>(value)) {}
 
   // As Semaphore::release, but ValueError("Semaphore released too many times") if the counter
   // would exceed the initial value.

@@ -96,14 +96,15 @@ class Thread {
 
   // Thread(target=f, args=(args...)).
   template <class F, class... Args>
-    requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
-  explicit Thread(F&& target, Args&&... args) : Thread(Options{}, std::forward<F>(target),
-                                                       std::forward<Args>(args)...) {}
+  requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
+  explicit Thread(F&& target, Args&&... args)
+      : Thread(Options{}, std::forward<F>(target), std::forward<Args>(args)...) {}
 
   // Thread(target=f, args=(args...), name=..., daemon=...).
   template <class F, class... Args>
-    requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
-  Thread(Options options, F&& target, Args&&... args) : Thread(std::move(options)) {
+  requires std::invocable<std::decay_t<F>, std::decay_t<Args>...> Thread(Options options,
+                                                                         F&& target, Args&&... args)
+      : Thread(std::move(options)) {
     set_target(make_target(std::forward<F>(target), std::forward<Args>(args)...));
   }
 
@@ -152,7 +153,8 @@ class Thread {
   static detail::unique_function<void()> make_target(F&& f, Args&&... args) {
     return [fn = std::decay_t<F>(std::forward<F>(f)),
             tup = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)]() mutable {
-      std::apply(std::move(fn), std::move(tup));  // runs once: arguments are moved in, as std::thread does
+      std::apply(std::move(fn),
+                 std::move(tup));  // runs once: arguments are moved in, as std::thread does
     };
   }
   void set_target(detail::unique_function<void()> target);

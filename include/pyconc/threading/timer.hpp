@@ -24,19 +24,19 @@ namespace pyconc::threading {
 class Timer : public Thread {
  public:
   template <class Rep, class Period, class F, class... Args>
-    requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
-  Timer(std::chrono::duration<Rep, Period> interval, F&& function, Args&&... args)
+  requires std::invocable<std::decay_t<F>, std::decay_t<Args>...> Timer(
+      std::chrono::duration<Rep, Period> interval, F&& function, Args&&... args)
       : Timer(Options{}, interval, std::forward<F>(function), std::forward<Args>(args)...) {}
 
   template <class Rep, class Period, class F, class... Args>
-    requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
-  Timer(Options options, std::chrono::duration<Rep, Period> interval, F&& function,
-        Args&&... args)
+  requires std::invocable<std::decay_t<F>, std::decay_t<Args>...> Timer(
+      Options options, std::chrono::duration<Rep, Period> interval, F&& function, Args&&... args)
       : Thread(std::move(options)),
         interval_(detail::checked_duration(interval, "interval")),
         function_([fn = std::decay_t<F>(std::forward<F>(function)),
                    tup = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)]() mutable {
-          std::apply(std::move(fn), std::move(tup));  // runs once: arguments are moved in, as std::thread does
+          std::apply(std::move(fn),
+                     std::move(tup));  // runs once: arguments are moved in, as std::thread does
         }) {}
 
   Timer(Timer&&) = delete;

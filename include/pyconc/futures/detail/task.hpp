@@ -31,9 +31,9 @@ class TaskBase {
   // Fails the task with `e` if it has not started (a broken executor).
   virtual void fail_task(std::exception_ptr e) noexcept = 0;
 
-  TaskBase* next_task = nullptr;          // intrusive link for executor queues
-  std::shared_ptr<TaskBase> queue_ref;    // the queue's reference while queued
-  std::int64_t submit_ns = 0;             // only set when tracing
+  TaskBase* next_task = nullptr;        // intrusive link for executor queues
+  std::shared_ptr<TaskBase> queue_ref;  // the queue's reference while queued
+  std::int64_t submit_ns = 0;           // only set when tracing
 
  protected:
   ~TaskBase() = default;

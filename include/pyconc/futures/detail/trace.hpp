@@ -14,7 +14,9 @@ namespace pyconc::detail {
 
 extern const bool trace_enabled;
 
-inline bool tracing() noexcept { return trace_enabled; }
+inline bool tracing() noexcept {
+  return trace_enabled;
+}
 
 inline std::int64_t trace_now_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(

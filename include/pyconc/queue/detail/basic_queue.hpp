@@ -374,8 +374,8 @@ class alignas(64) BasicQueue {
     if (status == Status::kShutDown) {
       throw queue::ShutDown(std::string(call) + "(): the queue is shut down");
     }
-    throw queue::Full(std::string(call) + "(): the queue is full (maxsize " + std::to_string(maxsize_) +
-               ")");
+    throw queue::Full(std::string(call) + "(): the queue is full (maxsize " +
+                      std::to_string(maxsize_) + ")");
   }
 
   [[noreturn]] static void throw_get_failure(Status status, const char* call) {

@@ -49,16 +49,10 @@
 #include <sstream>
 #include <string_view>
 
+#include "print.hpp"
+
 using namespace std::chrono_literals;
 namespace th = pyconc::threading;
-
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
 
 th::Lock lock1;                // 菜刀
 th::Lock lock2;                // 锅

@@ -37,16 +37,10 @@
 #include <thread>
 #include <vector>
 
+#include "print.hpp"
+
 using namespace std::chrono_literals;
 namespace th = pyconc::threading;
-
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
 
 std::chrono::milliseconds scale = 1s;  // the seed's time.sleep(1); main sleeps 10 * scale
 th::Event event;

@@ -56,15 +56,9 @@
 #include <string_view>
 #include <vector>
 
-namespace cf = pyconc::futures;
+#include "print.hpp"
 
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
+namespace cf = pyconc::futures;
 
 std::vector<long long> PRIMES(100, 112272535095293LL);
 

@@ -43,16 +43,10 @@
 #include <thread>
 #include <vector>
 
+#include "print.hpp"
+
 using namespace std::chrono_literals;
 namespace th = pyconc::threading;
-
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
 
 int N = 20;                                     // buns to make (the seed: forever)
 std::chrono::milliseconds producer_pause = 1s;  // the seed's sleep(1)

@@ -37,16 +37,10 @@
 #include <utility>
 #include <vector>
 
+#include "print.hpp"
+
 using namespace std::chrono_literals;
 namespace cf = pyconc::futures;
-
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
 
 std::chrono::milliseconds page_delay = 200ms;  // how long one page takes to arrive
 std::atomic<std::int64_t> waited_us{0};        // the time all craw calls took, added up

@@ -39,17 +39,11 @@
 #include <thread>
 #include <vector>
 
+#include "print.hpp"
+
 using namespace std::chrono_literals;
 namespace cf = pyconc::futures;
 namespace th = pyconc::threading;
-
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
 
 // 定义线程要执行的函数
 int worker(int index) {

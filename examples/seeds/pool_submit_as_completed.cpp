@@ -64,17 +64,11 @@
 #include <utility>
 #include <vector>
 
+#include "print.hpp"
+
 using namespace std::chrono_literals;
 namespace cf = pyconc::futures;
 namespace th = pyconc::threading;
-
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
 
 std::chrono::milliseconds unit = 100ms;  // a stand-in job sleeps 1..5 units
 

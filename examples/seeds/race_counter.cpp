@@ -51,17 +51,11 @@
 #include <mutex>
 #include <sstream>
 
+#include "print.hpp"
+
 namespace th = pyconc::threading;
 
 // Python's print(): arguments joined by spaces, one whole line per call.
-template <class... Args>
-void print(const Args&... args) {
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
-
 constexpr auto relaxed = std::memory_order_relaxed;
 
 std::atomic<long> n{0};

@@ -36,16 +36,10 @@
 #include <utility>
 #include <vector>
 
+#include "print.hpp"
+
 using namespace std::chrono_literals;
 namespace th = pyconc::threading;
-
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
 
 std::chrono::milliseconds stay = 3s;  // the seed's sleep(3)
 std::atomic<int> inside{0};           // people in the room now

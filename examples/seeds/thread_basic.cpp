@@ -43,16 +43,10 @@
 #include <string_view>
 #include <thread>
 
+#include "print.hpp"
+
 using namespace std::chrono_literals;
 namespace th = pyconc::threading;
-
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
 
 std::chrono::milliseconds delay = 1s;  // the seed's time.sleep(1)
 std::atomic<int> worked{0};

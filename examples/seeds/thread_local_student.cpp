@@ -33,15 +33,9 @@
 #include <sstream>
 #include <string>
 
-namespace th = pyconc::threading;
+#include "print.hpp"
 
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
+namespace th = pyconc::threading;
 
 struct School {
   std::string student;

@@ -19,16 +19,10 @@
 #include <string_view>
 #include <thread>
 
+#include "print.hpp"
+
 using namespace std::chrono_literals;
 namespace th = pyconc::threading;
-
-template <class... Args>
-void print(const Args&... args) {  // Python's print(): one whole line per call
-  std::ostringstream line;
-  int i = 0;
-  ((line << (i++ != 0 ? " " : "") << args), ...);
-  std::cout << line.str() + '\n' << std::flush;
-}
 
 std::atomic<int> said_hello{0};
 

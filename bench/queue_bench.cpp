@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "busy_threads.hpp"
 #include "pyconc/queue.hpp"
 
 namespace {
@@ -104,30 +105,6 @@ BENCHMARK_TEMPLATE(BM_QueuePutGet, TbbQueue)->Name("BM_Queue_PutGet/tbb");
 
 // --- 5. Ping-pong between two threads over two queues ----------------------------------------
 // One round trip: A puts into q1; B gets it and puts into q2; A gets from q2.
-
-// `n` threads that only compute (no waiting, no shared data) until destroyed: the CPU-bound
-// rest of a program, such as the workers of a pool.
-class BusyThreads {
- public:
-  explicit BusyThreads(std::int64_t n) {
-    for (std::int64_t i = 0; i < n; ++i) {
-      threads_.emplace_back([this] {
-        std::uint64_t x = 0;
-        while (!stop_.load(std::memory_order_relaxed)) benchmark::DoNotOptimize(++x);
-      });
-    }
-  }
-  BusyThreads(const BusyThreads&) = delete;
-  BusyThreads& operator=(const BusyThreads&) = delete;
-  ~BusyThreads() {
-    stop_.store(true, std::memory_order_relaxed);
-    for (auto& t : threads_) t.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> threads_;
-};
 
 // Two threads bouncing an int over two queues: round_trip() is A's side, the partner thread B's.
 template <class Q>

@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "common.hpp"
 #include "pyconc/futures.hpp"
 #include "pyconc/threading.hpp"
 
@@ -244,4 +245,6 @@ BENCHMARK(BM_Pool_Idle_pyconc)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  return run_benchmarks(argc, argv);
+}

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "busy_threads.hpp"
+#include "common.hpp"
 #include "pyconc/queue.hpp"
 
 namespace {
@@ -176,13 +176,5 @@ BENCHMARK_TEMPLATE(BM_QueuePingPong, TbbQueue)
 }  // namespace
 
 int main(int argc, char** argv) {
-  // glibc (2.34+) lets pthread_mutex_lock skip its atomic instruction while the process has
-  // never started a second thread, which would flatter the std::mutex peer in the
-  // single-thread workload. Start (and join) one thread first, as threading_bench.cpp does.
-  std::thread([] {}).join();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return run_benchmarks(argc, argv);
 }

@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "busy_threads.hpp"
+#include "common.hpp"
 #include "pyconc/threading.hpp"
 
 namespace {
@@ -228,14 +228,5 @@ BENCHMARK_TEMPLATE(BM_EventPingPong, AtomicEvent)
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A lock only matters in a multi-threaded program, and glibc (2.34+) takes a shortcut while a
-  // process has never started a second thread: pthread_mutex_lock then skips its atomic
-  // instruction. Start (and join) one thread first so every peer is measured the way it runs in
-  // a real concurrent program -- pyconc has no such shortcut.
-  std::thread([] {}).join();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return run_benchmarks(argc, argv);
 }

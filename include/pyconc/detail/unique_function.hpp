@@ -48,7 +48,13 @@ class unique_function<R(Args...)> {
   struct Model final : Concept {
     template <class G>
     explicit Model(G&& g) : fn(std::forward<G>(g)) {}
-    R call(Args... args) override { return std::invoke(fn, std::forward<Args>(args)...); }
+    R call(Args... args) override {
+      if constexpr (std::is_void_v<R>) {
+        std::invoke(fn, std::forward<Args>(args)...);  // a result, if any, is dropped
+      } else {
+        return std::invoke(fn, std::forward<Args>(args)...);
+      }
+    }
     F fn;
   };
 

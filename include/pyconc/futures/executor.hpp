@@ -33,6 +33,7 @@
 #include <variant>
 #include <vector>
 
+#include "pyconc/detail/bind_call.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/futures/detail/task.hpp"
@@ -169,9 +170,7 @@ class Executor {
   auto submit(F&& fn, Args&&... args) {
     using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
     using T = std::conditional_t<std::is_void_v<R>, void, std::decay_t<R>>;
-    auto call = [f = std::decay_t<F>(std::forward<F>(fn)),
-                 tup = std::tuple<std::decay_t<Args>...>(std::forward<Args>(
-                     args)...)]() mutable -> R { return std::apply(std::move(f), std::move(tup)); };
+    auto call = detail::bind_call(std::forward<F>(fn), std::forward<Args>(args)...);
     auto task = std::make_shared<detail::Task<T, decltype(call)>>(this, std::move(call));
     Future<T> future(std::shared_ptr<detail::FutureState<T>>(task, task.get()));
     enqueue(std::move(task));

@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "pyconc/detail/bind_call.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/unique_function.hpp"
 
@@ -105,7 +106,7 @@ class Thread {
   requires std::invocable<std::decay_t<F>, std::decay_t<Args>...> Thread(Options options,
                                                                          F&& target, Args&&... args)
       : Thread(std::move(options)) {
-    set_target(make_target(std::forward<F>(target), std::forward<Args>(args)...));
+    set_target(detail::bind_call(std::forward<F>(target), std::forward<Args>(args)...));
   }
 
   Thread(Thread&& other) noexcept;
@@ -149,14 +150,6 @@ class Thread {
 
  private:
   friend struct detail::ThreadAccess;
-  template <class F, class... Args>
-  static detail::unique_function<void()> make_target(F&& f, Args&&... args) {
-    return [fn = std::decay_t<F>(std::forward<F>(f)),
-            tup = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)]() mutable {
-      std::apply(std::move(fn),
-                 std::move(tup));  // runs once: arguments are moved in, as std::thread does
-    };
-  }
   void set_target(detail::unique_function<void()> target);
 
   std::shared_ptr<detail::ThreadState> state_;

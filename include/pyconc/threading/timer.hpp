@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "pyconc/detail/bind_call.hpp"
 #include "pyconc/detail/unique_function.hpp"
 #include "pyconc/threading/event.hpp"
 #include "pyconc/threading/thread.hpp"
@@ -33,11 +34,7 @@ class Timer : public Thread {
       Options options, std::chrono::duration<Rep, Period> interval, F&& function, Args&&... args)
       : Thread(std::move(options)),
         interval_(detail::checked_duration(interval, "interval")),
-        function_([fn = std::decay_t<F>(std::forward<F>(function)),
-                   tup = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)]() mutable {
-          std::apply(std::move(fn),
-                     std::move(tup));  // runs once: arguments are moved in, as std::thread does
-        }) {}
+        function_(detail::bind_call(std::forward<F>(function), std::forward<Args>(args)...)) {}
 
   Timer(Timer&&) = delete;
   ~Timer() override;

@@ -1,4 +1,5 @@
-// bench/busy_threads.hpp -- CPU-bound background threads for the `busy:N` benchmark variants.
+// bench/common.hpp -- what the benchmark binaries share: CPU-bound background threads for the
+// `busy:N` variants, and a main() that measures locks the way a concurrent program uses them.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -31,3 +32,15 @@ class BusyThreads {
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
 };
+
+// glibc (2.34+) lets pthread_mutex_lock skip its atomic instruction while the process has never
+// started a second thread, which would flatter the std::mutex peers. A lock only matters in a
+// multi-threaded program, so start (and join) one thread before benchmarking.
+inline int run_benchmarks(int argc, char** argv) {
+  std::thread([] {}).join();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -9,6 +9,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace pyconc {
 
@@ -55,5 +56,27 @@ class BrokenExecutor : public Error {
  public:
   using Error::Error;
 };
+
+// Python: OSError -- a system call failed; errno() is the error number, the message names the
+// operation and strerror(errno), e.g. "connect(127.0.0.1:1): Connection refused".
+class OSError : public Error {
+ public:
+  OSError(int err, const std::string& what) : Error(what), errno_(err) {}
+  int errno_value() const noexcept { return errno_; }
+
+ private:
+  int errno_;
+};
+
+// Python: ConnectionError and its children (ConnectionRefusedError, ConnectionResetError,
+// BrokenPipeError), raised by sockets and pipes.
+class ConnectionError : public OSError {
+ public:
+  using OSError::OSError;
+};
+
+// Throws the OSError subclass Python would raise for `err` (ConnectionError for
+// ECONNREFUSED/ECONNRESET/EPIPE/ECONNABORTED), with message "<what>: <strerror(err)>".
+[[noreturn]] void throw_os_error(int err, std::string_view what);
 
 }  // namespace pyconc

@@ -1,8 +1,12 @@
 #include "pyconc/detail/exception_info.hpp"
 
+#include "pyconc/errors.hpp"
+
 #include <cxxabi.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <typeinfo>
 
@@ -33,3 +37,22 @@ ExceptionInfo describe_exception(const std::exception_ptr& e) noexcept {
 }
 
 }  // namespace pyconc::detail
+
+namespace pyconc {
+
+void throw_os_error(int err, std::string_view what) {
+  std::string msg(what);
+  msg += ": ";
+  msg += std::strerror(err);
+  switch (err) {
+    case ECONNREFUSED:
+    case ECONNRESET:
+    case ECONNABORTED:
+    case EPIPE:
+      throw ConnectionError(err, msg);
+    default:
+      throw OSError(err, msg);
+  }
+}
+
+}  // namespace pyconc

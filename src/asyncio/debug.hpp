@@ -1,0 +1,20 @@
+// Debug-mode and error reports of the asyncio layer (private to src/asyncio).
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <exception>
+#include <string>
+
+#include "pyconc/asyncio/detail/loop_core.hpp"
+
+namespace pyconc::detail {
+
+// Debug mode: a step or callback that held the loop longer than the slow threshold.
+void report_if_slow(LoopCore& loop, const std::string& who, std::chrono::nanoseconds took);
+// Python: "Task exception was never retrieved".
+void report_unretrieved(LoopCore* loop, const std::string& task, const std::exception_ptr& e);
+// Python: "RuntimeWarning: coroutine '...' was never awaited" (debug mode only).
+void report_never_awaited(std::coroutine_handle<> h);
+
+}  // namespace pyconc::detail

@@ -1,0 +1,435 @@
+// The event loop: phases of an iteration, callbacks, fd callbacks, teardown, debug reports.
+#include "pyconc/asyncio/event_loop.hpp"
+
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+#include "debug.hpp"
+#include "pyconc/detail/exception_info.hpp"
+#include "pyconc/detail/thread_id.hpp"
+#include "pyconc/futures/thread_pool_executor.hpp"
+
+namespace pyconc::detail {
+
+thread_local LoopCore* LoopCore::running_ = nullptr;
+
+asyncio::EventLoop& LoopCore::loop() noexcept { return static_cast<asyncio::EventLoop&>(*this); }
+
+void LoopCore::link_task(TaskCore* t) noexcept {
+  t->prev_task_ = nullptr;
+  t->next_task_ = tasks_;
+  if (tasks_ != nullptr) tasks_->prev_task_ = t;
+  tasks_ = t;
+  ++task_count_;
+}
+
+void LoopCore::unlink_task(TaskCore* t) noexcept {
+  if (t->prev_task_ != nullptr) {
+    t->prev_task_->next_task_ = t->next_task_;
+  } else if (tasks_ == t) {
+    tasks_ = t->next_task_;
+  } else {
+    return;  // not linked
+  }
+  if (t->next_task_ != nullptr) t->next_task_->prev_task_ = t->prev_task_;
+  t->next_task_ = t->prev_task_ = nullptr;
+  --task_count_;
+}
+
+void LoopCore::unschedule(Runnable* r) noexcept {
+  if (!r->queued_) return;
+  Runnable* prev = nullptr;
+  for (Runnable* p = head_; p != nullptr; prev = p, p = p->next_ready_) {
+    if (p != r) continue;
+    if (prev != nullptr) {
+      prev->next_ready_ = r->next_ready_;
+    } else {
+      head_ = r->next_ready_;
+    }
+    if (tail_ == r) tail_ = prev;
+    r->next_ready_ = nullptr;
+    r->queued_ = false;
+    --ready_count_;
+    return;
+  }
+}
+
+// --- CallbackNode ---
+
+void CallbackNode::run() noexcept {
+  if (!cancelled_) {
+    auto fn = std::move(fn_);
+    fn_ = nullptr;
+    auto& loop = loop_->loop();
+    const bool debug = loop.get_debug();
+    const auto start = debug ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    try {
+      fn();
+    } catch (...) {
+      loop.call_exception_handler({"Exception in callback", std::current_exception(), {}});
+    }
+    if (debug) report_if_slow(*loop_, "callback", std::chrono::steady_clock::now() - start);
+  }
+  release();  // the queue's reference
+}
+
+void CallbackNode::cancel() noexcept {
+  if (cancelled_) return;
+  cancelled_ = true;
+  fn_ = nullptr;  // Python: a cancelled handle drops its callback (and what it captured)
+  if (loop_->timers().erase(this)) release();  // it was armed: the heap's reference
+}
+
+// --- LoopRemote ---
+
+bool LoopRemote::post(CallbackNode* node) {
+  bool wake = false;
+  {
+    std::lock_guard g(mu_);
+    if (closed_) return false;
+    inbox_.push_back(node);
+    wake = !wake_pending_;
+    wake_pending_ = true;
+  }
+  if (wake) reactor_->wakeup();  // the reactor outlives every open remote (close() first)
+  return true;
+}
+
+void LoopRemote::drain(std::vector<CallbackNode*>& out) {
+  std::lock_guard g(mu_);
+  wake_pending_ = false;
+  out.swap(inbox_);
+}
+
+void LoopRemote::close() {
+  std::vector<CallbackNode*> left;
+  {
+    std::lock_guard g(mu_);
+    closed_ = true;
+    left.swap(inbox_);
+  }
+  for (auto* n : left) n->release();
+}
+
+bool LoopRemote::closed() const {
+  std::lock_guard g(mu_);
+  return closed_;
+}
+
+// --- reports ---
+
+void report_if_slow(LoopCore& loop, const std::string& who, std::chrono::nanoseconds took) {
+  auto& l = loop.loop();
+  if (took < l.slow_callback_duration()) return;
+  std::ostringstream msg;
+  msg << "Executing " << who << " took "
+      << std::chrono::duration_cast<std::chrono::microseconds>(took).count() / 1000.0
+      << " ms (blocking the event loop)";
+  l.call_exception_handler({msg.str(), nullptr, who});
+}
+
+void report_unretrieved(LoopCore* loop, const std::string& task, const std::exception_ptr& e) {
+  asyncio::ExceptionContext ctx{"Task exception was never retrieved", e, task};
+  if (loop != nullptr && LoopCore::running() == loop) {
+    loop->loop().call_exception_handler(ctx);
+  } else {
+    asyncio::EventLoop::default_exception_handler(ctx);
+  }
+}
+
+void report_never_awaited(std::coroutine_handle<> h) {
+  LoopCore* l = LoopCore::running();
+  const bool debug = l != nullptr ? l->debug() : std::getenv("PYCONC_DEBUG") != nullptr;
+  if (!debug) return;
+  // GCC and Clang both start a coroutine frame with its resume function: its symbol names
+  // the coroutine ("crawl_page(std::string) [clone .actor]").
+  std::string name = "coroutine";
+  void* resume_fn = nullptr;
+  std::memcpy(&resume_fn, h.address(), sizeof resume_fn);
+  Dl_info info{};
+  if (resume_fn != nullptr && ::dladdr(resume_fn, &info) != 0 && info.dli_sname != nullptr) {
+    name = demangle(info.dli_sname);
+  }
+  asyncio::ExceptionContext ctx{"coroutine '" + name + "' was never awaited", nullptr, {}};
+  if (l != nullptr) {
+    l->loop().call_exception_handler(ctx);
+  } else {
+    asyncio::EventLoop::default_exception_handler(ctx);
+  }
+}
+
+}  // namespace pyconc::detail
+
+namespace pyconc::asyncio {
+
+struct EventLoop::FdCallbacks final : detail::IoWatcher {
+  EventLoop* loop = nullptr;
+  int fd = -1;
+  Handle reader_handle, writer_handle;
+  detail::unique_function<void()> reader, writer;
+  bool registered = false;
+
+  void on_io(std::uint32_t events) noexcept override {
+    // Level-triggered: schedule each side's callback once per iteration it is ready.
+    if ((events & detail::io_read) != 0U && reader) schedule_side(true);
+    if ((events & detail::io_write) != 0U && writer) schedule_side(false);
+  }
+  void schedule_side(bool read) noexcept {
+    try {
+      // The callback object stays here (it is called many times): a node borrows it.
+      auto* self = this;
+      loop->call_soon([self, read, f = fd, l = loop] {
+        auto it = l->fds_.find(f);
+        if (it == l->fds_.end() || it->second.get() != self) return;  // removed meanwhile
+        auto& cb = read ? self->reader : self->writer;
+        if (cb) cb();
+      });
+    } catch (...) {
+    }
+  }
+};
+
+EventLoop::EventLoop(LoopOptions options)
+    : slow_(options.slow_callback_duration), owner_thread_(detail::this_thread_id()) {
+  reactor_ = detail::make_epoll_reactor();
+  remote_ = std::make_shared<detail::LoopRemote>(reactor_.get());
+  const char* env = std::getenv("PYCONC_DEBUG");
+  debug_ = options.debug || (env != nullptr && *env != '\0' && std::strcmp(env, "0") != 0);
+}
+
+EventLoop::~EventLoop() {
+  if (!closed_) {
+    try {
+      close();
+    } catch (...) {
+    }
+  }
+}
+
+EventLoop& get_running_loop() { return detail::running_loop_core().loop(); }
+
+void EventLoop::enter() {
+  if (closed_) throw RuntimeError("Event loop is closed");
+  if (running_here_) throw RuntimeError("This event loop is already running");
+  if (running_ != nullptr && running_ != this) {
+    throw RuntimeError("Cannot run the event loop while another loop is running");
+  }
+  running_here_ = true;
+  running_ = this;
+  owner_thread_ = detail::this_thread_id();
+}
+
+void EventLoop::leave() noexcept {
+  running_here_ = false;
+  stopping_ = false;
+  running_ = nullptr;
+}
+
+void EventLoop::run_forever() {
+  enter();
+  struct Leave {
+    EventLoop* l;
+    ~Leave() { l->leave(); }
+  } leave_scope{this};
+  while (true) {
+    run_once(true);
+    if (stopping_) break;
+  }
+}
+
+// One iteration, in libuv's and asyncio's order: poll I/O (waiting only if nothing is ready,
+// and only until the next timer), collect expired timers and cross-thread callbacks, then run
+// exactly the callbacks that were ready when the run phase began -- those they schedule wait
+// for the next iteration, so I/O is polled between rounds and nothing starves.
+void EventLoop::run_once(bool block) {
+  LoopCore* const prev = running_;
+  running_ = this;
+  std::int64_t timeout_ns = 0;
+  if (block && ready_count_ == 0 && !stopping_) {
+    if (timers_.empty()) {
+      timeout_ns = -1;
+    } else {
+      const auto wait = timers_.top()->when() - detail::Clock::now();
+      timeout_ns = wait.count() > 0 ? std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count() : 0;
+    }
+  }
+  reactor_->poll(timeout_ns);
+  drain_remote();
+  run_timers();
+  run_ready();
+  running_ = prev;
+}
+
+void EventLoop::drain_remote() noexcept {
+  remote_->drain(drained_);
+  for (auto* n : drained_) schedule(n);
+  drained_.clear();
+}
+
+void EventLoop::run_timers() noexcept {
+  const auto now = detail::Clock::now();
+  while (!timers_.empty() && timers_.top()->when() <= now) timers_.pop()->fire();
+}
+
+void EventLoop::run_ready() noexcept {
+  std::size_t n = ready_count_;
+  while (n-- > 0 && head_ != nullptr) pop_ready()->run();
+}
+
+void EventLoop::cancel_all_tasks() {
+  if (task_count_ == 0) return;
+  std::vector<TaskRef> left;
+  for (detail::TaskCore* t = tasks_; t != nullptr; t = t->next_task_) left.emplace_back(t);
+  for (auto& t : left) t.cancel();
+  enter();
+  struct Leave {
+    EventLoop* l;
+    ~Leave() { l->leave(); }
+  } leave_scope{this};
+  // Run until every one of them finished (a task may take several steps to unwind).
+  while (true) {
+    bool all_done = true;
+    for (auto& t : left) all_done = all_done && t.done();
+    if (all_done) break;
+    run_once(true);
+  }
+  for (auto& t : left) {
+    if (t.cancelled()) continue;
+    if (auto e = t.core().raw_exception()) {
+      t.core().mark_retrieved();
+      call_exception_handler({"unhandled exception during asyncio.run() shutdown", e, t.get_name()});
+    }
+  }
+}
+
+void EventLoop::close() {
+  if (running_here_) throw RuntimeError("Cannot close a running event loop");
+  if (closed_) return;
+  closed_ = true;
+  remote_->close();
+  // Callbacks that never ran are dropped; tasks still pending are reported and lose their
+  // self-reference (their frames go when the last handle does).
+  while (head_ != nullptr) {
+    detail::Runnable* r = pop_ready();
+    if (auto* n = dynamic_cast<detail::CallbackNode*>(r)) n->release();
+  }
+  while (tasks_ != nullptr) {
+    detail::TaskCore* t = tasks_;
+    unlink_task(t);
+    call_exception_handler({"Task was destroyed but it is pending!", nullptr, t->name()});
+    t->release();
+  }
+  while (!timers_.empty()) {
+    detail::TimerEntry* e = timers_.pop();
+    if (auto* n = dynamic_cast<detail::CallbackNode*>(e)) n->release();
+  }
+  for (auto& [fd, f] : fds_) {
+    if (f->registered) reactor_->remove(fd);
+  }
+  fds_.clear();
+  if (executor_) shutdown_default_executor();
+}
+
+void EventLoop::update_fd(int fd, FdCallbacks& f) {
+  const std::uint32_t interest = (f.reader ? detail::io_read : 0U) | (f.writer ? detail::io_write : 0U);
+  if (interest == 0) {
+    if (f.registered) reactor_->remove(fd);
+    fds_.erase(fd);
+    return;
+  }
+  if (f.registered) {
+    reactor_->modify(fd, interest, false, &f);
+  } else {
+    reactor_->add(fd, interest, false, &f);
+    f.registered = true;
+  }
+}
+
+void EventLoop::add_reader(int fd, detail::unique_function<void()> cb) {
+  auto& slot = fds_[fd];
+  if (!slot) {
+    slot = std::make_unique<FdCallbacks>();
+    slot->loop = this;
+    slot->fd = fd;
+  }
+  slot->reader = std::move(cb);
+  update_fd(fd, *slot);
+}
+
+bool EventLoop::remove_reader(int fd) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end() || !it->second->reader) return false;
+  it->second->reader = nullptr;
+  update_fd(fd, *it->second);
+  return true;
+}
+
+void EventLoop::add_writer(int fd, detail::unique_function<void()> cb) {
+  auto& slot = fds_[fd];
+  if (!slot) {
+    slot = std::make_unique<FdCallbacks>();
+    slot->loop = this;
+    slot->fd = fd;
+  }
+  slot->writer = std::move(cb);
+  update_fd(fd, *slot);
+}
+
+bool EventLoop::remove_writer(int fd) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end() || !it->second->writer) return false;
+  it->second->writer = nullptr;
+  update_fd(fd, *it->second);
+  return true;
+}
+
+futures::ThreadPoolExecutor& EventLoop::default_executor() {
+  if (!executor_) executor_ = std::make_unique<futures::ThreadPoolExecutor>();
+  return *executor_;
+}
+
+void EventLoop::shutdown_default_executor() {
+  if (executor_) {
+    executor_->shutdown(true);
+    executor_.reset();
+  }
+}
+
+void EventLoop::set_exception_handler(
+    detail::unique_function<void(EventLoop&, const ExceptionContext&)> h) {
+  handler_ = std::move(h);
+}
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {
+  if (handler_) {
+    try {
+      handler_(*this, context);
+      return;
+    } catch (...) {
+      default_exception_handler({"Unhandled error in exception handler", std::current_exception(), {}});
+    }
+  }
+  default_exception_handler(context);
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) noexcept {
+  try {
+    std::ostringstream out;
+    out << "pyconc.asyncio: " << context.message;
+    if (!context.task.empty()) out << "\n  task: " << context.task;
+    if (context.exception) {
+      auto info = detail::describe_exception(context.exception);
+      out << "\n  " << info.type << ": " << info.message;
+    }
+    out << '\n';
+    std::cerr << out.str() << std::flush;
+  } catch (...) {
+  }
+}
+
+}  // namespace pyconc::asyncio

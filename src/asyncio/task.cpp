@@ -1,0 +1,218 @@
+// TaskCore: stepping, finishing, cancelling and destroying coroutine tasks.
+#include <chrono>
+#include <string>
+
+#include "pyconc/asyncio/event_loop.hpp"
+#include "pyconc/asyncio/task.hpp"
+#include "pyconc/detail/exception_info.hpp"
+#include "debug.hpp"
+
+namespace pyconc::detail {
+
+bool TaskCore::cancel() noexcept {
+  if (state_ == State::done) return false;
+  if (state_ == State::created) {
+    // A coroutine never started: nothing to unwind, it simply never runs.
+    cancelled_ = true;
+    state_ = State::done;
+    finish();
+    return true;
+  }
+  if (loop_ == nullptr) return false;  // awaited inline: it is part of its caller's task
+  ++cancel_requests_;
+  if (waiter_ != nullptr && waiter_->cancel()) return true;
+  must_cancel_ = true;
+  return true;
+}
+
+std::exception_ptr TaskCore::take_exception() {
+  if (state_ != State::done) throw InvalidStateError("Result is not set.");
+  retrieved_ = true;
+  if (cancelled_) throw CancelledError("the task was cancelled");
+  return exception_;
+}
+
+void TaskCore::add_watcher(DoneWatcher* w) noexcept {
+  // Appended: watchers are told in registration order, as Python runs done-callbacks.
+  w->next_done_ = nullptr;
+  DoneWatcher** p = &watchers_;
+  while (*p != nullptr) p = &(*p)->next_done_;
+  *p = w;
+}
+
+bool TaskCore::remove_watcher(DoneWatcher* w) noexcept {
+  for (DoneWatcher** p = &watchers_; *p != nullptr; p = &(*p)->next_done_) {
+    if (*p == w) {
+      *p = w->next_done_;
+      w->next_done_ = nullptr;
+      return true;
+    }
+  }
+  return false;
+}
+
+void TaskCore::start_task(LoopCore& loop, std::string name) {
+  if (state_ != State::created || loop_ != nullptr) {
+    throw ValueError("create_task: the coroutine was already started or is already a task");
+  }
+  loop_ = &loop;
+  name_ = name.empty() ? "Task-" + std::to_string(loop.next_task_number()) : std::move(name);
+  state_ = State::task_running;
+  resume_point_ = self_;
+  retain();  // the task keeps itself alive until it finishes
+  loop.link_task(this);
+  loop.schedule(this);
+}
+
+std::coroutine_handle<> TaskCore::start_inline(std::coroutine_handle<> continuation) {
+  state_ = State::inline_running;
+  continuation_ = continuation;
+  return self_;
+}
+
+std::string TaskCore::name() const { return name_.empty() ? std::string("coroutine") : name_; }
+
+void TaskCore::run() noexcept {
+  LoopCore* loop = loop_;
+  if (state_ == State::done) return;
+  if (must_cancel_ && resume_point_ == self_) {
+    // cancel() before the first step: Python throws CancelledError into the coroutine at its
+    // start, so its body never runs.
+    must_cancel_ = false;
+    cancelled_ = true;
+    state_ = State::done;
+    loop->unlink_task(this);
+    finish();
+    release();
+    return;
+  }
+  TaskCore* prev = loop->exchange_current(this);
+  if (loop->debug()) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string who = name_;
+    resume_point_.resume();  // may finish and destroy the task: `this` is not used after
+    report_if_slow(*loop, who, std::chrono::steady_clock::now() - start);
+  } else {
+    resume_point_.resume();
+  }
+  loop->exchange_current(prev);
+}
+
+void TaskCore::on_exception() noexcept {
+  exception_ = std::current_exception();
+  try {
+    throw;
+  } catch (const CancelledError&) {
+    // Python: a task whose coroutine lets CancelledError escape is cancelled, not failed.
+    if (loop_ != nullptr) {
+      cancelled_ = true;
+      exception_ = nullptr;
+    }
+  } catch (...) {
+  }
+}
+
+void TaskCore::finish() noexcept {
+  // Detach the whole list first: a watcher may destroy itself (and its node) when told.
+  DoneWatcher* w = std::exchange(watchers_, nullptr);
+  while (w != nullptr) {
+    DoneWatcher* next = w->next_done_;
+    w->next_done_ = nullptr;
+    w->on_task_done(*this);
+    w = next;
+  }
+}
+
+std::coroutine_handle<> TaskCore::on_final() noexcept {
+  state_ = State::done;
+  if (loop_ == nullptr) {
+    finish();
+    return continuation_ ? continuation_ : std::noop_coroutine();
+  }
+  loop_->unlink_task(this);
+  finish();
+  release();  // the task's reference to itself; may destroy the frame (we are suspended)
+  return std::noop_coroutine();
+}
+
+void TaskCore::destroy() noexcept {
+  if (state_ == State::done && exception_ && !retrieved_) {
+    report_unretrieved(loop_, name(), exception_);
+  } else if (state_ == State::created) {
+    report_never_awaited(self_);
+  }
+  self_.destroy();
+}
+
+// --- done callbacks ---
+
+namespace {
+class CallbackWatcher final : public DoneWatcher {
+ public:
+  CallbackWatcher(LoopCore* loop, unique_function<void()> fn) : loop_(loop), fn_(std::move(fn)) {}
+  void on_task_done(TaskCore&) noexcept override {
+    try {
+      loop_->loop().call_soon(std::move(fn_));
+    } catch (...) {
+      // Out of memory scheduling a callback: run it now rather than lose it.
+      run_callback_now();
+    }
+    delete this;
+  }
+
+ private:
+  void run_callback_now() noexcept {
+    try {
+      fn_();
+    } catch (...) {
+    }
+  }
+  LoopCore* loop_;
+  unique_function<void()> fn_;
+};
+}  // namespace
+
+void add_task_callback(TaskCore& t, unique_function<void()> fn) {
+  LoopCore* loop = t.loop() != nullptr ? t.loop() : LoopCore::running();
+  if (loop == nullptr) throw RuntimeError("add_done_callback: no running event loop");
+  if (t.done()) {
+    loop->loop().call_soon(std::move(fn));
+    return;
+  }
+  t.add_watcher(new CallbackWatcher(loop, std::move(fn)));
+}
+
+LoopCore& running_loop_core() {
+  LoopCore* l = LoopCore::running();
+  if (l == nullptr) throw RuntimeError("no running event loop");
+  return *l;
+}
+
+TaskCore& SuspendPoint::current_task() {
+  LoopCore* l = LoopCore::running();
+  TaskCore* t = l != nullptr ? l->current_task() : nullptr;
+  if (t == nullptr) {
+    throw RuntimeError(l == nullptr ? "no running event loop: await inside aio::run()"
+                                    : "await outside a task (e.g. in a plain callback)");
+  }
+  return *t;
+}
+
+}  // namespace pyconc::detail
+
+namespace pyconc::asyncio {
+
+TaskRef current_task() {
+  detail::LoopCore* l = detail::LoopCore::running();
+  return TaskRef(l != nullptr ? l->current_task() : nullptr);
+}
+
+std::vector<TaskRef> all_tasks() {
+  std::vector<TaskRef> out;
+  detail::LoopCore& l = detail::running_loop_core();
+  out.reserve(l.task_count());
+  for (detail::TaskCore* t = l.first_task(); t != nullptr; t = t->next_task_) out.emplace_back(t);
+  return out;
+}
+
+}  // namespace pyconc::asyncio

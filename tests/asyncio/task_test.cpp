@@ -1,0 +1,136 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "pyconc/asyncio.hpp"
+
+namespace aio = pyconc::asyncio;
+using namespace std::chrono_literals;
+
+namespace {
+
+aio::Task<int> add(int a, int b) { co_return a + b; }
+
+aio::Task<int> nested(int depth) {
+  if (depth == 0) co_return 0;
+  co_return 1 + co_await nested(depth - 1);
+}
+
+TEST(Task, RunReturnsValue) { EXPECT_EQ(aio::run(add(2, 3)), 5); }
+
+TEST(Task, InlineAwaitDoesNotGrowTheStack) {
+  // Symmetric transfer: a million nested awaits.
+  EXPECT_EQ(aio::run(nested(1'000'000)), 1'000'000);
+}
+
+aio::Task<std::string> sleeper(std::vector<std::string>& log, std::string name,
+                               std::chrono::milliseconds d) {
+  co_await aio::sleep(d);
+  log.push_back(name);
+  co_return name;
+}
+
+TEST(Task, CreateTaskRunsConcurrently) {
+  std::vector<std::string> log;
+  auto main = [&]() -> aio::Task<> {
+    auto a = aio::create_task(sleeper(log, "a", 30ms), "A");
+    auto b = aio::create_task(sleeper(log, "b", 10ms));
+    EXPECT_EQ(a.get_name(), "A");
+    EXPECT_EQ(b.get_name().rfind("Task-", 0), 0U);
+    EXPECT_FALSE(a.done());
+    std::string ra = co_await a;
+    std::string rb = co_await b;
+    EXPECT_EQ(ra, "a");
+    EXPECT_EQ(rb, "b");
+    EXPECT_TRUE(a.done());
+  };
+  aio::run(main());
+  EXPECT_EQ(log, (std::vector<std::string>{"b", "a"}));
+}
+
+TEST(Task, CancelWhileSleeping) {
+  auto main = []() -> aio::Task<> {
+    bool caught = false;
+    auto t = aio::create_task([](bool& c) -> aio::Task<> {
+      try {
+        co_await aio::sleep(10s);
+      } catch (const pyconc::CancelledError&) {
+        c = true;
+        throw;
+      }
+    }(caught));
+    co_await aio::sleep(0s);  // let it start sleeping
+    EXPECT_TRUE(t.cancel());
+    EXPECT_THROW(co_await t, pyconc::CancelledError);
+    EXPECT_TRUE(t.cancelled());
+    EXPECT_TRUE(caught);
+    EXPECT_THROW(t.result(), pyconc::CancelledError);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  aio::run(main());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(Task, ExceptionPropagates) {
+  auto main = []() -> aio::Task<> {
+    auto t = aio::create_task([]() -> aio::Task<int> {
+      co_await aio::sleep(0s);
+      throw pyconc::ValueError("boom");
+    }());
+    EXPECT_THROW(co_await t, pyconc::ValueError);
+    EXPECT_TRUE(t.done());
+    EXPECT_FALSE(t.cancelled());
+  };
+  aio::run(main());
+}
+
+TEST(Task, DoneCallbackIsScheduled) {
+  int calls = 0;
+  auto main = [&]() -> aio::Task<> {
+    auto t = aio::create_task(add(1, 1));
+    t.add_done_callback([&](aio::Task<int>& done) { calls += done.result(); });
+    co_await t;
+    co_await aio::sleep(0s);
+  };
+  aio::run(main());
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(Loop, CallSoonLaterAndThreadsafe) {
+  std::vector<int> order;
+  auto main = [&]() -> aio::Task<> {
+    auto& loop = aio::get_running_loop();
+    loop.call_later(20ms, [&] { order.push_back(3); });
+    loop.call_soon([&] { order.push_back(1); });
+    auto h = loop.call_later(5ms, [&] { order.push_back(99); });
+    h.cancel();
+    std::thread th([&loop, &order] { loop.call_soon_threadsafe([&order] { order.push_back(2); }); });
+    co_await aio::sleep(40ms);
+    th.join();
+  };
+  aio::run(main());
+  ASSERT_EQ(order.size(), 3U);
+  EXPECT_EQ(order[0], 1);
+  EXPECT_EQ(order[2], 3);
+}
+
+TEST(Loop, RunReportsLeftoverTasksCancelled) {
+  bool cancelled = false;
+  auto main = [&]() -> aio::Task<> {
+    aio::create_task([](bool& c) -> aio::Task<> {
+      try {
+        co_await aio::sleep(1h);
+      } catch (const pyconc::CancelledError&) {
+        c = true;
+        throw;
+      }
+    }(cancelled));
+    co_await aio::sleep(0s);
+  };
+  aio::run(main());
+  EXPECT_TRUE(cancelled);
+}
+
+}  // namespace

@@ -40,7 +40,14 @@ WORKLOADS = {
     "Pool_Map": ("pyconc_chunksize64", (None, None)),  # no target: for information
     # the seeds' is_prime x 20 on a 2-worker pool vs serial: a ratio <= 0.556 is >= 1.8x
     "Pool_IsPrime": ("serial", ("peer", 0.556)),
+    # asyncio core (bench/asyncio_bench.cpp): per task / per yield, one loop thread
+    "Aio_GatherTasks": ("asio_coroutines", ("python", 50.0)),
+    "Aio_Sleep0": ("asio_coroutines", ("python", 50.0)),
+    "Aio_SleepingTasks": ("asio_coroutines", (None, None)),  # creation cost; memory below
 }
+
+MEMORY = {}  # workload -> {impl: (rss bytes per task, heap bytes per task)}
+MEMORY_TARGET = {"Aio_SleepingTasks": 512}
 
 IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)
 
@@ -83,6 +90,10 @@ def load_benchmarks(paths):
                         or b.get("aggregate_name") == "median":
                     IDLE.setdefault(name, []).append(b["cpu_percent"])
                 continue
+            if "rss_per_task" in b and (b.get("run_type") != "aggregate"
+                                        or b.get("aggregate_name") == "median"):
+                name, impl = split_name(b.get("run_name", b["name"]))
+                MEMORY.setdefault(name, {})[impl] = (b["rss_per_task"], b.get("heap_per_task"))
             ns = b[time_field] * TO_NS[b.get("time_unit", "ns")]
             ns /= b.get("items_per_iteration") or 1  # iterations that process a batch
             if b.get("run_type") == "aggregate":
@@ -101,20 +112,29 @@ def load_benchmarks(paths):
     return result
 
 
+PY_NOTES = []  # "# ..." lines of the Python scripts worth repeating (memory figures)
+
+
 def load_python(path):
-    figures, version = {}, "?"
+    """{workload: ns} for CPython's default loop, {workload: ns} for uvloop ("@uvloop")."""
+    figures, uv, version = {}, {}, "?"
     if not path:
-        return figures, version
+        return figures, uv, version
     with open(path) as f:
         for line in f:
             line = line.strip()
             m = re.match(r"# python (\S+)", line)
             if m:
                 version = m.group(1)
+            elif line.startswith("#") and "memory" in line:
+                PY_NOTES.append(line[1:].strip())
             elif line and not line.startswith("#"):
                 name, ns = line.split()
-                figures[name] = float(ns)
-    return figures, version
+                if name.endswith("@uvloop"):
+                    uv[name[: -len("@uvloop")]] = float(ns)
+                else:
+                    figures[name] = float(ns)
+    return figures, uv, version
 
 
 def fmt_ns(ns):
@@ -141,7 +161,7 @@ def main():
     args = ap.parse_args()
 
     bench = load_benchmarks(args.json)
-    python, py_version = load_python(args.python)
+    python, uvloop, py_version = load_python(args.python)
 
     order = list(WORKLOADS) + sorted(w for w in bench if w not in WORKLOADS)
     rows = []
@@ -152,7 +172,9 @@ def main():
             continue
         ours = impls.get("pyconc")
         py = python.get(workload)
+        uv = uvloop.get(workload)
         speedup = py / ours if (py and ours) else None
+        uv_speedup = uv / ours if (uv and ours) else None
         main_peer, (kind, bound) = WORKLOADS.get(workload, (None, (None, None)))
         peers = [i for i in impls if i != "pyconc"]
         peers.sort(key=lambda i: (i != main_peer, i))  # the main peer first
@@ -178,12 +200,14 @@ def main():
                 fmt_x(ratio),
                 fmt_ns(py) if first else "",
                 fmt_x(speedup) if first else "",
+                fmt_ns(uv) if first and uv else "",
+                fmt_x(uv_speedup) if first and uv else "",
                 target,
                 verdict,
             ])
 
     header = ["workload", "pyconc", "C++ peer", "peer", "pyconc/peer", "Python",
-              "speed-up vs Python", "target", "result"]
+              "speed-up vs Python", "uvloop", "vs uvloop", "target", "result"]
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
 
     def line(cells):
@@ -205,6 +229,17 @@ def main():
         misses += not ok
         print(f"{workload}: 10 idle workers used {pct:.4f}% of one core (target < 1%): "
               f"{'PASS' if ok else 'MISS'}")
+    for workload, impls in MEMORY.items():
+        bound = MEMORY_TARGET.get(workload)
+        for impl, (rss, heap) in sorted(impls.items(), key=lambda kv: kv[0] != "pyconc"):
+            line_ = f"{workload} memory, {impl}: {rss:.0f} B per task (RSS), {heap:.0f} B heap"
+            if impl == "pyconc" and bound:
+                ok = rss <= bound
+                misses += not ok
+                line_ += f" (target ≤ {bound} B): {'PASS' if ok else 'MISS'}"
+            print(line_)
+    for note in PY_NOTES:
+        print(f"CPython {note}")
     print(f"Targets missed: {misses}")
     return 0
 

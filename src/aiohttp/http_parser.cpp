@@ -111,6 +111,9 @@ struct HttpRequestParser::Impl {
   int host_count = 0;
   std::string te;  // Transfer-Encoding values, joined with ','
   std::size_t ext_bytes = 0;
+  bool folded = false;       // the current header value had an obs-fold
+  bool in_trailers = false;  // after the last chunk: trailer fields
+  std::size_t trailer_bytes = 0;
 
   bool fail(int st, std::string why) {
     if (status == 0) {
@@ -133,6 +136,8 @@ struct HttpRequestParser::Impl {
     host_count = 0;
     te.clear();
     ext_bytes = 0;
+    folded = in_trailers = false;
+    trailer_bytes = 0;
     return 0;
   }
 
@@ -151,27 +156,33 @@ struct HttpRequestParser::Impl {
     return 0;
   }
 
+  // Verdicts are given in *_complete callbacks (or at the end of a budgeted slice), never in
+  // span callbacks: llhttp delivers a span when it ends or when the input does, so a check in
+  // a span callback would see a later error first or not depending on how the bytes were
+  // split, and one connection could get two different answers.
   int header_field(const char* at, std::size_t n) {
     if (token != Token::field) {
       token = Token::field;
-      if (cur.fields_.size() >= limits.max_headers) {
-        fail(431, "more than " + std::to_string(limits.max_headers) + " header fields");
-        return HPE_USER;
-      }
       const auto off = static_cast<std::uint32_t>(cur.head_.size());
       cur.fields_.push_back({off, 0, off, 0});
     }
-    cur.head_.append(at, n);
-    return check_buffer();
+    if (n != 0) cur.head_.append(at, n);
+    return 0;
   }
 
   int header_field_complete() {
+    if (token != Token::field) header_field(nullptr, 0);  // an empty name has no span
     auto& f = cur.fields_.back();
     f.name_len = static_cast<std::uint32_t>(cur.head_.size()) - f.name_off;
     f.value_off = static_cast<std::uint32_t>(cur.head_.size());
     token = Token::none;
+    folded = false;
     if (f.name_len == 0) {
       fail(400, "empty header name");
+      return -1;
+    }
+    if (cur.fields_.size() > limits.max_headers) {
+      fail(431, "more than " + std::to_string(limits.max_headers) + " header fields");
       return -1;
     }
     return 0;
@@ -183,13 +194,12 @@ struct HttpRequestParser::Impl {
       token = Token::value;
     } else if (start != value_end) {
       // Two spans of one value with bytes between them: llhttp skipped a CRLF and the
-      // whitespace of an obs-fold continuation line (RFC 9112 §5.2: reject with 400).
-      fail(400, "obsolete line folding in a header value");
-      return HPE_USER;
+      // whitespace of an obs-fold continuation line (RFC 9112 §5.2 asks for a 400).
+      folded = true;
     }
     value_end = start + n;
     cur.head_.append(at, n);
-    return check_buffer();
+    return 0;
   }
 
   int header_value_complete() {
@@ -198,6 +208,10 @@ struct HttpRequestParser::Impl {
     while (end > f.value_off && is_ows(cur.head_[end - 1])) --end;  // trailing OWS
     f.value_len = end - f.value_off;
     token = Token::none;
+    if (folded) {
+      fail(400, "obsolete line folding in a header value");
+      return -1;
+    }
     if (phase != HttpParserPhase::head) return 0;  // a trailer: no meaning for framing
     const std::string_view name(cur.head_.data() + f.name_off, f.name_len);
     const std::string_view value(cur.head_.data() + f.value_off, f.value_len);
@@ -208,15 +222,6 @@ struct HttpRequestParser::Impl {
       te += value;
     } else if (iequals_ascii(name, "expect")) {
       if (iequals_ascii(value, "100-continue")) expect_continue = true;
-    }
-    return 0;
-  }
-
-  // Trailers arrive after the head was checked: bound them with the head's budget.
-  int check_buffer() {
-    if (cur.head_.size() > limits.max_head_bytes) {
-      fail(431, "header fields larger than " + std::to_string(limits.max_head_bytes) + " bytes");
-      return HPE_USER;
     }
     return 0;
   }
@@ -291,12 +296,21 @@ struct HttpRequestParser::Impl {
 
   int chunk_extension(std::size_t n) {
     ext_bytes += n;
+    return 0;
+  }
+
+  // A chunk's size line is complete (its extensions too).
+  int chunk_header() {
     if (ext_bytes > limits.max_head_bytes) {
       fail(413, "chunk extensions larger than " + std::to_string(limits.max_head_bytes) +
                     " bytes");
-      return HPE_USER;
+      return -1;
     }
-    return 0;
+    if (ll.content_length != 0) return 0;
+    // The last chunk: trailer fields follow, read with a budget like the head's. Pause so
+    // that feed() starts counting exactly here.
+    in_trailers = true;
+    return HPE_PAUSED;
   }
 
   int message_complete() {
@@ -316,6 +330,7 @@ struct HttpRequestParser::Impl {
     }
     cur.clear();
     head_bytes = 0;
+    in_trailers = false;
     const bool upgrade = ready.back().upgrade_;
     phase = ready.back().keep_alive_ || upgrade ? HttpParserPhase::idle : HttpParserPhase::closed;
     // Pause so that feed() learns where this request ended. An upgrade pauses by itself
@@ -391,6 +406,7 @@ const llhttp_settings_t& HttpRequestParser::Impl::settings() {
     st.on_chunk_extension_value = [](llhttp_t* p, const char*, std::size_t n) {
       return self(p).chunk_extension(n);
     };
+    st.on_chunk_header = [](llhttp_t* p) { return self(p).chunk_header(); };
     st.on_message_complete = [](llhttp_t* p) { return self(p).message_complete(); };
     return st;
   }();
@@ -404,8 +420,12 @@ std::size_t HttpRequestParser::Impl::feed(std::string_view data) {
           phase == HttpParserPhase::body)) {
     const char* p = data.data() + total;
     std::size_t n = data.size() - total;
+    // A head (or trailer section) gets at most its remaining budget, so that one that does
+    // not end within the limit is caught without reading past it, whatever the chunking.
     const bool in_head = phase != HttpParserPhase::body;
+    const bool trailers = phase == HttpParserPhase::body && in_trailers;
     if (in_head) n = std::min(n, limits.max_head_bytes - head_bytes);
+    if (trailers) n = std::min(n, limits.max_head_bytes - trailer_bytes);
     chunk = p;
     const llhttp_errno_t err = llhttp_execute(&ll, p, n);
     std::size_t used = n;
@@ -423,14 +443,21 @@ std::size_t HttpRequestParser::Impl::feed(std::string_view data) {
     }
     stream_pos += used;
     total += used;
-    // Still inside the same head: count it; a head that reaches the budget without ending
-    // is too large, whatever comes next.
-    if (in_head && (phase == HttpParserPhase::idle || phase == HttpParserPhase::head) &&
-        err == HPE_OK) {
+    if (err != HPE_OK) continue;  // paused at a boundary, or stopped
+    // The whole slice went into the same head or trailer section: count it; reaching the
+    // budget without its end means it is too large, whatever comes next.
+    if (in_head && (phase == HttpParserPhase::idle || phase == HttpParserPhase::head)) {
       head_bytes += used;
       if (head_bytes >= limits.max_head_bytes) {
         fail(431, "request line and headers larger than " +
                       std::to_string(limits.max_head_bytes) + " bytes");
+        phase = HttpParserPhase::error;
+      }
+    } else if (trailers && in_trailers) {
+      trailer_bytes += used;
+      if (trailer_bytes >= limits.max_head_bytes) {
+        fail(431, "trailer fields larger than " + std::to_string(limits.max_head_bytes) +
+                      " bytes");
         phase = HttpParserPhase::error;
       }
     }

@@ -126,6 +126,9 @@ inline std::vector<BadRequest> bad_requests() {
       {"chunk_extensions_too_large",
        chunked + "1;" + std::string(5000, 'e') + "\r\na\r\n0\r\n\r\n", 413, "extensions"},
       {"too_many_trailers", many_trailers, 431, "more than 32 header fields"},
+      {"trailers_too_large", chunked + "1\r\na\r\n0\r\nX: " + std::string(5000, 't') + "\r\n\r\n",
+       431, "trailer fields larger than 4096"},
+      {"trailer_never_ends", chunked + "0\r\nX: " + std::string(4100, 't'), 431, "trailer"},
       // --- cut short (the peer closes) ---
       {"eof_in_head", "GET / HTTP/1.1\r\nHost: a\r\n", 400, "closed", true},
       {"eof_in_body", post + "Content-Length: 10\r\n\r\nabc", 400, "closed", true},

@@ -52,7 +52,11 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 title="pyconc make bench -- $(date +%F), $(nproc) CPUs ($cpu), load average $load_start at start, \
 $load_end at end; Google Benchmark median of $reps x ${min_time}s"
 
+echo "== HTTP server (wrk)"
+bash "$here/http_server.sh" "$build" | tee "$out/http_server.md"
+
 echo
 echo "== Summary"
 python3 "$here/python/summarize.py" --title "$title" --python "$out/python.txt" "${jsons[@]}" \
   | tee "$out/summary.md"
+cat "$out/http_server.md" | tee -a "$out/summary.md"

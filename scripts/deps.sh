@@ -9,8 +9,8 @@ set -euo pipefail
 
 profile=${1:-build}
 build_pkgs=(g++ cmake ninja-build make pkg-config libgtest-dev libgmock-dev libcli11-dev node-llhttp
-            libgumbo-dev)
-bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev)
+            libgumbo-dev nlohmann-json3-dev)
+bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev python3-aiohttp python3-uvloop nginx wrk curl)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "pyconc/aiohttp/detail/http_response.hpp"
 #include "pyconc/aiohttp/web/exceptions.hpp"
@@ -79,6 +80,7 @@ class Notifier {
 struct Fd {
   int fd = -1;
   explicit Fd(int f) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
   Fd(const Fd&) = delete;
   ~Fd() {
     if (fd >= 0) ::close(fd);
@@ -181,7 +183,7 @@ class HttpServer {
   };
   struct Conn {
     aio::TaskRef task;
-    bool idle = true;
+    bool idle = false;  // waiting for the next request on a kept-alive connection
   };
 
   aio::Task<> accept_loop(Listener* l) {
@@ -206,12 +208,20 @@ class HttpServer {
       }
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      Fd sock(fd);
       conns_.emplace_back();
       auto it = std::prev(conns_.end());
       try {
-        it->task = aio::TaskRef(aio::create_task(serve(fd, peer_address(ss), it), "http-connection"));
+        auto task = aio::create_task(serve(std::move(sock), peer_address(ss), it), "http-connection");
+        it->task = aio::TaskRef(task);
+        // Bookkeeping in a done-callback, not in the coroutine: a connection task cancelled
+        // before its first step never runs its body (the socket, a parameter, still closes).
+        task.add_done_callback([this, it] {
+          conns_.erase(it);
+          slot_free_.notify();
+          if (conns_.empty()) drained_.notify();
+        });
       } catch (...) {
-        ::close(fd);
         conns_.erase(it);
       }
     }
@@ -259,17 +269,8 @@ class HttpServer {
     co_return true;
   }
 
-  aio::Task<> serve(int fd, std::string peer, std::list<Conn>::iterator self) {
-    Fd guard(fd);
-    struct Unregister {
-      HttpServer* s;
-      std::list<Conn>::iterator it;
-      ~Unregister() {
-        s->conns_.erase(it);
-        s->slot_free_.notify();
-        if (s->conns_.empty()) s->drained_.notify();
-      }
-    } unregister{this, self};
+  aio::Task<> serve(Fd sock, std::string peer, std::list<Conn>::iterator self) {
+    const int fd = sock.fd;
     pyconc::detail::IoHandle io(aio::get_running_loop(), fd);
     pyconc::detail::HttpRequestParser parser(options_.limits);
     aio::Timeout deadline(Clock::now() + options_.keepalive_timeout);

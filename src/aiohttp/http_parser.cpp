@@ -41,7 +41,8 @@ std::size_t HttpHeaderView::count(std::string_view name) const {
 }
 
 std::string_view HttpRequest::path() const noexcept {
-  if (path_len_ == 0 && target_len_ != 0 && target().find("://") != std::string_view::npos)
+  if (path_len_ == 0 && target_len_ != 0 && head_[target_off_] != '/' &&
+      target().find("://") != std::string_view::npos)
     return "/";
   return slice(path_off_, path_len_);
 }
@@ -215,13 +216,23 @@ struct HttpRequestParser::Impl {
     if (phase != HttpParserPhase::head) return 0;  // a trailer: no meaning for framing
     const std::string_view name(cur.head_.data() + f.name_off, f.name_len);
     const std::string_view value(cur.head_.data() + f.value_off, f.value_len);
-    if (iequals_ascii(name, "host")) {
-      ++host_count;
-    } else if (iequals_ascii(name, "transfer-encoding")) {
-      if (!te.empty()) te += ',';
-      te += value;
-    } else if (iequals_ascii(name, "expect")) {
-      if (iequals_ascii(value, "100-continue")) expect_continue = true;
+    // The few names that matter here, told apart by length before comparing.
+    switch (name.size()) {
+      case 4:
+        if (iequals_ascii(name, "host")) ++host_count;
+        break;
+      case 6:
+        if (iequals_ascii(name, "expect") && iequals_ascii(value, "100-continue"))
+          expect_continue = true;
+        break;
+      case 17:
+        if (iequals_ascii(name, "transfer-encoding")) {
+          if (!te.empty()) te += ',';
+          te += value;
+        }
+        break;
+      default:
+        break;
     }
     return 0;
   }
@@ -338,26 +349,31 @@ struct HttpRequestParser::Impl {
     return upgrade ? 0 : HPE_PAUSED;
   }
 
+  // Path and query of the target, found with plain loops (string_view::find_first_of calls
+  // memchr once per byte of the target).
   void split_target() {
     const std::string_view t = cur.target();
+    auto find_any = [&t](std::size_t from, auto... cs) {
+      for (std::size_t i = from; i < t.size(); ++i) {
+        if (((t[i] == cs) || ...)) return i;
+      }
+      return t.size();
+    };
     std::size_t path_begin = 0;
-    if (!t.starts_with("/")) {
+    if (t.empty() || t.front() != '/') {
       const std::size_t scheme_end = t.find("://");
       if (scheme_end == std::string_view::npos) {  // "*" or authority form: no path
         cur.path_off_ = cur.target_off_;
         cur.path_len_ = cur.target_len_;
         return;
       }
-      path_begin = t.find_first_of("/?#", scheme_end + 3);
-      if (path_begin == std::string_view::npos) path_begin = t.size();
+      path_begin = find_any(scheme_end + 3, '/', '?', '#');
     }
-    std::size_t path_end = t.find_first_of("?#", path_begin);
-    if (path_end == std::string_view::npos) path_end = t.size();
+    const std::size_t path_end = find_any(path_begin, '?', '#');
     cur.path_off_ = cur.target_off_ + static_cast<std::uint32_t>(path_begin);
     cur.path_len_ = static_cast<std::uint32_t>(path_end - path_begin);
     if (path_end < t.size() && t[path_end] == '?') {
-      std::size_t q_end = t.find('#', path_end);
-      if (q_end == std::string_view::npos) q_end = t.size();
+      const std::size_t q_end = find_any(path_end, '#');
       cur.query_off_ = cur.target_off_ + static_cast<std::uint32_t>(path_end + 1);
       cur.query_len_ = static_cast<std::uint32_t>(q_end - path_end - 1);
     }

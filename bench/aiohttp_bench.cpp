@@ -40,7 +40,8 @@ std::string post_chunked() {
   std::string s =
       "POST /upload HTTP/1.1\r\nHost: www.example.com\r\nContent-Type: application/json\r\n"
       "Transfer-Encoding: chunked\r\n\r\n";
-  for (int i = 0; i < 4; ++i) s += "100\r\n" + std::string(256, static_cast<char>('a' + i)) + "\r\n";
+  for (int i = 0; i < 4; ++i)
+    s += "100\r\n" + std::string(256, static_cast<char>('a' + i)) + "\r\n";
   return s + "0\r\n\r\n";
 }
 

@@ -11,9 +11,10 @@ Usage: http_parse.py [--min-time SECONDS] [--repetitions N]
 import argparse
 import http.client
 import io
-import statistics
 import sys
 import time
+
+from threading_queue import measure  # the same iteration-growing, median-keeping timer
 
 GET = (b"GET /post/18151059?from=list&page=3 HTTP/1.1\r\n"
        b"Host: www.example.com\r\n"
@@ -54,6 +55,7 @@ def parse_one(f):
 
 
 def workload(wire, per_read):
+    """run(n) parses the bytes `wire` (per_read requests) n times; returns the seconds."""
     def run(n):
         start = time.thread_time()
         for _ in range(n):
@@ -62,17 +64,6 @@ def workload(wire, per_read):
                 parse_one(f)
         return time.thread_time() - start
     return run, per_read
-
-
-def measure(run, per_read, min_time, repetitions):
-    n = 16
-    while True:
-        elapsed = run(n)
-        if elapsed >= min_time / 4:
-            break
-        n *= 4 if elapsed < min_time / 40 else 2
-    n = max(1, int(n * min_time / elapsed))
-    return statistics.median(run(n) / (n * per_read) for _ in range(repetitions)) * 1e9
 
 
 def main():
@@ -84,7 +75,8 @@ def main():
     for name, (run, per_read) in [("HttpParse_Get300", workload(GET, 1)),
                                   ("HttpParse_Pipelined16", workload(GET * 16, 16)),
                                   ("HttpParse_PostChunked", workload(POST, 1))]:
-        print(f"{name} {measure(run, per_read, args.min_time, args.repetitions):.1f}", flush=True)
+        ns = measure(run, args.min_time, args.repetitions) / per_read
+        print(f"{name} {ns:.1f}", flush=True)
 
 
 if __name__ == "__main__":

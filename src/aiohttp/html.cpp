@@ -76,13 +76,13 @@ std::size_t space_at(std::string_view s, std::size_t i) {
   auto byte = [&](std::size_t k) {
     return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0U;
   };
-  if (c == 0xc2 && (byte(1) == 0x85 || byte(1) == 0xa0)) return 2;          // U+0085, U+00A0
-  if (c == 0xe1 && byte(1) == 0x9a && byte(2) == 0x80) return 3;             // U+1680
-  if (c == 0xe2 && byte(1) == 0x80 && (byte(2) <= 0x8a || byte(2) == 0xa8 || byte(2) == 0xa9 ||
-                                       byte(2) == 0xaf))
-    return 3;                                                               // U+2000..200A, 2028/9, 202F
-  if (c == 0xe2 && byte(1) == 0x81 && byte(2) == 0x9f) return 3;             // U+205F
-  if (c == 0xe3 && byte(1) == 0x80 && byte(2) == 0x80) return 3;             // U+3000
+  if (c == 0xc2 && (byte(1) == 0x85 || byte(1) == 0xa0)) return 2;  // U+0085, U+00A0
+  if (c == 0xe1 && byte(1) == 0x9a && byte(2) == 0x80) return 3;    // U+1680
+  if (c == 0xe2 && byte(1) == 0x80 &&
+      (byte(2) <= 0x8a || byte(2) == 0xa8 || byte(2) == 0xa9 || byte(2) == 0xaf))
+    return 3;                                                     // U+2000..200A, 2028/9, 202F
+  if (c == 0xe2 && byte(1) == 0x81 && byte(2) == 0x9f) return 3;  // U+205F
+  if (c == 0xe3 && byte(1) == 0x80 && byte(2) == 0x80) return 3;  // U+3000
   return 0;
 }
 
@@ -227,7 +227,8 @@ std::string Element::get_text(const GetTextOptions& options) const {
   std::string out;
   bool first = true;
   detail::for_each_below(node_of(*this), [&](const GumboNode* n) {
-    if (detail::is_element(n)) return detail::text_excluded(n) ? Visit::skip_children : Visit::descend;
+    if (detail::is_element(n))
+      return detail::text_excluded(n) ? Visit::skip_children : Visit::descend;
     if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE ||
         n->type == GUMBO_NODE_CDATA) {
       std::string_view s = n->v.text.text;

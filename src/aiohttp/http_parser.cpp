@@ -287,8 +287,7 @@ struct HttpRequestParser::Impl {
     if (codings.empty() || !iequals_ascii(codings.back(), "chunked"))
       return fail(400, "Transfer-Encoding does not end with chunked");
     for (std::size_t i = 0; i + 1 < codings.size(); ++i) {
-      if (iequals_ascii(codings[i], "chunked"))
-        return fail(400, "chunked applied more than once");
+      if (iequals_ascii(codings[i], "chunked")) return fail(400, "chunked applied more than once");
       return fail(501, "transfer coding '" + std::string(codings[i]) + "' is not supported");
     }
     return true;
@@ -313,8 +312,7 @@ struct HttpRequestParser::Impl {
   // A chunk's size line is complete (its extensions too).
   int chunk_header() {
     if (ext_bytes > limits.max_head_bytes) {
-      fail(413, "chunk extensions larger than " + std::to_string(limits.max_head_bytes) +
-                    " bytes");
+      fail(413, "chunk extensions larger than " + std::to_string(limits.max_head_bytes) + " bytes");
       return -1;
     }
     if (ll.content_length != 0) return 0;
@@ -431,9 +429,8 @@ const llhttp_settings_t& HttpRequestParser::Impl::settings() {
 
 std::size_t HttpRequestParser::Impl::feed(std::string_view data) {
   std::size_t total = 0;
-  while (total < data.size() &&
-         (phase == HttpParserPhase::idle || phase == HttpParserPhase::head ||
-          phase == HttpParserPhase::body)) {
+  while (total < data.size() && (phase == HttpParserPhase::idle || phase == HttpParserPhase::head ||
+                                 phase == HttpParserPhase::body)) {
     const char* p = data.data() + total;
     std::size_t n = data.size() - total;
     // A head (or trailer section) gets at most its remaining budget, so that one that does
@@ -465,15 +462,14 @@ std::size_t HttpRequestParser::Impl::feed(std::string_view data) {
     if (in_head && (phase == HttpParserPhase::idle || phase == HttpParserPhase::head)) {
       head_bytes += used;
       if (head_bytes >= limits.max_head_bytes) {
-        fail(431, "request line and headers larger than " +
-                      std::to_string(limits.max_head_bytes) + " bytes");
+        fail(431, "request line and headers larger than " + std::to_string(limits.max_head_bytes) +
+                      " bytes");
         phase = HttpParserPhase::error;
       }
     } else if (trailers && in_trailers) {
       trailer_bytes += used;
       if (trailer_bytes >= limits.max_head_bytes) {
-        fail(431, "trailer fields larger than " + std::to_string(limits.max_head_bytes) +
-                      " bytes");
+        fail(431, "trailer fields larger than " + std::to_string(limits.max_head_bytes) + " bytes");
         phase = HttpParserPhase::error;
       }
     }

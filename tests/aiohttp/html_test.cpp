@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace html = pyconc::aiohttp::html;
@@ -109,7 +110,7 @@ TEST(Html, CssSelectors) {
   EXPECT_EQ(soup.select("a.post-item-title.featured").size(), 1u);
   EXPECT_EQ(soup.select("div.post-list a").size(), 3u);
   EXPECT_EQ(soup.select("#main .pager > a").size(), 4u);
-  EXPECT_EQ(soup.select("#main > a").size(), 0u);          // not children of #main
+  EXPECT_EQ(soup.select("#main > a").size(), 0u);  // not children of #main
   EXPECT_EQ(soup.select("div#main a[href]").size(), 6u);
   EXPECT_EQ(soup.select("a[href^=https]").size(), 1u);
   EXPECT_EQ(soup.select("a[href$='18146367']").size(), 1u);
@@ -155,7 +156,11 @@ TEST(Html, GetTextLikeBeautifulSoup) {
   EXPECT_EQ(d->get_text(), "  Hello big\n\t world\xC2\xA0! ");
   EXPECT_EQ(d->get_text({.separator = "|", .strip = true}), "Hello|big|world|!");
   EXPECT_EQ(d->text(), "Hello big world !");  // NBSP is whitespace to str.split()
-  EXPECT_EQ(html::Document("<p>a\xE3\x80\x80" "b</p>").find("p")->text(), "a b");  // U+3000
+  EXPECT_EQ(html::Document("<p>a\xE3\x80\x80"
+                           "b</p>")
+                .find("p")
+                ->text(),
+            "a b");  // U+3000
 }
 
 TEST(Html, ElementApi) {
@@ -214,7 +219,7 @@ TEST(Html, MalformedHtmlIsRepairedLikeABrowser) {
   auto links = soup.find_all("a");
   ASSERT_GE(links.size(), 3u);
   EXPECT_EQ(links[0].get("href"), "/a1");
-  EXPECT_EQ(links[0].text(), "first");       // the inner <a> closed the outer one
+  EXPECT_EQ(links[0].text(), "first");  // the inner <a> closed the outer one
   EXPECT_EQ(links[1].get("href"), "/a2");
   EXPECT_EQ(soup.select("a[href='/fostered']").size(), 1u);  // moved out of the table
   EXPECT_EQ(texts(soup.select("li")), (std::vector<std::string>{"item 1", "item 2"}));
@@ -242,9 +247,10 @@ TEST(Html, LinksResolveAgainstThePageAndBase) {
   const URL page("https://www.cnblogs.com/sitehome/p/1");
   auto links = soup.links(page, "a.post-item-title");
   EXPECT_EQ(hrefs(links),
-            (std::vector<std::string>{"https://www.cnblogs.com/shudaoshan/p/18151059",
-                                      "https://www.cnblogs.com/FatTiger4399/p/18146367",
-                                      "https://www.cnblogs.com/sitehome/ITnoteforlsy/p/18148656#comments"}));
+            (std::vector<std::string>{
+                "https://www.cnblogs.com/shudaoshan/p/18151059",
+                "https://www.cnblogs.com/FatTiger4399/p/18146367",
+                "https://www.cnblogs.com/sitehome/ITnoteforlsy/p/18148656#comments"}));
   EXPECT_EQ(links[1].text, "低开开发笔记(四)： 实现编辑器内拖拽");
   // Every a[href] by default: javascript: and mailto: are extracted but not crawlable.
   auto all = soup.links(page);
@@ -285,7 +291,27 @@ TEST(Html, CrawlLinksAreNormalisedAndUnique) {
       "<map><area href='/area' alt=''></map><a href='ftp://example.com/f'>7</a>"
       "<a href='https://other.org'>8</a>");
   std::vector<std::string> got;
-  for (const URL& u : soup.crawl_links(URL("http://example.com/index.html"))) got.push_back(u.str());
+  for (const URL& u : soup.crawl_links(URL("http://example.com/index.html")))
+    got.push_back(u.str());
   EXPECT_EQ(got, (std::vector<std::string>{"http://example.com/a", "http://example.com/b/d",
                                            "http://example.com/area", "https://other.org/"}));
+}
+
+TEST(Html, OneDocumentReadByManyThreads) {
+  // Documents are immutable: threads may search one (and copy its Elements) at once.
+  const html::Document soup(kListPage);
+  const URL page("https://www.cnblogs.com/sitehome/p/1");
+  std::vector<std::size_t> found(4, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < found.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto links = soup.links(page, "a.post-item-title");
+        auto copy = soup.select("article a");
+        found[t] += links.size() + copy.size() + (soup.title() ? 1 : 0);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (std::size_t n : found) EXPECT_EQ(n, 50u * (3 + 3 + 1));
 }

@@ -44,8 +44,8 @@ struct FindOptions {
   std::string_view class_{};  // one of the element's classes (or its whole class attribute)
   std::string_view id{};
   std::vector<std::pair<std::string_view, std::string_view>> attrs{};  // exact values
-  std::size_t limit{0};     // 0 = no limit
-  bool recursive{true};     // false: direct children only
+  std::size_t limit{0};                                                // 0 = no limit
+  bool recursive{true};  // false: direct children only
 };
 
 // Python: tag.get_text(separator, strip).

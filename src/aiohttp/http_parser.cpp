@@ -101,7 +101,8 @@ struct HttpRequestParser::Impl {
   // Position in the connection's byte stream, to find where spans start.
   std::uint64_t stream_pos = 0;  // stream offset of `chunk`
   const char* chunk = nullptr;
-  std::size_t head_bytes = 0;  // bytes of the current head (and idle bytes before it)
+  std::size_t head_bytes = 0;   // bytes of the current head (and idle bytes before it)
+  bool last_keep_alive = true;  // of the last completed request
 
   // Per-request state.
   Token token = Token::none;
@@ -341,7 +342,8 @@ struct HttpRequestParser::Impl {
     head_bytes = 0;
     in_trailers = false;
     const bool upgrade = ready.back().upgrade_;
-    phase = ready.back().keep_alive_ || upgrade ? HttpParserPhase::idle : HttpParserPhase::closed;
+    last_keep_alive = ready.back().keep_alive_;
+    phase = last_keep_alive || upgrade ? HttpParserPhase::idle : HttpParserPhase::closed;
     // Pause so that feed() learns where this request ended. An upgrade pauses by itself
     // (HPE_PAUSED_UPGRADE) right after this callback.
     return upgrade ? 0 : HPE_PAUSED;
@@ -550,7 +552,7 @@ void HttpRequestParser::decline_upgrade() {
   Impl& m = *impl_;
   if (m.phase != HttpParserPhase::upgraded) return;
   llhttp_resume_after_upgrade(&m.ll);
-  m.phase = HttpParserPhase::idle;
+  m.phase = m.last_keep_alive ? HttpParserPhase::idle : HttpParserPhase::closed;
 }
 
 const HttpLimits& HttpRequestParser::limits() const noexcept {

@@ -269,6 +269,16 @@ TEST(HttpParser, UpgradeStopsTheParserUntilDeclined) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->target(), "/again");
 
+  // An upgrade that also closes: refusing it leaves nothing more to parse.
+  HttpRequestParser closing;
+  const std::string up_close =
+      "GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, close\r\nUpgrade: x\r\n\r\n";
+  EXPECT_EQ(closing.feed(up_close + after), up_close.size());
+  ASSERT_TRUE(closing.next());
+  closing.decline_upgrade();
+  EXPECT_EQ(closing.phase(), HttpParserPhase::closed);
+  EXPECT_EQ(closing.feed(after), 0u);
+
   HttpRequestParser q;
   const std::string connect = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n";
   EXPECT_EQ(q.feed(connect + "\x16\x03\x01"), connect.size());

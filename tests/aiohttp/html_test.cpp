@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -179,6 +180,7 @@ TEST(Html, ElementApi) {
   EXPECT_EQ(ul->find_all("li", {.recursive = false}).size(), 2u);
   EXPECT_EQ(ul->attrs().size(), 2u);
   EXPECT_EQ(ul->attrs()[0].first, "id");
+  EXPECT_FALSE(soup.truncated());
   auto li = ul->find("li", {.class_ = "a"});
   ASSERT_TRUE(li);
   EXPECT_EQ(li->parent(), ul);
@@ -227,13 +229,39 @@ TEST(Html, MalformedHtmlIsRepairedLikeABrowser) {
 }
 
 TEST(Html, HostileInputDoesNotBreakTheParser) {
-  std::string deep;
-  for (int i = 0; i < 20000; ++i) deep += "<div>";
-  deep += "<a class=t href=/deep>bottom</a>";
-  html::Document d(deep);
+  // Nesting within the limit is parsed whole.
+  std::string nested;
+  for (int i = 0; i < 1000; ++i) nested += "<div class=n>";
+  nested += "<a class=t href=/deep>bottom</a>";
+  html::Document d(nested);
+  EXPECT_FALSE(d.truncated());
   ASSERT_EQ(d.select("a.t").size(), 1u);
   EXPECT_EQ(d.select_one("a.t")->text(), "bottom");
   EXPECT_EQ(d.select("div div div a").size(), 1u);
+  EXPECT_EQ(d.select("div.n").size(), 1000u);
+  // 50,000 nested <div>s (gumbo alone: minutes) are cut at the limit, in milliseconds; what
+  // came before the cut is there.
+  std::string deep = "<title>Deep</title><a href=/top>top</a>";
+  for (int i = 0; i < 50000; ++i) deep += "<div>";
+  deep += "<a href=/bottom>bottom</a>";
+  const auto start = std::chrono::steady_clock::now();
+  html::Document cut(deep);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_TRUE(cut.truncated());
+  EXPECT_EQ(cut.title(), "Deep");
+  EXPECT_EQ(cut.find_all("div").size(), html::kMaxNestingDepth);
+  ASSERT_EQ(cut.find_all("a").size(), 1u);
+  EXPECT_EQ(cut.find_all("a")[0].get("href"), "/top");
+  // Unclosed elements that a sibling closes, void elements, comments and scripts full of
+  // tags do not count as nesting.
+  std::string flat = "<ul>";
+  for (int i = 0; i < 3000; ++i)
+    flat += "<li><p>item<br><img src=x><!-- <div><div> --><script>'<div>'</script>";
+  flat += "</ul><a href=/end>end</a>";
+  html::Document f(flat);
+  EXPECT_FALSE(f.truncated());
+  EXPECT_EQ(f.find_all("li").size(), 3000u);
+  EXPECT_EQ(f.find_all("a").size(), 1u);
   // Bytes that are not UTF-8, NULs, and a truncated tag.
   html::Document junk(std::string("<p>\xff\xfe\x00<a href=x>\x80</a><", 22));
   EXPECT_EQ(junk.find_all("a").size(), 1u);

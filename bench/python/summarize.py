@@ -2,8 +2,8 @@
 """Summary table of `make bench`: pyconc beside its C++ peers and CPython, per workload.
 
 Inputs: the Google Benchmark JSON files (--benchmark_out) of the bench/*_bench binaries, whose
-benchmarks are named BM_<Workload>/<impl>[/real_time][/threads:N], and the output of
-bench/python/threading_queue.py (`<Workload> <ns/op>` lines). Within a JSON file the median of
+benchmarks are named BM_<Workload>/<impl>[/real_time][/threads:N], and the output of the
+bench/python/*.py scripts (`<Workload> <ns/op>` lines). Within a JSON file the median of
 the repetitions is used when there are repetitions; the time is the one Google Benchmark
 reports (wall-clock for benchmarks named /real_time, the thread's CPU time otherwise).
 
@@ -44,6 +44,11 @@ WORKLOADS = {
     "Aio_GatherTasks": ("asio_coroutines", ("python", 50.0)),
     "Aio_Sleep0": ("asio_coroutines", ("python", 50.0)),
     "Aio_SleepingTasks": ("asio_coroutines", (None, None)),  # creation cost; memory below
+    # HTTP request parsing (bench/aiohttp_bench.cpp): per request; llhttp alone is the floor
+    # any llhttp-based server pays, the target bounds what the limits and checks add to it.
+    "HttpParse_Get300": ("llhttp_raw", ("peer", 2.0)),
+    "HttpParse_Pipelined16": ("llhttp_raw", ("peer", 2.0)),
+    "HttpParse_PostChunked": ("llhttp_raw", (None, None)),
 }
 
 MEMORY = {}  # workload -> {impl: (rss bytes per task, heap bytes per task)}
@@ -156,7 +161,7 @@ def fmt_x(x):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("json", nargs="+", help="Google Benchmark JSON output files")
-    ap.add_argument("--python", help="output of bench/python/threading_queue.py")
+    ap.add_argument("--python", help="output of the bench/python/*.py scripts")
     ap.add_argument("--title", default="", help="a line printed above the table")
     args = ap.parse_args()
 

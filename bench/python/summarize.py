@@ -40,6 +40,9 @@ WORKLOADS = {
     "Pool_Map": ("pyconc_chunksize64", (None, None)),  # no target: for information
     # the seeds' is_prime x 20 on a 2-worker pool vs serial: a ratio <= 0.556 is >= 1.8x
     "Pool_IsPrime": ("serial", ("peer", 0.556)),
+    # subprocess (bench/subprocess_bench.cpp): wall time per run, beside the bare system calls.
+    "Run_True": ("posix_spawn", ("peer", 1.2)),
+    "Run_Cat1MiB": ("posix_spawn", ("peer", 1.2)),
 }
 
 IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)

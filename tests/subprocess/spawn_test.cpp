@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +23,7 @@
 
 #include "pyconc/errors.hpp"
 #include "pyconc/futures/thread_pool_executor.hpp"
+#include "pyconc/subprocess/file.hpp"
 #include "pyconc/subprocess/popen.hpp"
 #include "pyconc/subprocess/run.hpp"
 #include "subprocess_test_util.hpp"
@@ -290,4 +292,32 @@ TEST(Spawn, WhileAThreadPoolIsBusy) {
   stop = true;
   for (auto& f : busy) EXPECT_GT(f.result(60s), 0);
   EXPECT_EQ(main_ok, 20);
+}
+
+TEST(Spawn, DescriptorsGivenForStreamsMayBeSwapped) {
+  // stdout_ = 2, stderr_ = 1: the child's stdout is our stderr and the other way round. Our
+  // 1 and 2 are pointed at two pipes for the duration of the run.
+  int out_pipe[2], err_pipe[2];
+  ASSERT_EQ(pipe2(out_pipe, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(err_pipe, O_CLOEXEC), 0);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const int saved_out = fcntl(1, F_DUPFD_CLOEXEC, 3);
+  const int saved_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+  dup2(out_pipe[1], 1);
+  dup2(err_pipe[1], 2);
+  const int rc = sp::run({"sh", "-c", "echo to-stdout; echo to-stderr >&2"},
+                         {.stdout_ = 2, .stderr_ = 1})
+                     .returncode;
+  dup2(saved_out, 1);
+  dup2(saved_err, 2);
+  close(saved_out);
+  close(saved_err);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  sp::File ours_1{detail::UniqueFd(out_pipe[0])};
+  sp::File ours_2{detail::UniqueFd(err_pipe[0])};
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(ours_1.read(), "to-stderr\n");
+  EXPECT_EQ(ours_2.read(), "to-stdout\n");
 }

@@ -117,7 +117,10 @@ void BM_Run_Cat1MiB_posix_spawn(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Run_True_pyconc)->Name("BM_Run_True/pyconc")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Run_True_pyconc)
+    ->Name("BM_Run_True/pyconc")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Run_True_posix_spawn)
     ->Name("BM_Run_True/posix_spawn")
     ->UseRealTime()
@@ -131,4 +134,6 @@ BENCHMARK(BM_Run_Cat1MiB_posix_spawn)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
-int main(int argc, char** argv) { return run_benchmarks(argc, argv); }
+int main(int argc, char** argv) {
+  return run_benchmarks(argc, argv);
+}

@@ -4,8 +4,9 @@
     Run_True      subprocess.run(["true"])
     Run_Cat1MiB   subprocess.run(["cat"], input=<1 MiB>, capture_output=True)
 
-Timed in wall-clock time (time.perf_counter: the child is another process); the iteration
-count grows until one run lasts long enough, then the median of a few runs is kept. Output
+Timed in wall-clock time (time.perf_counter: the child is another process) with
+threading_queue.py's measure(): the iteration count grows until one run lasts long enough,
+then the median of a few runs is kept. Output
 lines, named as in the C++ benchmarks without "BM_" (ns per run):
 
     Run_True 1200000.0
@@ -14,9 +15,10 @@ Usage: subprocess_run.py [--min-time SECONDS] [--repetitions N]
 """
 
 import argparse
-import statistics
 import subprocess
 import time
+
+from threading_queue import measure  # this script's folder is on sys.path
 
 MIB = b"x" * (1 << 20)
 
@@ -34,17 +36,6 @@ def run_cat(n):
         r = subprocess.run(["cat"], input=MIB, capture_output=True)
         assert len(r.stdout) == len(MIB)
     return time.perf_counter() - start
-
-
-def measure(run, min_time, repetitions):
-    n = 4
-    while True:
-        elapsed = run(n)
-        if elapsed >= min_time / 4:
-            break
-        n *= 2
-    n = max(1, int(n * min_time / elapsed))
-    return statistics.median(run(n) / n for _ in range(repetitions)) * 1e9
 
 
 def main():

@@ -3,8 +3,8 @@
 //
 // # 需要输入
 // print('$ nslookup')
-// p = subprocess.Popen(['nslookup'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-// output, err = p.communicate(b'set q=mx\npython.org\nexit\n')
+// p = subprocess.Popen(['nslookup'], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+// stderr=subprocess.PIPE) output, err = p.communicate(b'set q=mx\npython.org\nexit\n')
 // print(output.decode('utf-8'))
 // print('Exit code:', p.returncode)
 //

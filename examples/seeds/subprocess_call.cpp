@@ -24,9 +24,9 @@ namespace sp = pyconc::subprocess;
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::string_view(argv[1]) == "--quick";
-  const std::vector<std::string> cmd = quick
-                                           ? std::vector<std::string>{"getent", "hosts", "localhost"}
-                                           : std::vector<std::string>{"nslookup", "www.python.org"};
+  const std::vector<std::string> cmd =
+      quick ? std::vector<std::string>{"getent", "hosts", "localhost"}
+            : std::vector<std::string>{"nslookup", "www.python.org"};
 
   std::string line = "$";
   for (const auto& a : cmd) line += " " + a;

@@ -370,7 +370,9 @@ void send_signal(int pidfd, pid_t pid, int sig) {
   if (::kill(pid, sig) != 0 && errno != ESRCH) raise_os_error(errno);
 }
 
-bool pidfd_enabled() noexcept { return g_pidfd_enabled.load(std::memory_order_relaxed); }
+bool pidfd_enabled() noexcept {
+  return g_pidfd_enabled.load(std::memory_order_relaxed);
+}
 void set_pidfd_enabled(bool enabled) noexcept {
   g_pidfd_enabled.store(enabled, std::memory_order_relaxed);
 }

@@ -1,7 +1,7 @@
 #include "pyconc/subprocess/popen.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -286,7 +286,8 @@ TEST(Popen, DestructorHandsARunningChildToTheReaper) {
   ASSERT_TRUE(st.has_value());
   EXPECT_NE(st->state, 'Z');
   gate.close_write();  // now it exits, and the reaper reaps it
-  EXPECT_TRUE(eventually([&] { return process_gone(pid) && pyconc::detail::reaper_pending() == 0; }));
+  EXPECT_TRUE(
+      eventually([&] { return process_gone(pid) && pyconc::detail::reaper_pending() == 0; }));
 }
 
 TEST(Popen, DestructorClosesStdinSoTheChildCanFinish) {

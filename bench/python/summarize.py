@@ -49,6 +49,9 @@ WORKLOADS = {
     "HttpParse_Get300": ("llhttp_raw", ("peer", 2.0)),
     "HttpParse_Pipelined16": ("llhttp_raw", ("peer", 2.0)),
     "HttpParse_PostChunked": ("llhttp_raw", (None, None)),
+    # subprocess (bench/subprocess_bench.cpp): wall time per run, beside the bare system calls.
+    "Run_True": ("posix_spawn", ("peer", 1.2)),
+    "Run_Cat1MiB": ("posix_spawn", ("peer", 1.2)),
 }
 
 MEMORY = {}  # workload -> {impl: (rss bytes per task, heap bytes per task)}

@@ -40,20 +40,7 @@ ExceptionInfo describe_exception(const std::exception_ptr& e) noexcept {
 
 namespace pyconc {
 
-void throw_os_error(int err, std::string_view what) {
-  std::string msg(what);
-  msg += ": ";
-  msg += std::strerror(err);
-  switch (err) {
-    case ECONNREFUSED:
-    case ECONNRESET:
-    case ECONNABORTED:
-    case EPIPE:
-      throw ConnectionError(err, msg);
-    default:
-      throw OSError(err, msg);
-  }
-}
+void throw_os_error(int err, std::string_view what) { raise_os_error(err, std::string(what)); }
 
 }  // namespace pyconc
 

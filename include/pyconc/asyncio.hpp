@@ -2,7 +2,11 @@
 #pragma once
 
 #include "pyconc/asyncio/event_loop.hpp"
+#include "pyconc/asyncio/future.hpp"
+#include "pyconc/asyncio/gather.hpp"
+#include "pyconc/asyncio/outcome.hpp"
 #include "pyconc/asyncio/server.hpp"
+#include "pyconc/asyncio/shield.hpp"
 #include "pyconc/asyncio/sleep.hpp"
 #include "pyconc/asyncio/socket_address.hpp"
 #include "pyconc/asyncio/stream_errors.hpp"
@@ -10,3 +14,7 @@
 #include "pyconc/asyncio/stream_writer.hpp"
 #include "pyconc/asyncio/streams.hpp"
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/asyncio/task_group.hpp"
+#include "pyconc/asyncio/threads.hpp"
+#include "pyconc/asyncio/timeout.hpp"
+#include "pyconc/asyncio/wait.hpp"

@@ -7,9 +7,12 @@
 // these. Thread safety: exception objects are plain values.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace pyconc {
 
@@ -73,6 +76,18 @@ class OSError : public Error {
 class ConnectionError : public OSError {
  public:
   using OSError::OSError;
+};
+
+// Python: ExceptionGroup -- several exceptions raised together (aio::TaskGroup reports every
+// child's error). exceptions() holds them in the order they happened; what() is the message
+// followed by each one's type and message.
+class ExceptionGroup : public Error {
+ public:
+  ExceptionGroup(const std::string& message, std::vector<std::exception_ptr> exceptions);
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+ private:
+  std::vector<std::exception_ptr> exceptions_;
 };
 
 // Throws the OSError subclass Python would raise for `err` (ConnectionError for

@@ -13,6 +13,7 @@
 #include "pyconc/detail/exception_info.hpp"
 #include "pyconc/detail/thread_id.hpp"
 #include "pyconc/futures/thread_pool_executor.hpp"
+#include "pyconc/asyncio/future.hpp"
 
 namespace pyconc::detail {
 
@@ -88,15 +89,14 @@ void CallbackNode::cancel() noexcept {
 // --- LoopRemote ---
 
 bool LoopRemote::post(CallbackNode* node) {
-  bool wake = false;
-  {
-    std::lock_guard g(mu_);
-    if (closed_) return false;
-    inbox_.push_back(node);
-    wake = !wake_pending_;
+  std::lock_guard g(mu_);
+  if (closed_) return false;
+  inbox_.push_back(node);
+  // Under the lock: close() takes it too, so the reactor cannot be destroyed mid-wakeup.
+  if (!wake_pending_) {
     wake_pending_ = true;
+    reactor_->wakeup();
   }
-  if (wake) reactor_->wakeup();  // the reactor outlives every open remote (close() first)
   return true;
 }
 
@@ -433,3 +433,15 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) noexc
 }
 
 }  // namespace pyconc::asyncio
+
+namespace pyconc::detail {
+
+bool post_to_loop(const std::shared_ptr<LoopRemote>& remote, LoopCore* loop,
+                  unique_function<void()> fn) {
+  auto* n = new CallbackNode(loop, std::move(fn));
+  if (remote->post(n)) return true;
+  n->release();
+  return false;
+}
+
+}  // namespace pyconc::detail

@@ -56,3 +56,21 @@ void throw_os_error(int err, std::string_view what) {
 }
 
 }  // namespace pyconc
+
+namespace pyconc {
+namespace {
+std::string group_message(const std::string& message, const std::vector<std::exception_ptr>& es) {
+  std::string out = message + " (" + std::to_string(es.size()) +
+                    (es.size() == 1 ? " sub-exception)" : " sub-exceptions)");
+  for (const auto& e : es) {
+    auto info = detail::describe_exception(e);
+    out += "\n  " + info.type + ": " + info.message;
+  }
+  return out;
+}
+}  // namespace
+
+ExceptionGroup::ExceptionGroup(const std::string& message, std::vector<std::exception_ptr> exceptions)
+    : Error(group_message(message, exceptions)), exceptions_(std::move(exceptions)) {}
+
+}  // namespace pyconc

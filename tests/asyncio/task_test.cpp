@@ -20,9 +20,18 @@ aio::Task<int> nested(int depth) {
 
 TEST(Task, RunReturnsValue) { EXPECT_EQ(aio::run(add(2, 3)), 5); }
 
+// Sanitizer builds instrument the coroutine resume functions, which stops GCC from turning the
+// symmetric transfer into a tail call (the stack then grows with the chain): they check the
+// behaviour on a shorter chain; the plain build checks the million.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kDepth = 1'000;
+#else
+constexpr int kDepth = 1'000'000;
+#endif
+
 TEST(Task, InlineAwaitDoesNotGrowTheStack) {
   // Symmetric transfer: a million nested awaits.
-  EXPECT_EQ(aio::run(nested(1'000'000)), 1'000'000);
+  EXPECT_EQ(aio::run(nested(kDepth)), kDepth);
 }
 
 aio::Task<std::string> sleeper(std::vector<std::string>& log, std::string name,

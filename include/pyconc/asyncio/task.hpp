@@ -138,7 +138,7 @@ class TaskAwaiter final : public SuspendPoint, public DoneWatcher {
 namespace pyconc::asyncio {
 
 template <class T>
-class [[nodiscard]] Task {
+class Task {
  public:
   using promise_type = detail::TaskPromise<T>;
   using value_type = T;

@@ -47,6 +47,8 @@ class TaskCore : public Runnable {
     if (--refs_ == 0) destroy();
   }
 
+  // Only one handle names this (finished) coroutine: its result may be moved out.
+  bool sole_owner() const noexcept { return refs_ == 1; }
   State state() const noexcept { return state_; }
   bool done() const noexcept { return state_ == State::done; }
   bool cancelled() const noexcept { return state_ == State::done && cancelled_; }

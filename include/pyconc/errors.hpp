@@ -4,7 +4,9 @@
 // exception derives from pyconc::Error (itself a std::runtime_error), so `catch (const
 // pyconc::Error&)` catches everything pyconc throws on purpose. Module-specific exceptions
 // (queue::Empty, threading::BrokenBarrierError, ...) live with their module and derive from
-// these. Thread safety: exception objects are plain values.
+// these. OSError and its subclasses carry errno like Python's; raise_os_error() picks the
+// subclass Python would (ENOENT -> FileNotFoundError, EACCES -> PermissionError, ...).
+// Thread safety: exception objects are plain values; raise_os_error may be called from any thread.
 #pragma once
 
 #include <exception>
@@ -60,23 +62,103 @@ class BrokenExecutor : public Error {
   using Error::Error;
 };
 
-// Python: OSError -- a system call failed; errno() is the error number, the message names the
-// operation and strerror(errno), e.g. "connect(127.0.0.1:1): Connection refused".
+// Python: OSError -- a system call failed. Carries the errno value, its text and, when one file
+// is involved, its name; what() is Python's str(): "[Errno 2] No such file or directory: 'x'".
+// Difference: Python's `errno` attribute is errno_() here (errno is a C macro).
 class OSError : public Error {
  public:
-  OSError(int err, const std::string& what) : Error(what), errno_(err) {}
-  int errno_value() const noexcept { return errno_; }
+  // strerror(err) as the text; `filename` (may be empty) is quoted after it.
+  explicit OSError(int err, std::string filename = {});
+  OSError(int err, std::string strerror, std::string filename);
+
+  int errno_() const noexcept { return errno_value_; }
+  const std::string& strerror() const noexcept { return strerror_; }
+  const std::string& filename() const noexcept { return filename_; }
 
  private:
-  int errno_;
+  int errno_value_;
+  std::string strerror_;
+  std::string filename_;
 };
 
-// Python: ConnectionError and its children (ConnectionRefusedError, ConnectionResetError,
-// BrokenPipeError), raised by sockets and pipes.
+// Python's OSError subclasses, chosen by errno as Python chooses them (see raise_os_error).
+// EAGAIN/EWOULDBLOCK, EALREADY, EINPROGRESS
+class BlockingIOError : public OSError {
+ public:
+  using OSError::OSError;
+};
+// ECHILD
+class ChildProcessError : public OSError {
+ public:
+  using OSError::OSError;
+};
+// base of BrokenPipeError and the Connection*Error below
 class ConnectionError : public OSError {
  public:
   using OSError::OSError;
 };
+// EPIPE, ESHUTDOWN
+class BrokenPipeError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+// ECONNABORTED
+class ConnectionAbortedError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+// ECONNREFUSED
+class ConnectionRefusedError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+// ECONNRESET
+class ConnectionResetError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+// EEXIST
+class FileExistsError : public OSError {
+ public:
+  using OSError::OSError;
+};
+// ENOENT
+class FileNotFoundError : public OSError {
+ public:
+  using OSError::OSError;
+};
+// EINTR
+class InterruptedError : public OSError {
+ public:
+  using OSError::OSError;
+};
+// EISDIR
+class IsADirectoryError : public OSError {
+ public:
+  using OSError::OSError;
+};
+// ENOTDIR
+class NotADirectoryError : public OSError {
+ public:
+  using OSError::OSError;
+};
+// EACCES, EPERM
+class PermissionError : public OSError {
+ public:
+  using OSError::OSError;
+};
+// ESRCH
+class ProcessLookupError : public OSError {
+ public:
+  using OSError::OSError;
+};
+
+// Throws the OSError subclass Python raises for `err` (plain OSError for the others, including
+// ETIMEDOUT: pyconc::TimeoutError is not an OSError). `filename` may be empty.
+[[noreturn]] void raise_os_error(int err, const std::string& filename = {});
+// The same subclass, with "<what>: <strerror(err)>" as its text, for a failed call that is not
+// about one file: "[Errno 111] connect(127.0.0.1:1): Connection refused".
+[[noreturn]] void throw_os_error(int err, std::string_view what);
 
 // Python: ExceptionGroup -- several exceptions raised together (aio::TaskGroup reports every
 // child's error). exceptions() holds them in the order they happened; what() is the message
@@ -89,9 +171,5 @@ class ExceptionGroup : public Error {
  private:
   std::vector<std::exception_ptr> exceptions_;
 };
-
-// Throws the OSError subclass Python would raise for `err` (ConnectionError for
-// ECONNREFUSED/ECONNRESET/EPIPE/ECONNABORTED), with message "<what>: <strerror(err)>".
-[[noreturn]] void throw_os_error(int err, std::string_view what);
 
 }  // namespace pyconc

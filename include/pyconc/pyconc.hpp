@@ -5,4 +5,5 @@
 #include "pyconc/future.hpp"
 #include "pyconc/futures.hpp"
 #include "pyconc/queue.hpp"
+#include "pyconc/subprocess.hpp"
 #include "pyconc/threading.hpp"

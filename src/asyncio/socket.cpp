@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "pyconc/asyncio/threads.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::asyncio {
@@ -43,8 +44,7 @@ SockAddr from_addrinfo(const addrinfo* ai) {
 
 [[noreturn]] void throw_gai_error(int rc, const std::string& host) {
   // Python's socket.gaierror: an OSError whose errno is the (negative) EAI_* code.
-  throw OSError(rc, "getaddrinfo(" + (host.empty() ? std::string("None") : host) +
-                        "): " + ::gai_strerror(rc));
+  throw OSError(rc, ::gai_strerror(rc), host.empty() ? std::string("None") : host);
 }
 
 }  // namespace
@@ -163,7 +163,7 @@ asyncio::Task<std::vector<SockAddr>> resolve(std::string host, int port, int fam
     }
   }
   // A name (or the wildcard): getaddrinfo may wait for DNS, so it runs on a worker thread.
-  co_return getaddrinfo_tcp(host, port, family, passive);  // TODO(astream): aio::to_thread
+  co_return co_await asyncio::to_thread(getaddrinfo_tcp, std::move(host), port, family, passive);
 }
 
 asyncio::Task<> connect_socket(IoHandle& io, SockAddr to) {

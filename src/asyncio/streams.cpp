@@ -138,7 +138,7 @@ namespace {
   if (alike) std::rethrow_exception(errors.front());
   std::string all = "Multiple exceptions: ";
   for (std::size_t i = 0; i < messages.size(); ++i) all += (i != 0 ? ", " : "") + messages[i];
-  throw OSError(0, all);
+  throw OSError(0, all, std::string());
 }
 
 }  // namespace
@@ -177,7 +177,8 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
         auto local = std::find_if(locals.begin(), locals.end(),
                                   [&](const detail::SockAddr& l) { return l.family() == to.family(); });
         if (local == locals.end()) {
-          throw OSError(EAFNOSUPPORT, "no local address of the family of " + to.to_string());
+          throw OSError(EAFNOSUPPORT, "no local address of the family of " + to.to_string(),
+                        std::string());
         }
         detail::set_socket_option(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
         if (::bind(fd.get(), local->get(), local->len) != 0) {

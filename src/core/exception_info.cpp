@@ -39,25 +39,6 @@ ExceptionInfo describe_exception(const std::exception_ptr& e) noexcept {
 }  // namespace pyconc::detail
 
 namespace pyconc {
-
-void throw_os_error(int err, std::string_view what) {
-  std::string msg(what);
-  msg += ": ";
-  msg += std::strerror(err);
-  switch (err) {
-    case ECONNREFUSED:
-    case ECONNRESET:
-    case ECONNABORTED:
-    case EPIPE:
-      throw ConnectionError(err, msg);
-    default:
-      throw OSError(err, msg);
-  }
-}
-
-}  // namespace pyconc
-
-namespace pyconc {
 namespace {
 std::string group_message(const std::string& message, const std::vector<std::exception_ptr>& es) {
   std::string out = message + " (" + std::to_string(es.size()) +

@@ -46,7 +46,7 @@ std::optional<SockAddr> parse_numeric_host(const std::string& host, int port);
 // getaddrinfo() for TCP: the addresses of `host` (empty host: the wildcard addresses of every
 // family when `passive`, else the loopback ones), in the resolver's order, duplicates removed.
 // Blocks on DNS. `family` is AF_UNSPEC, AF_INET or AF_INET6. OSError (Python's socket.gaierror:
-// errno_value() is the negative EAI_* code) when the name does not resolve.
+// errno_() is the negative EAI_* code, filename() the host) when the name does not resolve.
 std::vector<SockAddr> getaddrinfo_tcp(const std::string& host, int port, int family, bool passive);
 
 // The addresses of `host`:`port` without blocking the loop: numeric hosts at once, names with

@@ -13,6 +13,7 @@
 
 #include "pyconc/asyncio/task.hpp"
 #include "pyconc/errors.hpp"
+#include "pyconc/subprocess/detail/spawn.hpp"
 
 namespace pyconc::detail {
 
@@ -134,8 +135,8 @@ bool StreamTransport::DataAwaiter::cancel() noexcept {
 
 long StreamTransport::raw_write(const char* data, std::size_t size) noexcept {
   while (true) {
-    const ssize_t n = kind_ == Kind::socket ? ::send(fd_.get(), data, size, MSG_NOSIGNAL | MSG_DONTWAIT)
-                                            : ::write(fd_.get(), data, size);
+    if (kind_ != Kind::socket) return write_no_sigpipe(fd_.get(), data, size);  // EPIPE, no signal
+    const ssize_t n = ::send(fd_.get(), data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n >= 0 || errno != EINTR) return static_cast<long>(n);
   }
 }

@@ -45,7 +45,7 @@ Task<std::string> read_impl(TransportPtr t, std::ptrdiff_t n) {
     while (!t->eof()) co_await t->wait_for_data();
     co_return t->rbuf().take(t->rbuf().size());
   }
-  if (t->rbuf().empty() && !t->eof()) co_await t->wait_for_data();
+  while (t->rbuf().empty() && !t->eof()) co_await t->wait_for_data();
   co_return t->rbuf().take(std::min(static_cast<std::size_t>(n), t->rbuf().size()));
 }
 

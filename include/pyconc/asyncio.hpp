@@ -13,6 +13,7 @@
 #include "pyconc/asyncio/stream_reader.hpp"
 #include "pyconc/asyncio/stream_writer.hpp"
 #include "pyconc/asyncio/streams.hpp"
+#include "pyconc/asyncio/subprocess.hpp"
 #include "pyconc/asyncio/task.hpp"
 #include "pyconc/asyncio/task_group.hpp"
 #include "pyconc/asyncio/threads.hpp"

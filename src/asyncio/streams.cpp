@@ -143,8 +143,12 @@ namespace {
 
 }  // namespace
 
-Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port,
-                                                            OpenConnectionOptions options) {
+namespace {
+
+// `local_host`: options.local_addr's host, owned (the view may be gone by the time this runs).
+Task<std::pair<StreamReader, StreamWriter>> connect_impl(std::string host, int port,
+                                                         OpenConnectionOptions options,
+                                                         std::string local_host) {
   detail::LoopCore& loop = detail::running_loop_core();
   if (options.limit == 0) throw ValueError("Limit cannot be <= 0");
   if (options.sock >= 0) {
@@ -164,7 +168,7 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
       co_await detail::resolve(host, port, options.family, /*passive=*/false);
   std::vector<detail::SockAddr> locals;
   if (options.local_addr) {
-    locals = co_await detail::resolve(options.local_addr->first, options.local_addr->second,
+    locals = co_await detail::resolve(std::move(local_host), options.local_addr->second,
                                       options.family, /*passive=*/true);
   }
   std::vector<std::exception_ptr> errors;
@@ -197,6 +201,18 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
     co_return std::pair<StreamReader, StreamWriter>(StreamReader(t), StreamWriter(t));
   }
   raise_connect_errors(errors, messages);
+}
+
+}  // namespace
+
+Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port,
+                                                            OpenConnectionOptions options) {
+  std::string local_host;
+  if (options.local_addr) {
+    local_host = std::string(options.local_addr->first);
+    options.local_addr->first = {};  // not used past this call
+  }
+  return connect_impl(std::move(host), port, options, std::move(local_host));
 }
 
 }  // namespace pyconc::asyncio

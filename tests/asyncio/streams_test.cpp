@@ -517,6 +517,21 @@ TEST(Streams, ExtraInfo) {
   }());
 }
 
+TEST(Streams, LocalAddr) {
+  run_test([]() -> aio::Task<> {
+    auto server = co_await aio::start_server(
+        [](aio::StreamReader, aio::StreamWriter w) -> aio::Task<> {
+          w.write(w.get_extra_info("peername")->host + "\n");
+          co_return;
+        },
+        "127.0.0.1", 0);
+    std::string local = "127.0.0.1";
+    auto [r, w] = co_await aio::open_connection("127.0.0.1", server.port(), {.local_addr = std::pair{local, 0}});
+    EXPECT_EQ(co_await r.readline(), "127.0.0.1\n");
+    EXPECT_EQ(w.get_extra_info("sockname")->host, "127.0.0.1");
+  }());
+}
+
 TEST(Streams, ResolveErrors) {
   run_test([]() -> aio::Task<> {
     EXPECT_THROW(co_await aio::open_connection("127.0.0.1", 70000), pyconc::ValueError);

@@ -32,6 +32,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -44,18 +45,22 @@
 
 namespace pyconc::asyncio {
 
-// Options of open_connection (Python's keyword arguments).
+// Options of open_connection (Python's keyword arguments). Trivially destructible on purpose
+// (the host is a view, copied when open_connection is called): GCC 12 miscompiles an aggregate
+// temporary with a non-trivial destructor inside a co_await expression, and this struct is
+// written inline there.
 struct OpenConnectionOptions {
   std::size_t limit = StreamReader::default_limit;
   int family = 0;  // AF_UNSPEC; AF_INET or AF_INET6 to restrict
   // Bind the socket to this (host, port) before connecting.
-  std::optional<std::pair<std::string, int>> local_addr{};
+  std::optional<std::pair<std::string_view, int>> local_addr{};
   // An already connected stream socket to use (and own) instead of connecting: host must be
   // empty and port 0 (Python's sock=). Made non-blocking.
   int sock = -1;
 };
+static_assert(std::is_trivially_destructible_v<OpenConnectionOptions>, "see the comment above");
 
-// Options of start_server (Python's keyword arguments).
+// Options of start_server (Python's keyword arguments; trivially destructible, as above).
 struct StartServerOptions {
   std::size_t limit = StreamReader::default_limit;
   int family = 0;  // AF_UNSPEC; AF_INET or AF_INET6 to restrict
@@ -64,6 +69,7 @@ struct StartServerOptions {
   bool reuse_port = false;    // SO_REUSEPORT
   bool start_serving = true;
 };
+static_assert(std::is_trivially_destructible_v<StartServerOptions>, "see OpenConnectionOptions");
 
 // The callback type start_server stores.
 using ClientConnectedCallback = detail::unique_function<Task<>(StreamReader, StreamWriter)>;

@@ -51,8 +51,13 @@ bool StreamTransport::try_fill() {
     const ssize_t n = ::read(fd_.get(), room, size);
     if (n > 0) {
       rbuf_.commit(static_cast<std::size_t>(n));
-      // The kernel had at least as much as we asked for: ask for more next time.
-      if (static_cast<std::size_t>(n) == size && read_chunk_ < max_read_chunk) read_chunk_ *= 2;
+      if (static_cast<std::size_t>(n) < size) {
+        // A short read emptied the kernel's queue: the next read waits for the next edge
+        // instead of trying a read(2) that would only fail with EAGAIN (libuv does the same).
+        io_->clear_read_ready();
+      } else if (read_chunk_ < max_read_chunk) {
+        read_chunk_ *= 2;  // the kernel had at least as much as we asked for: ask for more
+      }
       return true;
     }
     if (n == 0) {
@@ -96,8 +101,11 @@ void StreamTransport::set_exception(std::exception_ptr e) noexcept {
 
 bool StreamTransport::DataAwaiter::await_ready() {
   while (true) {
-    if (t_->try_fill()) return true;
-    if (!t_->io_) return false;  // a feed transport: wait for feed_data / feed_eof
+    // With an fd known to be drained, go straight to waiting for its next edge.
+    if (!t_->io_ || t_->io_->read_ready() || t_->eof_ || t_->error_ || t_->closed_) {
+      if (t_->try_fill()) return true;
+      if (!t_->io_) return false;  // a feed transport: wait for feed_data / feed_eof
+    }
     io_wait_.emplace(t_->io_->readable());
     if (!io_wait_->await_ready()) return false;
     io_wait_.reset();  // an edge came meanwhile: read again

@@ -20,7 +20,7 @@ namespace pyconc::detail {
 class ProcessState final : public std::enable_shared_from_this<ProcessState> {
  public:
   ProcessState(asyncio::EventLoop& loop, SpawnedProcess child)
-      : loop_(&loop), remote_(loop.remote()), pid_(child.pid), pidfd_(std::move(child.pidfd)) {}
+      : pid_(child.pid), loop_(&loop), remote_(loop.remote()), pidfd_(std::move(child.pidfd)) {}
   ProcessState(const ProcessState&) = delete;
   ProcessState& operator=(const ProcessState&) = delete;
   ~ProcessState() {

@@ -75,7 +75,10 @@ template <class... Args>
 void raise_os_error(int err, const std::string& filename) { raise_for(err, filename); }
 
 void throw_os_error(int err, std::string_view what) {
-  raise_for(err, std::string(what) + ": " + std::system_category().message(err), std::string());
+  std::string text(what);
+  text += ": ";
+  text += std::system_category().message(err);
+  raise_for(err, std::move(text), std::string());
 }
 
 }  // namespace pyconc

@@ -13,6 +13,9 @@
 //                 (concurrency hint 1) on its own thread
 //   python_asyncio / uvloop   bench/python/asyncio_echo.py (asyncio.start_server, the same
 //                 loop in Python) run by /usr/bin/python3, on asyncio's loop or uvloop's
+// Besides the time per request, server_cpu_us_per_req reports the CPU the server itself used
+// per request (its thread's CPU clock; /proc/<pid>/schedstat for the Python servers), a figure
+// other load on the machine does not skew.
 // The load generator is one thread of this process with its own epoll (no library): the same
 // client for every server, so the ratios compare the servers only. On a 2-core machine the
 // server (one core) and the client (the other) each have a core.
@@ -35,6 +38,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
+#include <fstream>
+#include <pthread.h>
 #include <future>
 #include <map>
 #include <memory>
@@ -55,10 +61,21 @@ constexpr int kRoundsPerIteration = 20;  // per connection: 2,000 requests per i
 
 // ------------------------------------------------------------------ servers
 
+// CPU time (ns) a thread has used, read through its clock.
+std::int64_t thread_cpu_ns(std::thread& t) {
+  clockid_t id;
+  if (::pthread_getcpuclockid(t.native_handle(), &id) != 0) return 0;
+  timespec ts{};
+  ::clock_gettime(id, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 class EchoServer {
  public:
   virtual ~EchoServer() = default;
   int port() const { return port_; }
+  // CPU time the server has used so far (ns): its thread, or its process.
+  virtual std::int64_t cpu_ns() = 0;
 
  protected:
   int port_ = 0;
@@ -96,6 +113,7 @@ class PyconcServer final : public EchoServer {
     });
     port_ = ready.get();
   }
+  std::int64_t cpu_ns() override { return thread_cpu_ns(thread_); }
   ~PyconcServer() override {
     loop_->call_soon_threadsafe([s = server_] { s->close(); });
     thread_.join();
@@ -133,6 +151,7 @@ class AsioServer final : public EchoServer {
     asio::co_spawn(ctx_, asio_listener(acceptor_), asio::detached);
     thread_ = std::thread([this] { ctx_.run(); });
   }
+  std::int64_t cpu_ns() override { return thread_cpu_ns(thread_); }
   ~AsioServer() override {
     ctx_.stop();
     thread_.join();
@@ -158,6 +177,13 @@ class PythonServer final : public EchoServer {
                                (line.empty() ? std::string("no output") : line));
     }
     port_ = std::stoi(line.substr(5));
+  }
+  // The process's CPU time in ns: the first field of /proc/<pid>/schedstat (its one thread).
+  std::int64_t cpu_ns() override {
+    std::ifstream in("/proc/" + std::to_string(proc_->pid()) + "/schedstat");
+    std::int64_t ns = 0;
+    in >> ns;
+    return ns;
   }
   ~PythonServer() override {
     proc_->stdin_().close();  // the server stops at EOF on its stdin
@@ -282,11 +308,15 @@ void BM_Echo(benchmark::State& state, const std::string& impl) {
     EchoServer& server = server_for(impl);
     LoadGenerator load(server.port(), conns, bytes);
     load.run(1);  // warm up: every connection accepted and served once
+    const std::int64_t cpu0 = server.cpu_ns();
     for (auto _ : state) {
       const auto start = std::chrono::steady_clock::now();
       load.run(kRoundsPerIteration);
       state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
+    // The server's own CPU per request: what it costs, whatever else runs on the machine.
+    const double requests = static_cast<double>(state.iterations()) * conns * kRoundsPerIteration;
+    state.counters["server_cpu_us_per_req"] = static_cast<double>(server.cpu_ns() - cpu0) / 1000.0 / requests;
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;

@@ -40,9 +40,15 @@ WORKLOADS = {
     "Pool_Map": ("pyconc_chunksize64", (None, None)),  # no target: for information
     # the seeds' is_prime x 20 on a 2-worker pool vs serial: a ratio <= 0.556 is >= 1.8x
     "Pool_IsPrime": ("serial", ("peer", 0.556)),
+    # asyncio streams (bench/asyncio_echo_bench.cpp): time per echo request, 100 connections,
+    # every server driven by the same load generator; the CPython servers are peers there.
+    # A ratio <= 0.5 against uvloop is >= 2x its requests/s.
+    "Echo/conns:100/bytes:64": ("uvloop", ("peer", 0.5)),
+    "Echo/conns:100/bytes:4096": ("uvloop", ("peer", 0.5)),
 }
 
 IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)
+SERVER_CPU = {}  # workload -> {impl: server CPU µs per request} (bench/asyncio_echo_bench.cpp)
 
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -83,6 +89,9 @@ def load_benchmarks(paths):
                         or b.get("aggregate_name") == "median":
                     IDLE.setdefault(name, []).append(b["cpu_percent"])
                 continue
+            if "server_cpu_us_per_req" in b and (b.get("run_type") != "aggregate"
+                                                 or b.get("aggregate_name") == "median"):
+                SERVER_CPU.setdefault(key[0], {})[key[1]] = b["server_cpu_us_per_req"]
             ns = b[time_field] * TO_NS[b.get("time_unit", "ns")]
             ns /= b.get("items_per_iteration") or 1  # iterations that process a batch
             if b.get("run_type") == "aggregate":
@@ -151,10 +160,12 @@ def main():
         if not impls:  # not run (a filter), or not a C++ workload
             continue
         ours = impls.get("pyconc")
-        py = python.get(workload)
+        # CPython measured inside a C++ benchmark (its servers driven by the C++ load generator)
+        # goes in the Python column.
+        py = python.get(workload) or impls.get("python_asyncio")
         speedup = py / ours if (py and ours) else None
         main_peer, (kind, bound) = WORKLOADS.get(workload, (None, (None, None)))
-        peers = [i for i in impls if i != "pyconc"]
+        peers = [i for i in impls if i not in ("pyconc", "python_asyncio")]
         peers.sort(key=lambda i: (i != main_peer, i))  # the main peer first
         for idx, peer in enumerate(peers or [None]):
             peer_ns = impls.get(peer) if peer else None
@@ -199,6 +210,10 @@ def main():
     print()
     print(f"Times are per operation (per round trip for ping-pongs), medians of the repetitions; "
           f"pyconc/peer < 1 means pyconc is faster. Python: CPython {py_version}.")
+    for workload, impls in SERVER_CPU.items():
+        figures = ", ".join(f"{impl} {us:.2f} µs" for impl, us in
+                            sorted(impls.items(), key=lambda kv: kv[1]))
+        print(f"{workload}: server CPU per request (unaffected by other load): {figures}")
     for workload, values in IDLE.items():
         pct = max(values)  # the worst repetition (or the median, with aggregates only)
         ok = pct < 1.0

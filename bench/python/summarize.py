@@ -52,12 +52,18 @@ WORKLOADS = {
     # subprocess (bench/subprocess_bench.cpp): wall time per run, beside the bare system calls.
     "Run_True": ("posix_spawn", ("peer", 1.2)),
     "Run_Cat1MiB": ("posix_spawn", ("peer", 1.2)),
+    # asyncio streams (bench/asyncio_echo_bench.cpp): time per echo request, 100 connections,
+    # every server driven by the same load generator; the CPython servers are peers there.
+    # A ratio <= 0.5 against uvloop is >= 2x its requests/s.
+    "Echo/conns:100/bytes:64": ("uvloop", ("peer", 0.5)),
+    "Echo/conns:100/bytes:4096": ("uvloop", ("peer", 0.5)),
 }
 
 MEMORY = {}  # workload -> {impl: (rss bytes per task, heap bytes per task)}
 MEMORY_TARGET = {"Aio_SleepingTasks": 512}
 
 IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)
+SERVER_CPU = {}  # workload -> {impl: server CPU µs per request} (bench/asyncio_echo_bench.cpp)
 
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -102,6 +108,9 @@ def load_benchmarks(paths):
                                         or b.get("aggregate_name") == "median"):
                 name, impl = split_name(b.get("run_name", b["name"]))
                 MEMORY.setdefault(name, {})[impl] = (b["rss_per_task"], b.get("heap_per_task"))
+            if "server_cpu_us_per_req" in b and (b.get("run_type") != "aggregate"
+                                                 or b.get("aggregate_name") == "median"):
+                SERVER_CPU.setdefault(key[0], {})[key[1]] = b["server_cpu_us_per_req"]
             ns = b[time_field] * TO_NS[b.get("time_unit", "ns")]
             ns /= b.get("items_per_iteration") or 1  # iterations that process a batch
             if b.get("run_type") == "aggregate":
@@ -181,10 +190,13 @@ def main():
         ours = impls.get("pyconc")
         py = python.get(workload)
         uv = uvloop.get(workload)
+        # CPython measured inside a C++ benchmark (its servers driven by the C++ load generator)
+        # goes in the Python column.
+        py = python.get(workload) or impls.get("python_asyncio")
         speedup = py / ours if (py and ours) else None
         uv_speedup = uv / ours if (uv and ours) else None
         main_peer, (kind, bound) = WORKLOADS.get(workload, (None, (None, None)))
-        peers = [i for i in impls if i != "pyconc"]
+        peers = [i for i in impls if i not in ("pyconc", "python_asyncio")]
         peers.sort(key=lambda i: (i != main_peer, i))  # the main peer first
         for idx, peer in enumerate(peers or [None]):
             peer_ns = impls.get(peer) if peer else None
@@ -231,6 +243,10 @@ def main():
     print()
     print(f"Times are per operation (per round trip for ping-pongs), medians of the repetitions; "
           f"pyconc/peer < 1 means pyconc is faster. Python: CPython {py_version}.")
+    for workload, impls in SERVER_CPU.items():
+        figures = ", ".join(f"{impl} {us:.2f} µs" for impl, us in
+                            sorted(impls.items(), key=lambda kv: kv[1]))
+        print(f"{workload}: server CPU per request (unaffected by other load): {figures}")
     for workload, values in IDLE.items():
         pct = max(values)  # the worst repetition (or the median, with aggregates only)
         ok = pct < 1.0

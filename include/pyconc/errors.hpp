@@ -163,6 +163,9 @@ class ProcessLookupError : public OSError {
 // Throws the OSError subclass Python raises for `err` (plain OSError for the others, including
 // ETIMEDOUT: pyconc::TimeoutError is not an OSError). `filename` may be empty.
 [[noreturn]] void raise_os_error(int err, const std::string& filename = {});
+// The same subclass, with "<what>: <strerror(err)>" as its text, for a failed call that is not
+// about one file: "[Errno 111] connect(127.0.0.1:1): Connection refused".
+[[noreturn]] void throw_os_error(int err, std::string_view what);
 
 // Python: ExceptionGroup -- several exceptions raised together (aio::TaskGroup reports every
 // child's error). exceptions() holds them in the order they happened; what() is the message
@@ -175,9 +178,5 @@ class ExceptionGroup : public Error {
  private:
   std::vector<std::exception_ptr> exceptions_;
 };
-
-// raise_os_error for a failed call: `what` names the operation ("connect(127.0.0.1:8)"), shown
-// where Python shows the file name: "[Errno 111] Connection refused: 'connect(...)'".
-[[noreturn]] void throw_os_error(int err, std::string_view what);
 
 }  // namespace pyconc

@@ -26,7 +26,11 @@ OSError::OSError(int err, std::string strerror, std::string filename)
       strerror_(std::move(strerror)),
       filename_(std::move(filename)) {}
 
-void raise_os_error(int err, const std::string& filename) {
+namespace {
+
+// Throws the subclass Python picks for `err`, constructed from (err, args...).
+template <class... Args>
+[[noreturn]] void raise_for(int err, Args&&... args) {
   switch (err) {
     case EAGAIN:
 #if EWOULDBLOCK != EAGAIN
@@ -34,36 +38,47 @@ void raise_os_error(int err, const std::string& filename) {
 #endif
     case EALREADY:
     case EINPROGRESS:
-      throw BlockingIOError(err, filename);
+      throw BlockingIOError(err, std::forward<Args>(args)...);
     case ECHILD:
-      throw ChildProcessError(err, filename);
+      throw ChildProcessError(err, std::forward<Args>(args)...);
     case EPIPE:
     case ESHUTDOWN:
-      throw BrokenPipeError(err, filename);
+      throw BrokenPipeError(err, std::forward<Args>(args)...);
     case ECONNABORTED:
-      throw ConnectionAbortedError(err, filename);
+      throw ConnectionAbortedError(err, std::forward<Args>(args)...);
     case ECONNREFUSED:
-      throw ConnectionRefusedError(err, filename);
+      throw ConnectionRefusedError(err, std::forward<Args>(args)...);
     case ECONNRESET:
-      throw ConnectionResetError(err, filename);
+      throw ConnectionResetError(err, std::forward<Args>(args)...);
     case EEXIST:
-      throw FileExistsError(err, filename);
+      throw FileExistsError(err, std::forward<Args>(args)...);
     case ENOENT:
-      throw FileNotFoundError(err, filename);
+      throw FileNotFoundError(err, std::forward<Args>(args)...);
     case EINTR:
-      throw InterruptedError(err, filename);
+      throw InterruptedError(err, std::forward<Args>(args)...);
     case EISDIR:
-      throw IsADirectoryError(err, filename);
+      throw IsADirectoryError(err, std::forward<Args>(args)...);
     case ENOTDIR:
-      throw NotADirectoryError(err, filename);
+      throw NotADirectoryError(err, std::forward<Args>(args)...);
     case EACCES:
     case EPERM:
-      throw PermissionError(err, filename);
+      throw PermissionError(err, std::forward<Args>(args)...);
     case ESRCH:
-      throw ProcessLookupError(err, filename);
+      throw ProcessLookupError(err, std::forward<Args>(args)...);
     default:
-      throw OSError(err, filename);
+      throw OSError(err, std::forward<Args>(args)...);
   }
+}
+
+}  // namespace
+
+void raise_os_error(int err, const std::string& filename) { raise_for(err, filename); }
+
+void throw_os_error(int err, std::string_view what) {
+  std::string text(what);
+  text += ": ";
+  text += std::system_category().message(err);
+  raise_for(err, std::move(text), std::string());
 }
 
 }  // namespace pyconc

@@ -39,12 +39,6 @@ ExceptionInfo describe_exception(const std::exception_ptr& e) noexcept {
 }  // namespace pyconc::detail
 
 namespace pyconc {
-
-void throw_os_error(int err, std::string_view what) { raise_os_error(err, std::string(what)); }
-
-}  // namespace pyconc
-
-namespace pyconc {
 namespace {
 std::string group_message(const std::string& message, const std::vector<std::exception_ptr>& es) {
   std::string out = message + " (" + std::to_string(es.size()) +

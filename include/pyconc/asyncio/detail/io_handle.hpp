@@ -60,6 +60,12 @@ class IoHandle final : public IoWatcher {
   Awaiter readable() noexcept;
   Awaiter writable() noexcept;
   bool hangup() const noexcept { return (ready_ & io_hangup) != 0U; }
+  // The cached read readiness: an edge, EOF or error was reported since the last
+  // readable()/clear_read_ready(). False means a read(2) now would fail with EAGAIN.
+  bool read_ready() const noexcept { return (ready_ & (io_read | io_error | io_hangup)) != 0U; }
+  // Forgets the cached read readiness without waiting, for an owner that knows the fd is
+  // drained -- e.g. a read(2) returned less than asked: the next edge sets it again.
+  void clear_read_ready() noexcept { ready_ &= ~io_read; }
 
   void on_io(std::uint32_t events) noexcept override {
     ready_ |= events;

@@ -23,7 +23,11 @@ bool Barrier::arrive(detail::BarrierWait& w) noexcept {
 
 void Barrier::release_round() noexcept {
   state_ = State::draining;
+  // Indices in arrival order among the tasks actually released: a waiter cancelled earlier
+  // left a gap that Python would fill with a duplicate index.
+  int index = 0;
   while (detail::BarrierWait* f = filling_.pop_front()) {
+    f->index_ = index++;
     woken_.push_back(*f);
     f->wake();
   }

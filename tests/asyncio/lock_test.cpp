@@ -211,4 +211,24 @@ TEST(AsyncLock, DestroyedWhileTasksWait) {
   }());
 }
 
+aio::Task<> lock_forever(aio::Lock& lk) { co_await lk.lock(); }
+
+TEST(AsyncLock, FramesDestroyedWhileParkedPassTheHandOverOn) {
+  aio::Lock lk;
+  {
+    aio::EventLoop loop;
+    loop.set_exception_handler([](aio::EventLoop&, const aio::ExceptionContext&) {});
+    loop.run_until_complete([](aio::Lock& l) -> aio::Task<> {
+      co_await l.lock();
+      auto a = aio::create_task(lock_forever(l));
+      auto b = aio::create_task(lock_forever(l));
+      co_await yield_n();
+      l.release();  // hands the wake-up to a; the loop stops before a runs
+    }(lk));
+    loop.close();  // a's and b's frames are destroyed while parked
+  }
+  EXPECT_FALSE(lk.locked());
+  EXPECT_TRUE(lk.try_lock());  // not stuck with a phantom waiter
+}
+
 }  // namespace

@@ -13,7 +13,8 @@
 // an internal lock); they return a ready awaitable, so `co_await b.abort();` still reads as
 // Python. A task that arrives while a round drains joins the next round as soon as it ends
 // (Python re-checks when the task next runs). A waiter cancelled before the barrier released
-// it leaves at once (n_waiting drops; Python counts it until its task runs).
+// it leaves at once (n_waiting drops; Python counts it until its task runs), and the indices
+// of a round stay distinct (Python may hand out one twice after such a cancel).
 //
 // Cancellation: a task cancelled while it waits leaves the barrier (which stays intact) and
 // raises CancelledError. One cancelled after the barrier released it (before it ran) still

@@ -2,8 +2,9 @@
 """Summary table of `make bench`: pyconc beside its C++ peers and CPython, per workload.
 
 Inputs: the Google Benchmark JSON files (--benchmark_out) of the bench/*_bench binaries, whose
-benchmarks are named BM_<Workload>/<impl>[/real_time][/threads:N], and the output of
-bench/python/threading_queue.py (`<Workload> <ns/op>` lines). Within a JSON file the median of
+benchmarks are named BM_<Workload>/<impl>[/real_time][/threads:N], and the output of the
+bench/python/*.py scripts (`<Workload> <ns/op>` lines; `<Workload>@<loop> <ns/op>` is CPython on
+another event loop, such as uvloop, listed as a peer named cpython_<loop>). Within a JSON file the median of
 the repetitions is used when there are repetitions; the time is the one Google Benchmark
 reports (wall-clock for benchmarks named /real_time, the thread's CPU time otherwise).
 
@@ -40,6 +41,10 @@ WORKLOADS = {
     "Pool_Map": ("pyconc_chunksize64", (None, None)),  # no target: for information
     # the seeds' is_prime x 20 on a 2-worker pool vs serial: a ratio <= 0.556 is >= 1.8x
     "Pool_IsPrime": ("serial", ("peer", 0.556)),
+    # asyncio primitives (bench/asyncio_prims_bench.cpp): the peer is CPython on uvloop
+    # (bench/python/asyncio_prims.py), the target is against CPython's own asyncio loop.
+    "AsyncQueue_PingPong": ("cpython_uvloop", ("python", 50.0)),
+    "AsyncLock_Uncontended": ("cpython_uvloop", (None, None)),  # no target: for information
 }
 
 IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)
@@ -102,19 +107,26 @@ def load_benchmarks(paths):
 
 
 def load_python(path):
-    figures, version = {}, "?"
+    """({workload: ns}, {workload: {"cpython_<loop>": ns}}, version) from the Python scripts'
+    output; a line `<Workload>@<loop> <ns>` (e.g. @uvloop) is CPython on another event loop,
+    shown as a peer of pyconc."""
+    figures, peers, version = {}, {}, "?"
     if not path:
-        return figures, version
+        return figures, peers, version
     with open(path) as f:
         for line in f:
             line = line.strip()
-            m = re.match(r"# python (\S+)", line)
+            m = re.match(r"# python ([^\s,]+)", line)
             if m:
                 version = m.group(1)
             elif line and not line.startswith("#"):
                 name, ns = line.split()
-                figures[name] = float(ns)
-    return figures, version
+                if "@" in name:
+                    workload, loop = name.split("@", 1)
+                    peers.setdefault(workload, {})["cpython_" + loop] = float(ns)
+                else:
+                    figures[name] = float(ns)
+    return figures, peers, version
 
 
 def fmt_ns(ns):
@@ -141,7 +153,10 @@ def main():
     args = ap.parse_args()
 
     bench = load_benchmarks(args.json)
-    python, py_version = load_python(args.python)
+    python, python_peers, py_version = load_python(args.python)
+    for workload, impls in python_peers.items():
+        if workload in bench:  # only beside a C++ figure that was run
+            bench[workload].update(impls)
 
     order = list(WORKLOADS) + sorted(w for w in bench if w not in WORKLOADS)
     rows = []

@@ -134,9 +134,8 @@ class GeneratorPromise {
     return CopyAwaiter{YieldAwaiter{this, nullptr}, T(v)};
   }
   template <class U>
-  requires(!std::same_as<std::remove_cvref_t<U>, T> && std::constructible_from<T, U &&> &&
-           !std::same_as<std::remove_cvref_t<U>, YieldFrom<T, In>>)
-  auto yield_value(U&& v) {
+  requires(!std::same_as<std::remove_cvref_t<U>, T> && std::constructible_from<T, U&&> &&
+           !std::same_as<std::remove_cvref_t<U>, YieldFrom<T, In>>) auto yield_value(U&& v) {
     return CopyAwaiter{YieldAwaiter{this, nullptr}, T(std::forward<U>(v))};
   }
   auto yield_value(YieldFrom<T, In>&& inner) noexcept {
@@ -204,8 +203,8 @@ class GeneratorPromise {
   std::exception_ptr exception_;
   bool started_ = false;
   // In the root only:
-  Handle leaf_;        // the innermost generator: the one to resume
-  T* value_ = nullptr;  // what the last yield gave
+  Handle leaf_;                // the innermost generator: the one to resume
+  T* value_ = nullptr;         // what the last yield gave
   std::exception_ptr thrown_;  // throw_(): raised at the leaf's yield
   typename SendSlot<In>::type sent_{};
 };
@@ -215,7 +214,8 @@ class GeneratorPromise {
 template <class T, class In>
 class [[nodiscard]] Generator {
   static_assert(std::is_object_v<T>, "Generator<T>: T must be an object type");
-  static_assert(std::is_void_v<In> || std::is_object_v<In>, "Generator<T, In>: In must be an object type");
+  static_assert(std::is_void_v<In> || std::is_object_v<In>,
+                "Generator<T, In>: In must be an object type");
 
  public:
   using promise_type = detail::GeneratorPromise<T, In>;
@@ -272,26 +272,19 @@ class [[nodiscard]] Generator {
   std::default_sentinel_t end() const noexcept { return {}; }
 
   // Python: next(gen). StopIteration when the generator is finished (or finishes now).
-  T& next()
-  requires std::is_void_v<In> || std::default_initializable<In>
-  {
+  T& next() requires std::is_void_v<In> || std::default_initializable<In> {
     if constexpr (!std::is_void_v<In>) {
       if (handle_ && root().started_) root().sent_.emplace();
     }
     return step();
   }
   // Python: gen.send(None) -- the same as next().
-  T& send()
-  requires std::is_void_v<In> || std::default_initializable<In>
-  {
-    return next();
-  }
+  T& send() requires std::is_void_v<In> || std::default_initializable<In> { return next(); }
   // Python: gen.send(value): `value` is what the pending co_yield evaluates to; returns the
   // next yielded value. ValueError if the generator has not started (prime it with send()),
   // StopIteration if it is (or now gets) finished.
   template <class V = In>
-  requires(!std::is_void_v<In> && std::constructible_from<In, V &&>)
-  T& send(V&& value) {
+  requires(!std::is_void_v<In> && std::constructible_from<In, V&&>) T& send(V&& value) {
     if (handle_ && !handle_.done() && !root().started_) {
       throw ValueError("can't send a value to a just-started generator: call send() first");
     }
@@ -314,8 +307,7 @@ class [[nodiscard]] Generator {
     return step();
   }
   template <class E>
-  requires std::derived_from<std::decay_t<E>, std::exception>
-  T& throw_(E&& e) {
+  requires std::derived_from<std::decay_t<E>, std::exception> T& throw_(E&& e) {
     return throw_(std::make_exception_ptr(std::forward<E>(e)));
   }
 

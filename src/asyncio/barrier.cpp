@@ -121,7 +121,8 @@ int BarrierWait::await_resume() {
   using State = asyncio::Barrier::State;
   // Python checks the state when the released task runs: a reset or abort that came in
   // between breaks it too. The task that completed the round is not affected.
-  const bool broke = phase_ == Phase::filling && (b.state_ == State::broken || b.state_ == State::resetting);
+  const bool broke =
+      phase_ == Phase::filling && (b.state_ == State::broken || b.state_ == State::resetting);
   b.leave(*this);
   resume_check();
   if (broke) throw asyncio::BrokenBarrierError("Barrier aborted or reset");

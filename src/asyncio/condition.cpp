@@ -31,7 +31,8 @@ using LockHook = WaitHook<>;
 
 CondWaiter::CondWaiter(asyncio::Condition& c) noexcept : LockWaiter(*c.lock_), cond_(&c) {}
 
-CondWaiter::CondWaiter(CondWaiter&& o) noexcept : LockWaiter(std::move(o)), CondHook(), cond_(o.cond_) {}
+CondWaiter::CondWaiter(CondWaiter&& o) noexcept
+    : LockWaiter(std::move(o)), CondHook(), cond_(o.cond_) {}
 
 bool CondWaiter::await_ready() {
   if (!cond_->locked()) throw RuntimeError("cannot wait on un-acquired lock");

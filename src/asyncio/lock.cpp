@@ -43,12 +43,6 @@ void LockWaiter::take_after_wake() {
   lock.locked_ = true;
 }
 
-bool LockWaiter::cancel() noexcept {
-  if (!cancellable()) return false;  // already handed the lock: CancelledError at resume
-  unlink();                          // leave the queue (a no-op when orphaned)
-  return cancelled_now();
-}
-
 LockWaiter::~LockWaiter() {
   // Only a linked node may touch the lock (an unlinked one may outlive it). A node still linked
   // here belongs to a coroutine frame destroyed while it was parked.

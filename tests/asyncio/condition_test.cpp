@@ -94,7 +94,8 @@ TEST(AsyncCondition, WaitForPredicate) {
     aio::Condition cond;
     std::deque<int> jobs;
     std::vector<int> got;
-    auto consumer = aio::create_task([](aio::Condition& c, std::deque<int>& j, std::vector<int>& g) -> aio::Task<> {
+    auto consumer = aio::create_task([](aio::Condition& c, std::deque<int>& j,
+                                        std::vector<int>& g) -> aio::Task<> {
       for (int k = 0; k < 3; ++k) {
         auto held = co_await c.acquire();
         const std::size_t n = co_await c.wait_for([&] { return j.size(); });  // returns the value

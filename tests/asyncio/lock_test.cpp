@@ -80,7 +80,8 @@ TEST(AsyncLock, MutualExclusionInFifoOrder) {
     std::vector<int> order;
     int inside = 0, max_inside = 0;
     std::vector<aio::Task<>> tasks;
-    for (int i = 0; i < 6; ++i) tasks.push_back(aio::create_task(worker(lk, order, inside, max_inside, i)));
+    for (int i = 0; i < 6; ++i)
+      tasks.push_back(aio::create_task(worker(lk, order, inside, max_inside, i)));
     for (auto& t : tasks) co_await t;
     EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5}));
     EXPECT_EQ(max_inside, 1);
@@ -104,9 +105,9 @@ TEST(AsyncLock, NewcomerQueuesBehindAWokenWaiter) {
     std::vector<std::string> log;
     co_await lk.lock();
     auto b = aio::create_task(acquire_and_log(lk, log, "B"));
-    co_await yield_n();  // B waits
-    lk.release();        // wakes B; B has not run yet
-    EXPECT_FALSE(lk.locked());   // as in Python: free, but promised to B
+    co_await yield_n();           // B waits
+    lk.release();                 // wakes B; B has not run yet
+    EXPECT_FALSE(lk.locked());    // as in Python: free, but promised to B
     EXPECT_FALSE(lk.try_lock());  // a newcomer may not take it
     auto c = aio::create_task(acquire_and_log(lk, log, "C"));
     co_await b;
@@ -140,7 +141,7 @@ TEST(AsyncLock, WokenThenCancelledPassesTheWakeUpOn) {
     auto b = aio::create_task(acquire_and_log(lk, log, "B"));
     auto c = aio::create_task(acquire_and_log(lk, log, "C"));
     co_await yield_n();
-    lk.release();          // hands the wake-up to B ...
+    lk.release();             // hands the wake-up to B ...
     EXPECT_TRUE(b.cancel());  // ... which is cancelled before it runs
     EXPECT_THROW(co_await b, pyconc::CancelledError);
     co_await c;  // C is not stuck: B passed the wake-up on
@@ -211,7 +212,9 @@ TEST(AsyncLock, DestroyedWhileTasksWait) {
   }());
 }
 
-aio::Task<> lock_forever(aio::Lock& lk) { co_await lk.lock(); }
+aio::Task<> lock_forever(aio::Lock& lk) {
+  co_await lk.lock();
+}
 
 TEST(AsyncLock, FramesDestroyedWhileParkedPassTheHandOverOn) {
   aio::Lock lk;

@@ -115,7 +115,7 @@ TEST(AsyncQueue, AnItemPromisedToAWokenGetterIsNotTakenByANewcomer) {
     std::vector<std::string> log;
     auto a = aio::create_task(getter(q, log, "A"));
     co_await yield_n();
-    q.put_nowait("x");  // wakes A, which has not run
+    q.put_nowait("x");         // wakes A, which has not run
     EXPECT_EQ(q.qsize(), 1U);  // the item is still in the queue, as in Python ...
     EXPECT_THROW(q.get_nowait(), aio::QueueEmpty);  // ... but it is A's
     co_await a;
@@ -194,9 +194,9 @@ TEST(AsyncQueue, WokenThenCancelledPutterPassesTheSlotOn) {
     auto a = aio::create_task(putter(q, log, "a"));
     auto b = aio::create_task(putter(q, log, "b"));
     co_await yield_n();
-    EXPECT_EQ(q.get_nowait(), "0");  // the free slot is promised to a ...
+    EXPECT_EQ(q.get_nowait(), "0");                          // the free slot is promised to a ...
     EXPECT_THROW(q.put_nowait("newcomer"), aio::QueueFull);  // ... not to a newcomer
-    a.cancel();                      // a is cancelled before it runs
+    a.cancel();                                              // a is cancelled before it runs
     EXPECT_THROW(co_await a, pyconc::CancelledError);
     co_await b;
     EXPECT_EQ(q.get_nowait(), "b");
@@ -303,7 +303,7 @@ TEST(AsyncQueue, ImmediateShutdownAlsoDropsAnItemPromisedToAWokenGetter) {
     std::vector<std::string> log;
     auto a = aio::create_task(getter(q, log, "A"));
     co_await yield_n();
-    q.put_nowait("x");              // promised to A, which has not run ...
+    q.put_nowait("x");               // promised to A, which has not run ...
     q.shutdown(/*immediate=*/true);  // ... and dropped, as Python drops it
     co_await a;
     EXPECT_EQ(log, (std::vector<std::string>{"A shutdown"}));
@@ -362,9 +362,8 @@ TEST(AsyncQueue, LifoAndPriorityOrders) {
 
     // A getter woken by a put takes the smallest item when it runs.
     aio::PriorityQueue<int> pq;
-    auto g = aio::create_task([](aio::PriorityQueue<int>& q) -> aio::Task<int> {
-      co_return co_await q.get();
-    }(pq));
+    auto g = aio::create_task(
+        [](aio::PriorityQueue<int>& q) -> aio::Task<int> { co_return co_await q.get(); }(pq));
     co_await yield_n();
     pq.put_nowait(7);
     pq.put_nowait(3);
@@ -398,7 +397,9 @@ TEST(AsyncQueue, DestroyedWhileTasksWait) {
   }());
 }
 
-aio::Task<> get_forever(aio::Queue<std::string>& q) { (void)co_await q.get(); }
+aio::Task<> get_forever(aio::Queue<std::string>& q) {
+  (void)co_await q.get();
+}
 
 TEST(AsyncQueue, FramesDestroyedWhileParkedGiveTheirItemBack) {
   aio::Queue<std::string> q;

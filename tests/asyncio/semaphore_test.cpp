@@ -71,7 +71,8 @@ TEST(AsyncSemaphore, BoundsConcurrencyInFifoOrder) {
     std::vector<int> order;
     int inside = 0, peak = 0;
     std::vector<aio::Task<>> tasks;
-    for (int i = 0; i < 10; ++i) tasks.push_back(aio::create_task(limited(sem, order, inside, peak, i)));
+    for (int i = 0; i < 10; ++i)
+      tasks.push_back(aio::create_task(limited(sem, order, inside, peak, i)));
     for (auto& t : tasks) co_await t;
     EXPECT_EQ(peak, 3);
     std::vector<int> expected(10);

@@ -220,8 +220,9 @@ TEST(Generator, YieldFromPropagatesExceptionsToTheOuterGenerator) {
 }
 
 TEST(Generator, YieldFromOfAPartlyConsumedGenerator) {
-  auto outer = [](Generator<int> g) -> Generator<int> { co_yield pyconc::yield_from(std::move(g)); }(
-      count_up(4));
+  auto outer = [](Generator<int> g) -> Generator<int> {
+    co_yield pyconc::yield_from(std::move(g));
+  }(count_up(4));
   // The inner one was moved in unstarted; consume the outer partly, then all.
   std::vector<int> got;
   for (int v : outer) got.push_back(v);
@@ -229,8 +230,9 @@ TEST(Generator, YieldFromOfAPartlyConsumedGenerator) {
 
   auto inner = count_up(4);
   inner.next();  // 0 consumed before `yield from`
-  auto outer2 = [](Generator<int> g) -> Generator<int> { co_yield pyconc::yield_from(std::move(g)); }(
-      std::move(inner));
+  auto outer2 = [](Generator<int> g) -> Generator<int> {
+    co_yield pyconc::yield_from(std::move(g));
+  }(std::move(inner));
   got.clear();
   for (int v : outer2) got.push_back(v);
   EXPECT_EQ(got, (std::vector<int>{1, 2, 3}));

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <coroutine>
+#include <utility>
 
 #include "pyconc/asyncio/detail/wait_list.hpp"
 
@@ -25,10 +26,10 @@ class Event;
 
 namespace pyconc::detail {
 
-class EventWait final : public PrimitiveWaiter, public WaitHook<> {
+class EventWait final : public ListWaiter {
  public:
   explicit EventWait(asyncio::Event& ev) noexcept : ev_(&ev) {}
-  EventWait(EventWait&& o) noexcept : PrimitiveWaiter(), WaitHook<>(), ev_(o.ev_) {}
+  EventWait(EventWait&& o) noexcept : ListWaiter(std::move(o)), ev_(o.ev_) {}
   ~EventWait() { unlink(); }
 
   bool await_ready() const noexcept;
@@ -36,11 +37,6 @@ class EventWait final : public PrimitiveWaiter, public WaitHook<> {
   bool await_resume() {
     if (parked()) resume_check();  // woken by set() (nothing to take), or cancelled
     return true;
-  }
-  bool cancel() noexcept override {
-    if (!cancellable()) return false;
-    unlink();
-    return cancelled_now();
   }
 
  private:
@@ -79,7 +75,9 @@ class Event {
 
 namespace pyconc::detail {
 
-inline bool EventWait::await_ready() const noexcept { return ev_->is_set(); }
+inline bool EventWait::await_ready() const noexcept {
+  return ev_->is_set();
+}
 
 inline void EventWait::await_suspend(std::coroutine_handle<> h) {
   (void)current_task();

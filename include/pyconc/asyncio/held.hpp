@@ -27,8 +27,8 @@ template <class M>
 class [[nodiscard("the guard releases when destroyed: keep it for the scope that needs it")]] Held {
  public:
   Held() noexcept = default;
-  explicit Held(M& m) noexcept : m_(&m) {}
-  Held(Held&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
+  explicit Held(M & m) noexcept : m_(&m) {}
+  Held(Held && o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
   Held& operator=(Held&& o) noexcept {
     if (this != &o) {
       reset();
@@ -40,7 +40,9 @@ class [[nodiscard("the guard releases when destroyed: keep it for the scope that
   Held& operator=(const Held&) = delete;
   // Releases what it still holds. A release that fails (the primitive was released by hand
   // meanwhile: RuntimeError / ValueError) is ignored here, since a destructor cannot throw.
-  ~Held() { reset(); }
+  ~Held() {
+    reset();
+  }
 
   // Releases now (Python: leaving the `async with` block early). RuntimeError if the guard
   // holds nothing (moved from or already released).
@@ -48,9 +50,15 @@ class [[nodiscard("the guard releases when destroyed: keep it for the scope that
     if (m_ == nullptr) throw RuntimeError("Held.release(): nothing is held");
     std::exchange(m_, nullptr)->release();
   }
-  bool owns_lock() const noexcept { return m_ != nullptr; }
-  explicit operator bool() const noexcept { return m_ != nullptr; }
-  M* mutex() const noexcept { return m_; }
+  bool owns_lock() const noexcept {
+    return m_ != nullptr;
+  }
+  explicit operator bool() const noexcept {
+    return m_ != nullptr;
+  }
+  M* mutex() const noexcept {
+    return m_;
+  }
 
  private:
   void reset() noexcept {

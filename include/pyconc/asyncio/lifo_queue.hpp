@@ -21,7 +21,8 @@ namespace pyconc::asyncio {
 template <class T>
 class LifoQueue : public detail::AsyncQueue<detail::LifoStore<T>> {
  public:
-  explicit LifoQueue(std::ptrdiff_t maxsize = 0) : detail::AsyncQueue<detail::LifoStore<T>>(maxsize) {}
+  explicit LifoQueue(std::ptrdiff_t maxsize = 0)
+      : detail::AsyncQueue<detail::LifoStore<T>>(maxsize) {}
 };
 
 }  // namespace pyconc::asyncio

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <coroutine>
+#include <utility>
 
 #include "pyconc/asyncio/detail/wait_list.hpp"
 #include "pyconc/asyncio/held.hpp"
@@ -38,14 +39,10 @@ class CondWaiter;
 
 // A task waiting for a Lock: the node in the lock's queue. Woken nodes move to the lock's
 // `woken_` list until their task runs (so the hand-over can be passed on, or orphaned).
-class LockWaiter : public PrimitiveWaiter, public WaitHook<> {
- public:
-  bool cancel() noexcept override;
-
+class LockWaiter : public ListWaiter {
  protected:
   explicit LockWaiter(asyncio::Lock& lock) noexcept : lock_(&lock) {}
-  // Only before the awaiter is used (awaitables may be moved into a combinator).
-  LockWaiter(LockWaiter&& o) noexcept : PrimitiveWaiter(), WaitHook<>(), lock_(o.lock_) {}
+  LockWaiter(LockWaiter&& o) noexcept : ListWaiter(std::move(o)), lock_(o.lock_) {}
   ~LockWaiter();
 
   // Takes the lock at once if it is free and nobody queues for it.
@@ -63,18 +60,7 @@ class LockWaiter : public PrimitiveWaiter, public WaitHook<> {
 };
 
 template <bool Guard>
-class LockAcquire final : public LockWaiter {
- public:
-  explicit LockAcquire(asyncio::Lock& lock) noexcept : LockWaiter(lock) {}
-  LockAcquire(LockAcquire&&) noexcept = default;
-
-  bool await_ready() noexcept { return try_take(); }
-  void await_suspend(std::coroutine_handle<> h) { enqueue(h); }
-  auto await_resume() {
-    if (parked()) take_after_wake();
-    if constexpr (Guard) return asyncio::Held<asyncio::Lock>(*lock_);
-  }
-};
+using LockAcquire = AcquireAwaiter<LockWaiter, asyncio::Lock, Guard>;
 
 }  // namespace pyconc::detail
 
@@ -127,6 +113,8 @@ class Lock {
 
 namespace pyconc::detail {
 
-inline bool LockWaiter::try_take() noexcept { return lock_->try_lock(); }
+inline bool LockWaiter::try_take() noexcept {
+  return lock_->try_lock();
+}
 
 }  // namespace pyconc::detail

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <coroutine>
+#include <utility>
 
 #include "pyconc/asyncio/detail/wait_list.hpp"
 #include "pyconc/asyncio/held.hpp"
@@ -32,39 +33,23 @@ class Semaphore;
 
 namespace pyconc::detail {
 
-class SemaphoreWaiter : public PrimitiveWaiter, public WaitHook<> {
- public:
-  bool cancel() noexcept override {
-    if (!cancellable()) return false;  // already handed a unit: given back at resume
-    unlink();
-    return cancelled_now();
-  }
-
+// A task waiting for a unit; woken nodes (handed a unit) move to the semaphore's `woken_`.
+class SemaphoreWaiter : public ListWaiter {
  protected:
   explicit SemaphoreWaiter(asyncio::Semaphore& s) noexcept : sem_(&s) {}
-  SemaphoreWaiter(SemaphoreWaiter&& o) noexcept : PrimitiveWaiter(), WaitHook<>(), sem_(o.sem_) {}
+  SemaphoreWaiter(SemaphoreWaiter&& o) noexcept : ListWaiter(std::move(o)), sem_(o.sem_) {}
   ~SemaphoreWaiter();
 
   bool try_take() noexcept;
   void enqueue(std::coroutine_handle<> h);
+  // await_resume after parking: keeps the unit, or (cancelled) gives it back.
   void take_after_wake();
 
   asyncio::Semaphore* sem_;
 };
 
 template <bool Guard>
-class SemaphoreAcquire final : public SemaphoreWaiter {
- public:
-  explicit SemaphoreAcquire(asyncio::Semaphore& s) noexcept : SemaphoreWaiter(s) {}
-  SemaphoreAcquire(SemaphoreAcquire&&) noexcept = default;
-
-  bool await_ready() noexcept { return try_take(); }
-  void await_suspend(std::coroutine_handle<> h) { enqueue(h); }
-  auto await_resume() {
-    if (parked()) take_after_wake();
-    if constexpr (Guard) return asyncio::Held<asyncio::Semaphore>(*sem_);
-  }
-};
+using SemaphoreAcquire = AcquireAwaiter<SemaphoreWaiter, asyncio::Semaphore, Guard>;
 
 }  // namespace pyconc::detail
 
@@ -79,7 +64,9 @@ class Semaphore {
   ~Semaphore() = default;
 
   // co_await: takes a unit; returns a guard that gives it back.
-  detail::SemaphoreAcquire<true> acquire() noexcept { return detail::SemaphoreAcquire<true>(*this); }
+  detail::SemaphoreAcquire<true> acquire() noexcept {
+    return detail::SemaphoreAcquire<true>(*this);
+  }
   // co_await: takes a unit; release() it yourself.
   detail::SemaphoreAcquire<false> lock() noexcept { return detail::SemaphoreAcquire<false>(*this); }
   // Takes a unit if that needs no waiting; never suspends.
@@ -91,7 +78,8 @@ class Semaphore {
 
   // Returns a unit; the oldest waiter gets it. (BoundedSemaphore: ValueError when over-released.)
   void release() {
-    if (bound_ >= 0 && value_ >= bound_) throw ValueError("BoundedSemaphore released too many times");
+    if (bound_ >= 0 && value_ >= bound_)
+      throw ValueError("BoundedSemaphore released too many times");
     ++value_;
     wake_waiters();
   }
@@ -125,6 +113,8 @@ class BoundedSemaphore : public Semaphore {
 
 namespace pyconc::detail {
 
-inline bool SemaphoreWaiter::try_take() noexcept { return sem_->try_lock(); }
+inline bool SemaphoreWaiter::try_take() noexcept {
+  return sem_->try_lock();
+}
 
 }  // namespace pyconc::detail

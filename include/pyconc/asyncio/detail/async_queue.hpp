@@ -43,18 +43,22 @@ class AsyncQueue;
 
 // A parked get() or put(): granted_ tells whether it was handed an item (slot) or woken by
 // shutdown().
-class QueueWaiter : public PrimitiveWaiter, public WaitHook<> {
- public:
-  bool cancel() noexcept override {
-    if (!cancellable()) return false;  // woken: resolved (and any grant passed on) at resume
-    unlink();
-    return cancelled_now();
-  }
-
+class QueueWaiter : public ListWaiter {
  protected:
   QueueWaiter() = default;
-  QueueWaiter(QueueWaiter&&) noexcept : PrimitiveWaiter(), WaitHook<>() {}
+  QueueWaiter(QueueWaiter&& o) noexcept : ListWaiter(std::move(o)) {}
   ~QueueWaiter() = default;
+
+  // await_resume after parking (the queue is alive): leaves `woken`, dropping the reservation
+  // of a grant. A waiter not in `woken` was cancelled while waiting: CancelledError.
+  void leave_woken(WaitList<QueueWaiter>& woken, std::size_t& reserved) {
+    if (!woken.contains(*this)) {
+      resume_check();  // throws CancelledError
+      throw RuntimeError("asyncio.Queue: a waiter resumed without being woken");
+    }
+    woken.erase(*this);
+    if (granted_) --reserved;
+  }
 
   template <class Store>
   friend class AsyncQueue;
@@ -69,7 +73,8 @@ class QueueGet final : public QueueWaiter {
   explicit QueueGet(AsyncQueue<Store>& q) noexcept : q_(&q) {}
   QueueGet(QueueGet&& o) noexcept : QueueWaiter(std::move(o)), q_(o.q_) {}
   ~QueueGet() {
-    if (linked()) q_->abandon_getter(*this);
+    if (linked())
+      q_->abandon(*this, q_->woken_getters_, q_->reserved_items_, &AsyncQueue<Store>::grant_getter);
   }
 
   bool await_ready() {
@@ -86,12 +91,7 @@ class QueueGet final : public QueueWaiter {
     if (!parked()) return q_->take();
     if (orphaned()) throw_orphaned("Queue");
     AsyncQueue<Store>& q = *q_;
-    if (!q.woken_getters_.contains(*this)) {
-      resume_check();  // cancelled while waiting: throws CancelledError
-      throw RuntimeError("asyncio.Queue: a getter resumed without being woken");
-    }
-    q.woken_getters_.erase(*this);
-    if (granted_) --q.reserved_items_;
+    leave_woken(q.woken_getters_, q.reserved_items_);
     try {
       resume_check();
     } catch (...) {
@@ -115,7 +115,8 @@ class QueuePut final : public QueueWaiter {
   QueuePut(QueuePut&& o) noexcept(std::is_nothrow_move_constructible_v<value_type>)
       : QueueWaiter(std::move(o)), q_(o.q_), item_(std::move(o.item_)) {}
   ~QueuePut() {
-    if (linked()) q_->abandon_putter(*this);
+    if (linked())
+      q_->abandon(*this, q_->woken_putters_, q_->reserved_slots_, &AsyncQueue<Store>::grant_putter);
   }
 
   bool await_ready() {
@@ -133,12 +134,7 @@ class QueuePut final : public QueueWaiter {
     if (!parked()) return;
     if (orphaned()) throw_orphaned("Queue");
     AsyncQueue<Store>& q = *q_;
-    if (!q.woken_putters_.contains(*this)) {
-      resume_check();  // cancelled while waiting: throws CancelledError
-      throw RuntimeError("asyncio.Queue: a putter resumed without being woken");
-    }
-    q.woken_putters_.erase(*this);
-    if (granted_) --q.reserved_slots_;
+    leave_woken(q.woken_putters_, q.reserved_slots_);
     try {
       resume_check();
       if (q.shutdown_) throw asyncio::QueueShutDown("put() on a shut-down queue");
@@ -177,7 +173,8 @@ class AsyncQueue {
   // QueueEmpty when no item is free, QueueShutDown when shut down and drained.
   value_type get_nowait() {
     if (item_free()) return take();
-    if (shutdown_) throw asyncio::QueueShutDown("get_nowait() on a shut-down queue with no item left");
+    if (shutdown_)
+      throw asyncio::QueueShutDown("get_nowait() on a shut-down queue with no item left");
     throw asyncio::QueueEmpty("get_nowait() on an empty queue");
   }
 
@@ -269,21 +266,15 @@ class AsyncQueue {
     p->wake();
   }
 
-  // A waiter's frame was destroyed while it was parked here.
-  void abandon_getter(QueueWaiter& g) noexcept {
-    const bool pass_on = woken_getters_.contains(g) && g.granted_;
-    g.unlink();
+  // A waiter's frame was destroyed while it was parked here (in a wait list or woken): a grant
+  // it held goes to the next waiter of its side.
+  void abandon(QueueWaiter& w, const WaitList<QueueWaiter>& woken, std::size_t& reserved,
+               void (AsyncQueue::*grant)() noexcept) noexcept {
+    const bool pass_on = woken.contains(w) && w.granted_;
+    w.unlink();
     if (pass_on) {
-      --reserved_items_;
-      grant_getter();
-    }
-  }
-  void abandon_putter(QueueWaiter& p) noexcept {
-    const bool pass_on = woken_putters_.contains(p) && p.granted_;
-    p.unlink();
-    if (pass_on) {
-      --reserved_slots_;
-      grant_putter();
+      --reserved;
+      (this->*grant)();
     }
   }
 

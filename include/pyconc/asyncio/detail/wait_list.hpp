@@ -18,10 +18,13 @@
 // Thread safety: loop-thread only, like the primitives.
 #pragma once
 
+#include <coroutine>
 #include <cstddef>
 #include <string>
+#include <utility>
 
 #include "pyconc/asyncio/detail/task_core.hpp"
+#include "pyconc/asyncio/held.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::detail {
@@ -147,6 +150,43 @@ class PrimitiveWaiter : public SuspendPoint {
     throw RuntimeError(std::string("asyncio.") + primitive +
                        " was destroyed while a task was waiting on it");
   }
+};
+
+// A waiter in one primitive's wait list, cancelled by leaving it (no wake-up to pass on while
+// it was not woken). Primitives whose waiters must do more on cancel override cancel().
+class ListWaiter : public PrimitiveWaiter, public WaitHook<> {
+ public:
+  bool cancel() noexcept override {
+    if (!cancellable()) return false;  // woken already: resolved when the task resumes
+    unlink();                          // a no-op when orphaned
+    return cancelled_now();
+  }
+
+ protected:
+  ListWaiter() = default;
+  // Only before the awaiter is used (awaitables may be moved into a combinator).
+  ListWaiter(ListWaiter&&) noexcept : PrimitiveWaiter(), WaitHook<>() {}
+  ~ListWaiter() = default;
+};
+
+// `co_await m.acquire()` / `co_await m.lock()` for a Lock or a Semaphore: Waiter provides
+// try_take() (the no-wait path), enqueue(h) and take_after_wake(); the guard flavour returns
+// an asyncio::Held<M>.
+template <class Waiter, class M, bool Guard>
+class AcquireAwaiter final : public Waiter {
+ public:
+  explicit AcquireAwaiter(M& m) noexcept : Waiter(m), m_(&m) {}
+  AcquireAwaiter(AcquireAwaiter&& o) noexcept : Waiter(std::move(o)), m_(o.m_) {}
+
+  bool await_ready() noexcept { return this->try_take(); }
+  void await_suspend(std::coroutine_handle<> h) { this->enqueue(h); }
+  auto await_resume() {
+    if (this->parked()) this->take_after_wake();
+    if constexpr (Guard) return asyncio::Held<M>(*m_);
+  }
+
+ private:
+  M* m_;
 };
 
 }  // namespace pyconc::detail

@@ -85,6 +85,7 @@ class LoopRemote {
   Reactor* reactor_;
   bool closed_ = false;
   bool wake_pending_ = false;
+  std::atomic<bool> posted_{false};  // inbox_ may be non-empty (read without the mutex)
 };
 
 }  // namespace pyconc::detail

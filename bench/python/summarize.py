@@ -4,6 +4,8 @@
 Inputs: the Google Benchmark JSON files (--benchmark_out) of the bench/*_bench binaries, whose
 benchmarks are named BM_<Workload>/<impl>[/real_time][/threads:N], and the output of the
 bench/python/*.py scripts (`<Workload> <ns/op>` lines). Within a JSON file the median of
+bench/python/*.py scripts (`<Workload> <ns/op>` lines; `<Workload>@<loop> <ns/op>` is CPython on
+another event loop, such as uvloop, listed as a peer named cpython_<loop>). Within a JSON file the median of
 the repetitions is used when there are repetitions; the time is the one Google Benchmark
 reports (wall-clock for benchmarks named /real_time, the thread's CPU time otherwise).
 
@@ -57,6 +59,10 @@ WORKLOADS = {
     # A ratio <= 0.5 against uvloop is >= 2x its requests/s.
     "Echo/conns:100/bytes:64": ("uvloop", ("peer", 0.5)),
     "Echo/conns:100/bytes:4096": ("uvloop", ("peer", 0.5)),
+    # asyncio primitives (bench/asyncio_prims_bench.cpp): the peer is CPython on uvloop
+    # (bench/python/asyncio_prims.py), the target is against CPython's own asyncio loop.
+    "AsyncQueue_PingPong": ("cpython_uvloop", ("python", 50.0)),
+    "AsyncLock_Uncontended": ("cpython_uvloop", (None, None)),  # no target: for information
 }
 
 MEMORY = {}  # workload -> {impl: (rss bytes per task, heap bytes per task)}
@@ -137,10 +143,15 @@ def load_python(path):
     figures, uv, version = {}, {}, "?"
     if not path:
         return figures, uv, version
+    """({workload: ns}, {workload: {"cpython_<loop>": ns}}, version) from the Python scripts'
+    output; a line `<Workload>@<loop> <ns>` (e.g. @uvloop) is CPython on another event loop,
+    shown as a peer of pyconc."""
+    figures, peers, version = {}, {}, "?"
+        return figures, peers, version
     with open(path) as f:
         for line in f:
             line = line.strip()
-            m = re.match(r"# python (\S+)", line)
+            m = re.match(r"# python ([^\s,]+)", line)
             if m:
                 version = m.group(1)
             elif line.startswith("#") and "memory" in line:
@@ -152,6 +163,10 @@ def load_python(path):
                 else:
                     figures[name] = float(ns)
     return figures, uv, version
+                if "@" in name:
+                    workload, loop = name.split("@", 1)
+                    peers.setdefault(workload, {})["cpython_" + loop] = float(ns)
+    return figures, peers, version
 
 
 def fmt_ns(ns):
@@ -179,6 +194,10 @@ def main():
 
     bench = load_benchmarks(args.json)
     python, uvloop, py_version = load_python(args.python)
+    python, python_peers, py_version = load_python(args.python)
+    for workload, impls in python_peers.items():
+        if workload in bench:  # only beside a C++ figure that was run
+            bench[workload].update(impls)
 
     order = list(WORKLOADS) + sorted(w for w in bench if w not in WORKLOADS)
     rows = []

@@ -19,16 +19,10 @@
 
 #include "pyconc/errors.hpp"
 #include "pyconc/threading/condition.hpp"
+#include "pyconc/threading/exceptions.hpp"
 #include "pyconc/threading/lock.hpp"
 
 namespace pyconc::threading {
-
-// Python: threading.BrokenBarrierError (a RuntimeError subclass in Python).
-class BrokenBarrierError : public RuntimeError {
- public:
-  BrokenBarrierError() : RuntimeError("barrier is broken") {}
-  using RuntimeError::RuntimeError;
-};
 
 class Barrier {
  public:

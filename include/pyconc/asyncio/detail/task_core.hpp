@@ -139,6 +139,7 @@ class TaskCore : public Runnable {
   State state_ = State::created;
   bool cancelled_ = false;
   bool must_cancel_ = false;
+  bool stepped_ = false;  // the task ran its first step
   bool retrieved_ = false;
 };
 

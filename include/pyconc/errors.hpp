@@ -56,4 +56,64 @@ class BrokenExecutor : public Error {
   using Error::Error;
 };
 
+// Python: EOFError -- Connection.recv() found the other end closed (no more messages).
+class EOFError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Python: KeyError -- a mapping has no such key (Manager dict proxies).
+class KeyError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Python: IndexError -- a sequence index is out of range (Manager list proxies).
+class IndexError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Python: OSError -- a system call failed. errno() is the C errno; the message reads like
+// Python's: "[Errno 2] No such file or directory: 'psm_1a2b3c4d'". Subclasses for the errno
+// values Python gives their own class: FileNotFoundError (ENOENT), FileExistsError (EEXIST),
+// BrokenPipeError (EPIPE), ConnectionResetError (ECONNRESET), PermissionError (EACCES, EPERM).
+class OSError : public Error {
+ public:
+  OSError(int err, const std::string& what) : Error(what), errno_(err) {}
+  int errno_value() const noexcept { return errno_; }
+
+ private:
+  int errno_;
+};
+
+class FileNotFoundError : public OSError {
+ public:
+  using OSError::OSError;
+};
+
+class FileExistsError : public OSError {
+ public:
+  using OSError::OSError;
+};
+
+class BrokenPipeError : public OSError {
+ public:
+  using OSError::OSError;
+};
+
+class ConnectionResetError : public OSError {
+ public:
+  using OSError::OSError;
+};
+
+class PermissionError : public OSError {
+ public:
+  using OSError::OSError;
+};
+
+// Throws the OSError subclass Python would raise for `err` (an errno value), with the message
+// "[Errno N] strerror(N): <what>". <what> names the call or the object, e.g. "shm_open('psm_x')".
+[[noreturn]] void raise_os_error(int err, const std::string& what);
+
 }  // namespace pyconc

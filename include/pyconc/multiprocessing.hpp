@@ -1,0 +1,8 @@
+// pyconc/multiprocessing.hpp -- Python's `multiprocessing`.
+//
+//   namespace mp = pyconc::multiprocessing;
+//   std::string b = mp::dumps(value); auto v = mp::loads<T>(b);   // what crosses processes
+#pragma once
+
+#include "pyconc/multiprocessing/exceptions.hpp"
+#include "pyconc/multiprocessing/serialize.hpp"

@@ -6,3 +6,5 @@
 
 #include "pyconc/multiprocessing/exceptions.hpp"
 #include "pyconc/multiprocessing/serialize.hpp"
+#include "pyconc/multiprocessing/process_pool_executor.hpp"
+#include "pyconc/multiprocessing/remote_call.hpp"

@@ -133,6 +133,8 @@ constexpr Known kKnown[] = {
     {"pyconc::queue::Full", &throw_nested<queue::Full>},
     {"pyconc::queue::ShutDown", &throw_nested<queue::ShutDown>},
     {"pyconc::threading::BrokenBarrierError", &throw_nested<threading::BrokenBarrierError>},
+    {"pyconc::multiprocessing::MaybeEncodingError",
+     &throw_nested<multiprocessing::MaybeEncodingError>},
 };
 
 [[noreturn]] void throw_system_error(const WireException& w) {

@@ -42,7 +42,16 @@ class RemoteError : public Error {
 };
 
 namespace multiprocessing {
+
 using pyconc::RemoteError;
+
+// Python: multiprocessing.pool.MaybeEncodingError -- a task's result could not be serialized
+// in the worker (its serialize/save threw). The task's future fails with it; the pool goes on.
+class MaybeEncodingError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace multiprocessing
 
 }  // namespace pyconc

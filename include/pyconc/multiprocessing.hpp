@@ -8,3 +8,4 @@
 #include "pyconc/multiprocessing/serialize.hpp"
 #include "pyconc/multiprocessing/process_pool_executor.hpp"
 #include "pyconc/multiprocessing/remote_call.hpp"
+#include "pyconc/multiprocessing/pool.hpp"

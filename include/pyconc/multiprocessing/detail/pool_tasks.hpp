@@ -7,8 +7,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
-#include <optional>
+#include <mutex>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -105,7 +106,7 @@ class ChunkTasks {
   void open() {
     current_ = std::make_shared<Task>(DecodeChunk<typename Sig::Stored>{});
     start_ = begin_call_message(current_->wire, WireKind::task, invoker_, target_);
-    writer_.emplace(current_->wire);
+    writer_ = std::make_unique<ChunkWriter<A...>>(current_->wire);
   }
   void close() {
     writer_->finish();
@@ -120,9 +121,63 @@ class ChunkTasks {
   std::uint32_t invoker_;
   std::uint32_t target_;
   std::shared_ptr<Task> current_;
-  std::optional<ChunkWriter<A...>> writer_;
+  std::unique_ptr<ChunkWriter<A...>> writer_;
   std::size_t start_ = 0;
   std::size_t items_ = 0;
+};
+
+// map_async's result: the chunks' results gathered into one vector, finished when the last
+// chunk is (or at the first failure), running Pool's callback / error_callback first.
+template <class Stored>
+struct MapGather {
+  using Values = std::vector<Stored>;
+  std::mutex mu;
+  Values values;
+  std::size_t remaining = 0;
+  bool finished = false;
+  Future<Values> out;
+  unique_function<void(Values&)> callback;
+  unique_function<void(const std::exception_ptr&)> error_callback;
+
+  // A chunk at `offset` is done (its state `chunk`).
+  void chunk_done(FutureState<std::vector<futures::MapSlot<Stored>>>& chunk, std::size_t offset) {
+    std::exception_ptr e;
+    try {
+      e = chunk.wait_exception(nullptr);  // done: returns at once (throws if cancelled)
+    } catch (...) {
+      e = std::current_exception();
+    }
+    std::unique_lock lock(mu);
+    if (finished) return;
+    if (!e) {
+      auto& slots = chunk.value();
+      for (std::size_t j = 0; j < slots.size(); ++j) values[offset + j] = std::move(slots[j].value);
+      if (--remaining != 0) return;
+    }
+    finished = true;
+    lock.unlock();
+    finish(std::move(e));
+  }
+
+  void finish(std::exception_ptr e) {
+    if (e) {
+      if (error_callback) guard([&] { error_callback(e); });
+      out.set_exception(std::move(e));
+    } else {
+      if (callback) guard([&] { callback(values); });
+      out.set_result(std::move(values));
+    }
+  }
+
+ private:
+  template <class Fn>
+  static void guard(Fn&& fn) {
+    try {
+      fn();
+    } catch (...) {
+      report_callback_error("callback", std::current_exception());
+    }
+  }
 };
 
 }  // namespace pyconc::detail

@@ -82,11 +82,13 @@ using remote_result_t = std::invoke_result_t<F&, A...>;
 template <class R>
 using stored_t = std::conditional_t<std::is_void_v<R>, std::monostate, std::decay_t<R>>;
 
+// (A concept, so that the result type is only looked at once the call is known valid.)
 template <class F, class... A>
-inline constexpr bool remote_call_ok = RemoteCallable<F> && std::invocable<F&, A...> &&
-                                       (multiprocessing::Serializable<A> && ...) &&
-                                       multiprocessing::Serializable<
-                                           stored_t<std::invoke_result_t<F&, A...>>>;
+concept RemoteCallOk = RemoteCallable<F> && std::invocable<F&, A...> &&
+                       (multiprocessing::Serializable<A> && ...) &&
+                       multiprocessing::Serializable<stored_t<std::invoke_result_t<F&, A...>>>;
+template <class F, class... A>
+inline constexpr bool remote_call_ok = RemoteCallOk<F, A...>;
 
 // Compile-time diagnostics for a call that cannot cross, one readable message per rule.
 template <class F, class... A>

@@ -7,11 +7,13 @@
 // write per batch while a slow task never holds back the results before it.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -37,7 +39,8 @@ using WorkerClock = std::chrono::steady_clock;
 
 class Worker {
  public:
-  Worker(int fd, int max_tasks) : fd_(fd), max_tasks_(max_tasks) {}
+  Worker(int fd, int max_tasks, std::atomic<std::uint64_t>* claim)
+      : fd_(fd), max_tasks_(max_tasks), claim_(claim) {}
 
   [[noreturn]] void run() {
     for (;;) {
@@ -143,8 +146,8 @@ class Worker {
   // Runs the call in `p` (task or init body), appending its result bytes to out_. Throws what
   // the call throws.
   void call(std::string_view p) {
-    const auto invoker = get_raw<std::uint32_t>(p.data() + 8);
-    const auto target = get_raw<std::uint32_t>(p.data() + 12);
+    const auto invoker = get_raw<std::uint32_t>(p.data() + 12);
+    const auto target = get_raw<std::uint32_t>(p.data() + 16);
     auto code = [this](std::uint32_t id) -> const void* {
       if (id >= code_.size() || code_[id] == nullptr) {
         throw RuntimeError("pyconc worker: unknown code id " + std::to_string(id) +
@@ -154,13 +157,26 @@ class Worker {
     };
     const void* target_address = target == 0 ? nullptr : code(target);
     auto fn = reinterpret_cast<RemoteInvoker>(const_cast<void*>(code(invoker)));
-    fn(target_address, p.substr(16), out_);
+    fn(target_address, p.substr(20), out_);
+  }
+
+  // Claims task `seq` of `epoch` before running it: false if the pool took it back (it has
+  // moved to a later epoch, and given the task to another worker).
+  bool claim(std::uint64_t seq, std::uint32_t epoch) {
+    std::uint64_t w = claim_->load(std::memory_order_seq_cst);
+    for (;;) {
+      if (claim_epoch(w) != epoch) return false;
+      if (claim_->compare_exchange_weak(w, claim_word(epoch, seq), std::memory_order_seq_cst)) {
+        return true;
+      }
+    }
   }
 
   void run_task(std::string_view p) {
-    if (p.size() < 16) leave(4);
-    if (has_pending_ && WorkerClock::now() - pending_since_ > kResultLatency) flush();
+    if (p.size() < 20) leave(4);
     const auto seq = get_raw<std::uint64_t>(p.data());
+    if (!claim(seq, get_raw<std::uint32_t>(p.data() + 8))) return;  // taken back: skip it
+    if (has_pending_ && WorkerClock::now() - pending_since_ > kResultLatency) flush();
     const std::size_t start = out_.size();
     put_raw(out_, std::uint32_t{0});
     out_.push_back(static_cast<char>(WireKind::result_ok));
@@ -197,7 +213,7 @@ class Worker {
   }
 
   void run_initializer(std::string_view p) {
-    if (p.size() < 16) leave(4);
+    if (p.size() < 20) leave(4);
     std::string scratch;
     scratch.swap(out_);
     try {
@@ -217,6 +233,7 @@ class Worker {
 
   int fd_;
   int max_tasks_;
+  std::atomic<std::uint64_t>* claim_;
   int done_ = 0;
   std::string in_;
   std::size_t in_pos_ = 0;
@@ -230,18 +247,29 @@ class Worker {
 }  // namespace
 
 void run_pool_worker(const char* spec) {
-  // spec: "<fd>:<parent pid>:<max tasks>"
+  // spec: "<socket fd>:<parent pid>:<max tasks>:<claim word fd>"
   int fd = -1;
   long parent = 0;
   int max_tasks = 0;
-  if (std::sscanf(spec, "%d:%ld:%d", &fd, &parent, &max_tasks) != 3 || fd < 0) leave(5);
+  int claim_fd = -1;
+  if (std::sscanf(spec, "%d:%ld:%d:%d", &fd, &parent, &max_tasks, &claim_fd) != 4 || fd < 0 ||
+      claim_fd < 0) {
+    leave(5);
+  }
+  void* shared = ::mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
+                        claim_fd, 0);
+  if (shared == MAP_FAILED) leave(5);
+  ::close(claim_fd);
   ::unsetenv(kPoolWorkerEnv);  // processes this worker starts are ordinary programs
   ::signal(SIGPIPE, SIG_IGN);
   // Die with the pool's manager thread (the spawning thread) even if it is SIGKILLed.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != static_cast<pid_t>(parent)) leave(6);  // the pool died before prctl
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);                           // not inherited by our children
-  Worker w(fd, max_tasks);
+  // The claim word lives in memory shared with the pool: a lock-free std::atomic is
+  // address-free, so both processes may operate on it.
+  static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+  Worker w(fd, max_tasks, static_cast<std::atomic<std::uint64_t>*>(shared));
   w.run();
 }
 

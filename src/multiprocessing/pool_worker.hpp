@@ -4,7 +4,7 @@
 namespace pyconc::detail {
 
 // The environment variable that makes a re-executed program a pool worker. Its value is
-// "<socket fd>:<parent pid>:<max tasks (0: unlimited)>".
+// "<socket fd>:<parent pid>:<max tasks (0: unlimited)>:<claim word memfd>".
 inline constexpr const char* kPoolWorkerEnv = "PYCONC_MP_WORKER";
 
 // Runs the worker loop described by `spec` (the variable's value); never returns.

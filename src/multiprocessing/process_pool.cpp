@@ -33,6 +33,7 @@
 #include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,6 +41,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -47,6 +49,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -72,6 +75,9 @@ constexpr std::uint64_t kQueuedWorkNs = 1'000'000;  // ~1 ms of queued work per 
 constexpr std::size_t kMinWindow = 2;
 constexpr std::size_t kMaxWindow = 512;
 constexpr std::size_t kMaxBufferedBytes = 8U << 20;  // per worker, unsent
+// A worker's oldest task must have run this long (and 4x the average task) before idle
+// workers take the tasks queued behind it.
+constexpr std::chrono::nanoseconds kStealAfter = std::chrono::milliseconds(2);
 
 [[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
@@ -114,7 +120,11 @@ struct ProcWorker {
   std::string out;                        // bytes to send
   std::size_t out_pos = 0;
   std::uint32_t defined = 1;  // code ids below this were sent
-  int sent = 0;               // tasks sent (max_tasks_per_child)
+  int sent = 0;               // tasks committed (max_tasks_per_child)
+  std::atomic<std::uint64_t>* claim = nullptr;  // shared with the worker (see remote_call.hpp)
+  std::uint64_t next_seq = 1;                   // of the next task sent to this worker
+  std::uint32_t epoch = 0;                      // tasks sent now carry this epoch
+  std::chrono::steady_clock::time_point front_since{};  // in_flight.front() became the oldest
   bool told_to_exit = false;
   bool killed = false;
   bool retiring = false;  // said it reached max_tasks_per_child
@@ -178,7 +188,7 @@ class ProcessPoolImpl {
     {
       std::lock_guard g(mu_);
       if (state_ == State::running) state_ = State::closing;
-      if (cancel_futures) cancelled = take_pending_locked();
+      if (cancel_futures) cancelled = take_unstarted_locked();
     }
     for (RemoteTaskBase* t : cancelled) {
       auto keep = std::move(t->pool_ref);
@@ -194,7 +204,8 @@ class ProcessPoolImpl {
     {
       std::lock_guard g(mu_);
       if (state_ == State::running || state_ == State::closing) state_ = State::terminated;
-      cancelled = take_pending_locked();
+      cancelled = take_unstarted_locked();
+      failed = take_pending_locked();  // taken back from a worker: already running
       for (auto& w : workers_) {
         failed.insert(failed.end(), w->in_flight.begin(), w->in_flight.end());
         w->in_flight.clear();
@@ -241,6 +252,70 @@ class ProcessPoolImpl {
     std::vector<RemoteTaskBase*> out(pending_.begin(), pending_.end());
     pending_.clear();
     return out;
+  }
+
+  // The queued tasks never sent to a worker (cancellable); taken-back ones stay queued.
+  std::vector<RemoteTaskBase*> take_unstarted_locked() {
+    std::vector<RemoteTaskBase*> out;
+    std::erase_if(pending_, [&](RemoteTaskBase* t) {
+      if (t->started) return false;
+      out.push_back(t);
+      return true;
+    });
+    return out;
+  }
+
+  // Takes back every task `w` has not claimed yet (its running task stays), oldest first at
+  // the front of the queue, by moving `w` to a new epoch: the worker skips the old messages.
+  bool revoke_locked(ProcWorker& w) {
+    std::uint64_t word = w.claim->load(std::memory_order_seq_cst);
+    const std::uint32_t epoch = (w.epoch + 1) & kEpochMask;
+    while (!w.claim->compare_exchange_weak(word, claim_word(epoch, claim_seq(word)),
+                                           std::memory_order_seq_cst)) {
+    }
+    w.epoch = epoch;
+    const std::uint64_t claimed = claim_seq(word);
+    std::size_t keep = 0;
+    while (keep < w.in_flight.size() && w.in_flight[keep]->seq <= claimed) ++keep;
+    const std::size_t taken = w.in_flight.size() - keep;
+    if (taken == 0) return false;
+    for (std::size_t i = w.in_flight.size(); i > keep; --i) pending_.push_front(w.in_flight[i - 1]);
+    w.in_flight.resize(keep);
+    w.buffered -= std::min(w.buffered, taken);
+    w.sent -= static_cast<int>(taken);
+    return true;
+  }
+
+  std::chrono::nanoseconds steal_patience_locked() const {
+    return std::max<std::chrono::nanoseconds>(kStealAfter,
+                                              std::chrono::nanoseconds(4 * avg_ns_));
+  }
+
+  // Work stealing between processes: when nothing is queued and a worker is idle while another
+  // has tasks waiting behind one that has run for a while, those tasks are taken back and
+  // dispatched again. Returns the epoll timeout (ms) until the next such check is due, or -1.
+  int balance_locked() {
+    if (!pending_.empty() || state_ == State::terminated || state_ == State::broken) return -1;
+    const std::size_t window = window_locked();
+    bool idle = false;
+    for (auto& w : workers_) idle = idle || (w->in_flight.empty() && can_take_locked(*w, window));
+    if (!idle) return -1;
+    const auto now = std::chrono::steady_clock::now();
+    const auto patience = steal_patience_locked();
+    auto next = std::chrono::steady_clock::time_point::max();
+    bool moved = false;
+    for (auto& w : workers_) {
+      if (w->in_flight.size() < 2 || w->killed || w->told_to_exit) continue;
+      if (now - w->front_since >= patience) {
+        moved = revoke_locked(*w) || moved;
+      } else {
+        next = std::min(next, w->front_since + patience);
+      }
+    }
+    if (moved) dispatch_locked();
+    if (next == std::chrono::steady_clock::time_point::max()) return -1;
+    return static_cast<int>(
+        std::chrono::ceil<std::chrono::milliseconds>(next - now).count());
   }
 
   void start_locked() {
@@ -296,26 +371,36 @@ class ProcessPoolImpl {
   // whether the manager must be woken (a send found a full socket).
   bool dispatch_locked() {
     const std::size_t window = window_locked();
+    const auto now = std::chrono::steady_clock::now();
+    const auto patience = steal_patience_locked();
+    // A worker whose oldest task has run longer than `patience` is stalled: others first.
+    auto rank = [&](const ProcWorker& w) {
+      const bool stalled = !w.in_flight.empty() && now - w.front_since >= patience;
+      return std::pair(stalled, w.in_flight.size());
+    };
     while (!pending_.empty()) {
       ProcWorker* best = nullptr;
       for (auto& w : workers_) {
-        if (can_take_locked(*w, window) &&
-            (best == nullptr || w->in_flight.size() < best->in_flight.size())) {
+        if (can_take_locked(*w, window) && (best == nullptr || rank(*w) < rank(*best))) {
           best = w.get();
         }
       }
       if (best == nullptr) break;
       RemoteTaskBase* t = pending_.front();
       pending_.pop_front();
-      if (t->start() != FutureStatus::pending) {  // cancelled while queued
-        auto drop = std::move(t->pool_ref);
-        continue;
+      if (!t->started) {
+        if (t->start() != FutureStatus::pending) {  // cancelled while queued
+          auto drop = std::move(t->pool_ref);
+          continue;
+        }
+        t->started = true;
       }
       if (t->max_code >= best->defined) append_defines_locked(*best);
-      t->seq = next_seq_++;
+      t->seq = best->next_seq++;
       std::memcpy(t->wire.data() + kTaskSeqOffset, &t->seq, sizeof t->seq);
-      best->out += t->wire;
-      std::string().swap(t->wire);
+      std::memcpy(t->wire.data() + kTaskEpochOffset, &best->epoch, sizeof best->epoch);
+      best->out += t->wire;  // the wire is kept: the task may be taken back and sent again
+      if (best->in_flight.empty()) best->front_since = std::chrono::steady_clock::now();
       best->in_flight.push_back(t);
       ++best->buffered;
       ++best->sent;
@@ -407,12 +492,18 @@ class ProcessPoolImpl {
     const std::string thread_name = (config_.name + "-mgr").substr(0, 15);
     ::pthread_setname_np(::pthread_self(), thread_name.c_str());
     try {
+      initial_spawn_ = true;
       for (int i = 0; i < config_.workers; ++i) spawn_worker();
+      {
+        std::lock_guard g(mu_);
+        initial_spawn_ = false;  // every worker exists: share the queued work among them
+        dispatch_locked();
+      }
       for (;;) {
         if (finished()) break;
-        update_interest();
+        const int timeout = update_interest();
         epoll_event events[64];
-        const int n = ::epoll_wait(epoll_, events, 64, -1);
+        const int n = ::epoll_wait(epoll_, events, 64, timeout);
         if (n < 0) {
           if (errno == EINTR) continue;
           throw_errno("epoll_wait");
@@ -462,8 +553,10 @@ class ProcessPoolImpl {
     return true;
   }
 
-  void update_interest() {
+  // Arms EPOLLOUT where sends wait, balances work; returns the epoll timeout.
+  int update_interest() {
     std::lock_guard g(mu_);
+    const int timeout = balance_locked();
     for (auto& w : workers_) {
       if (w->read_closed || w->want_out == w->out_armed) continue;
       epoll_event ev{};
@@ -471,6 +564,7 @@ class ProcessPoolImpl {
       ev.data.u64 = w->id << 1;
       if (::epoll_ctl(epoll_, EPOLL_CTL_MOD, w->fd, &ev) == 0) w->out_armed = w->want_out;
     }
+    return timeout;
   }
 
   ProcWorker* find_worker(std::uint64_t id) {
@@ -570,6 +664,7 @@ class ProcessPoolImpl {
         }
         done.push_back({w.in_flight.front(), kind == WireKind::result_ok, payload.substr(16)});
         w.in_flight.pop_front();
+        w.front_since = std::chrono::steady_clock::now();
         if (w.buffered > w.in_flight.size()) w.buffered = w.in_flight.size();
         avg_ns_ = avg_ns_ == 0 ? std::max<std::uint64_t>(ns, 1) : (avg_ns_ * 7 + ns) / 8 + 1;
       }
@@ -577,6 +672,7 @@ class ProcessPoolImpl {
     }
     for (const Done& d : done) {
       auto keep = std::move(d.task->pool_ref);
+      std::string().swap(d.task->wire);  // the future may live on: keep only the result
       if (d.ok) {
         d.task->complete(d.payload);
       } else {
@@ -627,6 +723,7 @@ class ProcessPoolImpl {
     if (!w.read_closed) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w.fd, nullptr);
     ::close(w.pidfd);
     ::close(w.fd);
+    ::munmap(w.claim, sizeof(std::uint64_t));
 
     std::vector<RemoteTaskBase*> failed;
     std::string message;
@@ -652,10 +749,29 @@ class ProcessPoolImpl {
   }
 
   void spawn_worker() {
+    // The claim word, in a page shared with the worker.
+    const int claim_fd = ::memfd_create("pyconc-pool-claim", MFD_CLOEXEC);
+    if (claim_fd < 0) throw_errno("memfd_create");
+    if (::ftruncate(claim_fd, static_cast<off_t>(sizeof(std::uint64_t))) != 0) {
+      ::close(claim_fd);
+      throw_errno("ftruncate");
+    }
+    void* shared = ::mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
+                          claim_fd, 0);
+    if (shared == MAP_FAILED) {
+      ::close(claim_fd);
+      throw_errno("mmap");
+    }
+    auto* claim = new (shared) std::atomic<std::uint64_t>(claim_word(0, 0));
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      ::munmap(shared, sizeof(std::uint64_t));
+      ::close(claim_fd);
+      throw_errno("socketpair");
+    }
     const std::string spec = std::to_string(sv[1]) + ":" + std::to_string(::getpid()) + ":" +
-                             std::to_string(config_.max_tasks_per_child);
+                             std::to_string(config_.max_tasks_per_child) + ":" +
+                             std::to_string(claim_fd);
     std::vector<std::string> env_store;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
       if (std::strncmp(*e, "PYCONC_MP_WORKER=", 17) != 0) env_store.emplace_back(*e);
@@ -671,6 +787,7 @@ class ProcessPoolImpl {
     ::posix_spawn_file_actions_init(&fa);
     ::posix_spawnattr_init(&attr);
     ::posix_spawn_file_actions_adddup2(&fa, sv[1], sv[1]);  // same fd: clears FD_CLOEXEC
+    ::posix_spawn_file_actions_adddup2(&fa, claim_fd, claim_fd);
     ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -681,8 +798,10 @@ class ProcessPoolImpl {
     ::posix_spawn_file_actions_destroy(&fa);
     ::posix_spawnattr_destroy(&attr);
     ::close(sv[1]);
+    ::close(claim_fd);
     if (rc != 0) {
       ::close(sv[0]);
+      ::munmap(shared, sizeof(std::uint64_t));
       errno = rc;
       throw_errno("posix_spawn of a pool worker");
     }
@@ -690,12 +809,14 @@ class ProcessPoolImpl {
     w->id = next_worker_id_++;
     w->pid = pid;
     w->fd = sv[0];
+    w->claim = claim;
     w->pidfd = pidfd_open(pid);
     if (w->pidfd < 0) {
       const int err = errno;
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
       ::close(sv[0]);
+      ::munmap(shared, sizeof(std::uint64_t));
       errno = err;
       throw_errno("pidfd_open");
     }
@@ -718,7 +839,7 @@ class ProcessPoolImpl {
       append_defines_locked(ref);
       ref.out += config_.initializer;
     }
-    dispatch_locked();
+    if (!initial_spawn_) dispatch_locked();
     if (!ref.out.empty()) send_locked(ref);
   }
 
@@ -734,6 +855,7 @@ class ProcessPoolImpl {
       ::waitpid(w->pid, nullptr, 0);
       ::close(w->fd);
       if (w->pidfd >= 0) ::close(w->pidfd);
+      ::munmap(w->claim, sizeof(std::uint64_t));
     }
   }
 
@@ -743,10 +865,10 @@ class ProcessPoolImpl {
   std::string broken_message_;
   std::deque<RemoteTaskBase*> pending_;
   std::vector<std::unique_ptr<ProcWorker>> workers_;
-  std::uint64_t next_seq_ = 1;
   std::uint64_t next_worker_id_ = 1;
   std::uint64_t avg_ns_ = 0;  // EWMA of the tasks' run time
   bool started_ = false;
+  bool initial_spawn_ = false;  // the manager is starting the first workers
   int epoll_ = -1;
   int event_ = -1;
   std::thread manager_;

@@ -381,6 +381,23 @@ TEST_F(ProcessPoolExecutorTest, CancelQueuedFuture) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(queued[static_cast<std::size_t>(i)].result(), i * i);
 }
 
+// Tasks committed to a worker that is stuck in a long task are taken back by the pool and run
+// by the idle worker (work stealing between processes): nothing waits behind the long task.
+TEST_F(ProcessPoolExecutorTest, IdleWorkersTakeTasksQueuedBehindALongOne) {
+  Channel running;
+  Channel release(Channel::to_workers);
+  cf::ProcessPoolExecutor pool(2);
+  for (long i = 0; i < 20; ++i) pool.submit(square, i).result();  // a small average run time
+  auto slow = pool.submit(report_and_wait, running.worker_fd(), release.worker_fd());
+  const long slow_pid = running.receive();
+  std::vector<pyconc::Future<long>> quick;
+  for (long i = 0; i < 300; ++i) quick.push_back(pool.submit(my_pid));
+  for (auto& f : quick) EXPECT_NE(f.result(10s), slow_pid);  // all done while `slow` runs
+  EXPECT_FALSE(slow.done());
+  release.send(3);
+  EXPECT_EQ(slow.result(), 3);
+}
+
 TEST_F(ProcessPoolExecutorTest, MaxTasksPerChildRecyclesWorkers) {
   cf::ProcessPoolExecutor pool(1, {.max_tasks_per_child = 2});
   std::vector<long> pids;

@@ -28,7 +28,8 @@ class RemoteTaskBase {
  public:
   std::string wire;            // the task message (seq filled in at dispatch)
   std::uint32_t max_code = 0;  // highest code id the message names
-  std::uint64_t seq = 0;       // set at dispatch; the worker echoes it with the result
+  std::uint64_t seq = 0;       // set at dispatch (per worker); the worker echoes it
+  bool started = false;        // its future is running (it was sent to a worker once)
   std::shared_ptr<RemoteTaskBase> pool_ref;  // the pool's reference while queued / in flight
 
   // Pending -> running (returns pending), or the status that prevents it.

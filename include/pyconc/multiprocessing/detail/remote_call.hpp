@@ -14,7 +14,8 @@
 //
 // Wire format (native byte order, both ends on one machine), every message:
 //   u32 body_length | u8 kind | body
-//   task / init:    u64 seq | u32 invoker id | u32 target id | argument bytes (dumps format)
+//   task / init:    u64 seq | u32 epoch | u32 invoker id | u32 target id | argument bytes
+//                   (seq counts the tasks sent to one worker, from 1; epoch: see claim words)
 //   define:         u32 id | u64 offset | object name
 //   result_ok:      u64 seq | u64 run time (ns) | result bytes
 //   result_error:   u64 seq | u64 run time (ns) | dumps_exception bytes
@@ -126,8 +127,24 @@ enum class WireKind : std::uint8_t {
   retiring = 13,
 };
 inline constexpr std::size_t kWirePrefix = 4 + 1;                // length + kind
-inline constexpr std::size_t kTaskSeqOffset = kWirePrefix;       // u64 seq inside a task message
-inline constexpr std::size_t kTaskHeader = kWirePrefix + 8 + 4 + 4;
+inline constexpr std::size_t kTaskSeqOffset = kWirePrefix;        // u64 seq of a task message
+inline constexpr std::size_t kTaskEpochOffset = kWirePrefix + 8;   // u32 epoch of a task message
+inline constexpr std::size_t kTaskHeader = kWirePrefix + 8 + 4 + 4 + 4;
+
+// The claim word a pool shares with each worker (shared memory): the worker atomically
+// claims each task before running it, the pool revokes the tasks not yet claimed (to give
+// them to an idle worker) by moving to a new epoch. Packs the epoch (high 24 bits) and the
+// seq of the last task the worker claimed (low 40 bits).
+inline constexpr int kClaimSeqBits = 40;
+inline constexpr std::uint64_t kClaimSeqMask = (std::uint64_t{1} << kClaimSeqBits) - 1;
+inline constexpr std::uint64_t claim_word(std::uint32_t epoch, std::uint64_t seq) {
+  return (static_cast<std::uint64_t>(epoch) << kClaimSeqBits) | (seq & kClaimSeqMask);
+}
+inline constexpr std::uint32_t claim_epoch(std::uint64_t w) {
+  return static_cast<std::uint32_t>(w >> kClaimSeqBits);
+}
+inline constexpr std::uint64_t claim_seq(std::uint64_t w) { return w & kClaimSeqMask; }
+inline constexpr std::uint32_t kEpochMask = (1U << (64 - kClaimSeqBits)) - 1;
 
 template <class T>
 void put_raw(std::string& out, const T& v) {
@@ -146,7 +163,8 @@ inline std::size_t begin_call_message(std::string& out, WireKind kind, std::uint
   const std::size_t start = out.size();
   put_raw(out, std::uint32_t{0});
   out.push_back(static_cast<char>(kind));
-  put_raw(out, std::uint64_t{0});
+  put_raw(out, std::uint64_t{0});  // seq
+  put_raw(out, std::uint32_t{0});  // epoch
   put_raw(out, invoker);
   put_raw(out, target);
   return start;

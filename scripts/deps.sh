@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pyconc needs, and only those that are missing.
 # Idempotent and non-interactive. Usage: scripts/deps.sh [build|bench|all]
-#   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11)
+#   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11, cereal)
 #   bench  - additionally the C++ peers measured by `make bench`
 set -euo pipefail
 
 profile=${1:-build}
-build_pkgs=(g++ cmake ninja-build make libgtest-dev libgmock-dev libcli11-dev)
-bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev)
+build_pkgs=(g++ cmake ninja-build make libgtest-dev libgmock-dev libcli11-dev libcereal-dev)
+bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev libmsgpack-cxx-dev)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;

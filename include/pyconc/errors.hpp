@@ -74,6 +74,12 @@ class IndexError : public Error {
   using Error::Error;
 };
 
+// Python: AttributeError -- an object has no attribute of that name (Manager Namespace).
+class AttributeError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Python: OSError -- a system call failed. errno() is the C errno; the message reads like
 // Python's: "[Errno 2] No such file or directory: 'psm_1a2b3c4d'". Subclasses for the errno
 // values Python gives their own class: FileNotFoundError (ENOENT), FileExistsError (EEXIST),

@@ -182,7 +182,7 @@ void dump_args_into(std::string& out, const Args&... args) {
   out.push_back(static_cast<char>(kSerialMagic));
   put_raw(out, fp);
   SerialWriter ar(out);
-  auto one = [&ar]<class W>(const auto& arg) {
+  [[maybe_unused]] auto one = [&ar]<class W>(const auto& arg) {
     if constexpr (std::is_same_v<W, std::string> &&
                   !std::is_same_v<std::decay_t<decltype(arg)>, std::string>) {
       ar(std::string(arg));
@@ -206,7 +206,7 @@ class ChunkWriter {
   }
   template <class... Args>
   void add(const Args&... args) {
-    auto one = [this]<class W>(const auto& arg) {
+    [[maybe_unused]] auto one = [this]<class W>(const auto& arg) {
       if constexpr (std::is_same_v<W, std::string> &&
                     !std::is_same_v<std::decay_t<decltype(arg)>, std::string>) {
         ar_(std::string(arg));

@@ -209,6 +209,7 @@ class TestServer {
   }
   int requests() const { return requests_.load(); }
   // Requests being handled right now, and the most at once.
+  int in_flight() const { return in_flight_.load(); }
   int max_in_flight() const { return max_in_flight_.load(); }
   std::vector<TestRequest> seen() {
     std::lock_guard g(mu_);

@@ -18,6 +18,7 @@
 
 #include "pyconc/aiohttp/web.hpp"
 #include "pyconc/asyncio.hpp"
+#include "pyconc/threading/event.hpp"
 
 namespace aio = pyconc::asyncio;
 namespace web = pyconc::aiohttp::web;
@@ -404,13 +405,12 @@ TEST(WebServer, GracefulShutdownFinishesRequestsInProgress) {
 TEST(WebServer, RunAppStopsOnStopApp) {
   web::Application app;
   app.router().add_get("/", [](web::Request&) -> aio::Task<web::Response> { co_return web::Response("ok"); });
-  std::atomic<bool> banner{false};
+  pyconc::threading::Event started;
   std::thread server([&] {
     web::run_app(app, {.host = "127.0.0.1", .port = 0, .workers = 2, .handle_signals = false,
-                       .print = [&](const std::string&) { banner = true; }});
+                       .print = [&](const std::string&) { started.set(); }});
   });
-  for (int i = 0; i < 5000 && !banner; ++i) std::this_thread::sleep_for(1ms);  // bounded wait for start
-  EXPECT_TRUE(banner.load());
+  EXPECT_TRUE(started.wait(10s));
   web::stop_app();
   server.join();
 }

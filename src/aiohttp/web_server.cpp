@@ -140,15 +140,22 @@ class HttpServer {
     l->io = std::make_unique<pyconc::detail::IoHandle>(loop, fd);
     Listener* raw = l.get();
     listeners_.push_back(std::move(l));
-    raw->task = aio::TaskRef(aio::create_task(accept_loop(raw), "http-accept"));
+    raw->task = aio::create_task(accept_loop(raw), "http-accept");
     return bound;
   }
 
   // Graceful: stop accepting, close idle connections, let busy ones finish (bounded).
   aio::Task<> shutdown() {
     draining_ = true;
+    // Stop accepting, and wait until each accept loop has unwound: it is parked on its
+    // listener's IoHandle, which must outlive it.
     for (auto& l : listeners_) {
-      if (l->task.valid() && !l->task.done()) l->task.cancel();
+      if (!l->task.valid() || l->task.done()) continue;
+      l->task.cancel();
+      try {
+        co_await l->task;
+      } catch (const CancelledError&) {
+      }
     }
     for (auto& c : conns_) {
       if (c.idle && c.task.valid()) c.task.cancel();
@@ -177,7 +184,7 @@ class HttpServer {
   struct Listener {
     std::optional<Fd> fd;
     std::unique_ptr<pyconc::detail::IoHandle> io;
-    aio::TaskRef task;
+    aio::Task<> task;
     explicit Listener(int f) { fd.emplace(f); }
     ~Listener() { io.reset(); }
   };
@@ -449,7 +456,20 @@ std::string TCPSite::url() const {
 namespace {
 
 // Self-pipe for SIGINT/SIGTERM and stop_app(): the handler only write()s (async-signal-safe).
+// stop_app() (a thread, not a signal) takes g_stop_mu so run_app cannot close the pipe under it;
+// run_app clears g_stop_fd under the same mutex, after restoring the signal handlers, before
+// it closes the pipe.
 std::atomic<int> g_stop_fd{-1};
+std::mutex g_stop_mu;
+
+void request_stop() noexcept {
+  std::lock_guard g(g_stop_mu);
+  const int fd = g_stop_fd.load();
+  if (fd >= 0) {
+    const char b = 1;
+    [[maybe_unused]] auto r = ::write(fd, &b, 1);
+  }
+}
 
 extern "C" void on_stop_signal(int) {
   const int fd = g_stop_fd.load();
@@ -500,11 +520,12 @@ void run_app(Application& app, RunAppOptions options) {
     struct sigaction old_int {}, old_term {};
     bool installed = false;
     ~Restore() {
-      g_stop_fd.store(-1);
       if (installed) {
         ::sigaction(SIGINT, &old_int, nullptr);
         ::sigaction(SIGTERM, &old_term, nullptr);
       }
+      std::lock_guard g(g_stop_mu);
+      g_stop_fd.store(-1);
     }
   } restore;
   if (options.handle_signals) {
@@ -529,7 +550,7 @@ void run_app(Application& app, RunAppOptions options) {
       } catch (...) {
         std::lock_guard g(error_mu);
         if (!worker_error) worker_error = std::current_exception();
-        on_stop_signal(0);
+        request_stop();
       }
       (void)i;
     });
@@ -539,13 +560,13 @@ void run_app(Application& app, RunAppOptions options) {
     asyncio::run(serve_until_stopped(app, options, rd.fd, true, nullptr));
   } catch (...) {
     main_error = std::current_exception();
-    on_stop_signal(0);
+    request_stop();
   }
   for (auto& t : workers) t.join();
   if (main_error) std::rethrow_exception(main_error);
   if (worker_error) std::rethrow_exception(worker_error);
 }
 
-void stop_app() noexcept { on_stop_signal(0); }
+void stop_app() noexcept { request_stop(); }
 
 }  // namespace pyconc::aiohttp::web

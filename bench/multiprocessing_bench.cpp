@@ -34,7 +34,9 @@ namespace mp = pyconc::multiprocessing;
 constexpr int kBatch = 10'000;
 constexpr int kWorkers = 2;
 
-int identity(int x) { return x; }
+int identity(int x) {
+  return x;
+}
 
 bool is_prime(long long n) {
   if (n < 2) return false;
@@ -150,9 +152,9 @@ void BM_ProcPool_Map_pyconc(benchmark::State& state) {
     benchmark::DoNotOptimize(sum);
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
-  state.counters["ns_per_item"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * kBatch),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_item"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * kBatch),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_MpPool_Map_pyconc(benchmark::State& state) {
@@ -161,9 +163,9 @@ void BM_MpPool_Map_pyconc(benchmark::State& state) {
   for (int i = 0; i < kBatch; ++i) xs[static_cast<std::size_t>(i)] = i;
   pool.apply(identity, 0);
   for (auto _ : state) benchmark::DoNotOptimize(pool.map(identity, xs));
-  state.counters["ns_per_item"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * kBatch),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_item"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * kBatch),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_MpPool_ApplyAsync_pyconc(benchmark::State& state) {
@@ -221,7 +223,9 @@ void BM_ProcPool_IsPrime_pyconc(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_ProcPool_SubmitBatched_pyconc)->Name("BM_ProcPool_SubmitBatched/pyconc")->UseRealTime();
+BENCHMARK(BM_ProcPool_SubmitBatched_pyconc)
+    ->Name("BM_ProcPool_SubmitBatched/pyconc")
+    ->UseRealTime();
 BENCHMARK(BM_ProcPool_SubmitOne_pyconc)->Name("BM_ProcPool_SubmitOne/pyconc")->UseRealTime();
 BENCHMARK(BM_ProcPool_SubmitOne_raw_pipe)->Name("BM_ProcPool_SubmitOne/raw_pipe")->UseRealTime();
 BENCHMARK(BM_ProcPool_SubmitOne_socketpair)
@@ -255,4 +259,6 @@ BENCHMARK(BM_ProcPool_IsPrime_pyconc)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-int main(int argc, char** argv) { return run_benchmarks(argc, argv); }
+int main(int argc, char** argv) {
+  return run_benchmarks(argc, argv);
+}

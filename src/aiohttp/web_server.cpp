@@ -1,11 +1,11 @@
 // The HTTP/1.1 server: accept loop, one task per connection, graceful shutdown, run_app.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -202,7 +202,8 @@ class HttpServer {
       }
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
-      const int fd = ::accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd =
+          ::accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         const int err = errno;
         if (err == EAGAIN || err == EWOULDBLOCK) {
@@ -219,7 +220,8 @@ class HttpServer {
       conns_.emplace_back();
       auto it = std::prev(conns_.end());
       try {
-        auto task = aio::create_task(serve(std::move(sock), peer_address(ss), it), "http-connection");
+        auto task =
+            aio::create_task(serve(std::move(sock), peer_address(ss), it), "http-connection");
         it->task = aio::TaskRef(task);
         // Bookkeeping in a done-callback, not in the coroutine: a connection task cancelled
         // before its first step never runs its body (the socket, a parameter, still closes).
@@ -236,8 +238,10 @@ class HttpServer {
 
   void write_error(std::string& out, int status, std::string_view reason) {
     const std::string body = std::to_string(status) + ": " + std::string(reason);
-    pyconc::detail::HttpResponseHead head{.status = status, .content_length = body.size(),
-                                          .keep_alive = false, .server = options_.server_header};
+    pyconc::detail::HttpResponseHead head{.status = status,
+                                          .content_length = body.size(),
+                                          .keep_alive = false,
+                                          .server = options_.server_header};
     pyconc::detail::write_response_head(out, head, {{"Content-Type", "text/plain; charset=utf-8"}});
     out += body;
   }
@@ -254,14 +258,17 @@ class HttpServer {
         .server = options_.server_header};
     pyconc::detail::append_status_line(out, head);
     unsigned given = 0;
-    if (!no_body) given |= pyconc::detail::append_header(out, "Content-Type", resp.content_type_header());
-    for (const auto& [name, value] : resp.headers()) given |= pyconc::detail::append_header(out, name, value);
+    if (!no_body)
+      given |= pyconc::detail::append_header(out, "Content-Type", resp.content_type_header());
+    for (const auto& [name, value] : resp.headers())
+      given |= pyconc::detail::append_header(out, name, value);
     pyconc::detail::finish_response_head(out, head, given);
     if (!no_body && req.method() != "HEAD") out += resp.body();
   }
 
   // Writes `out` completely (parking while the socket is full); false if the peer is gone.
-  static aio::Task<bool> flush_slow(pyconc::detail::IoHandle& io, int fd, std::string& out, std::size_t done) {
+  static aio::Task<bool> flush_slow(pyconc::detail::IoHandle& io, int fd, std::string& out,
+                                    std::size_t done) {
     while (done < out.size()) {
       const ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
       if (n >= 0) {
@@ -332,9 +339,11 @@ class HttpServer {
             throw;
           } catch (...) {
             ok = false;
-            aio::get_running_loop().call_exception_handler(
-                {"Error handling request " + std::string(req.method()) + " " + std::string(req.path_qs()),
-                 std::current_exception(), {}});
+            aio::get_running_loop().call_exception_handler({"Error handling request " +
+                                                                std::string(req.method()) + " " +
+                                                                std::string(req.path_qs()),
+                                                            std::current_exception(),
+                                                            {}});
           }
           if (!ok) resp = HTTPInternalServerError().to_response();
           try {
@@ -416,7 +425,8 @@ class HttpServer {
 
 // --- AppRunner / TCPSite ---
 
-AppRunner::AppRunner(Application& app, ServerOptions options) : app_(app), options_(std::move(options)) {}
+AppRunner::AppRunner(Application& app, ServerOptions options)
+    : app_(app), options_(std::move(options)) {}
 AppRunner::~AppRunner() = default;
 
 asyncio::Task<> AppRunner::setup() {
@@ -436,7 +446,9 @@ detail_web::HttpServer& AppRunner::server() {
   return *server_;
 }
 
-std::size_t AppRunner::connections() const noexcept { return server_ ? server_->connections() : 0; }
+std::size_t AppRunner::connections() const noexcept {
+  return server_ ? server_->connections() : 0;
+}
 
 TCPSite::TCPSite(AppRunner& runner, std::string host, int port)
     : runner_(runner), host_(std::move(host)), port_(port) {}
@@ -479,14 +491,16 @@ extern "C" void on_stop_signal(int) {
   }
 }
 
-asyncio::Task<> serve_until_stopped(Application& app, const RunAppOptions& options, int stop_read_fd,
-                                    bool print_banner, std::atomic<int>* started) {
+asyncio::Task<> serve_until_stopped(Application& app, const RunAppOptions& options,
+                                    int stop_read_fd, bool print_banner,
+                                    std::atomic<int>* started) {
   AppRunner runner(app, options.server);
   co_await runner.setup();
   TCPSite site(runner, options.host, options.port);
   co_await site.start();
   if (print_banner) {
-    const std::string line = "======== Running on " + site.url() + " ========\n(Press CTRL+C to quit)";
+    const std::string line =
+        "======== Running on " + site.url() + " ========\n(Press CTRL+C to quit)";
     if (options.print) {
       options.print(line);
     } else {
@@ -517,7 +531,8 @@ void run_app(Application& app, RunAppOptions options) {
     throw RuntimeError("run_app is already running in this process");
   }
   struct Restore {
-    struct sigaction old_int {}, old_term {};
+    struct sigaction old_int {
+    }, old_term{};
     bool installed = false;
     ~Restore() {
       if (installed) {
@@ -567,6 +582,8 @@ void run_app(Application& app, RunAppOptions options) {
   if (worker_error) std::rethrow_exception(worker_error);
 }
 
-void stop_app() noexcept { request_stop(); }
+void stop_app() noexcept {
+  request_stop();
+}
 
 }  // namespace pyconc::aiohttp::web

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstddef>
 #include <cerrno>
+#include <cstddef>
 #include <ctime>
 #include <string>
 
@@ -135,6 +135,8 @@ class EpollReactor final : public Reactor {
 
 }  // namespace
 
-std::unique_ptr<Reactor> make_epoll_reactor() { return std::make_unique<EpollReactor>(); }
+std::unique_ptr<Reactor> make_epoll_reactor() {
+  return std::make_unique<EpollReactor>();
+}
 
 }  // namespace pyconc::detail

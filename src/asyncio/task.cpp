@@ -2,10 +2,10 @@
 #include <chrono>
 #include <string>
 
+#include "debug.hpp"
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/task.hpp"
 #include "pyconc/detail/exception_info.hpp"
-#include "debug.hpp"
 
 namespace pyconc::detail {
 

@@ -88,7 +88,8 @@ struct TestRequest {
     for (const auto& [k, v] : headers) {
       if (k.size() == name.size() &&
           std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
           })) {
         return v;
       }
@@ -127,7 +128,8 @@ class TestConn {
       out += k + ": " + v + "\r\n";
       if (k == "Content-Type") has_type = true;
     }
-    if (!has_type && !content_type.empty()) out += "Content-Type: " + std::string(content_type) + "\r\n";
+    if (!has_type && !content_type.empty())
+      out += "Content-Type: " + std::string(content_type) + "\r\n";
     out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     out += body;
     return send(out);
@@ -324,7 +326,8 @@ inline bool TestConn::wait_peer_close(std::chrono::milliseconds timeout) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   char buf[4096];
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
     if (left.count() <= 0 || server_->stopping()) return false;
     pollfd p{fd_, POLLIN, 0};
     const int rc = ::poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 50)));
@@ -336,7 +339,9 @@ inline bool TestConn::wait_peer_close(std::chrono::milliseconds timeout) {
   }
 }
 
-inline bool TestConn::sleep(std::chrono::milliseconds d) { return server_->sleep(d); }
+inline bool TestConn::sleep(std::chrono::milliseconds d) {
+  return server_->sleep(d);
+}
 
 // A listening socket whose accept queue is full and never drained: connecting to it hangs
 // (the kernel drops the SYNs), which is how a connect timeout is tested offline.
@@ -450,13 +455,15 @@ class NginxServer {
          << "error_log " << dir_ << "/error.log warn;\n"
          << "events { worker_connections 1024; }\n"
          << "http {\n  access_log off;\n"
-         << "  client_body_temp_path " << dir_ << "/body;\n  proxy_temp_path " << dir_ << "/proxy;\n"
+         << "  client_body_temp_path " << dir_ << "/body;\n  proxy_temp_path " << dir_
+         << "/proxy;\n"
          << "  fastcgi_temp_path " << dir_ << "/fastcgi;\n  uwsgi_temp_path " << dir_ << "/uwsgi;\n"
          << "  scgi_temp_path " << dir_ << "/scgi;\n"
          << "  keepalive_requests 100000;\n  default_type application/octet-stream;\n"
          << "  types { text/html html; text/plain txt; application/json json; }\n"
          << "  server {\n    listen 127.0.0.1:" << port_ << ";\n"
-         << "    root " << dir_ << "/www;\n" << extra_ << "\n  }\n}\n";
+         << "    root " << dir_ << "/www;\n"
+         << extra_ << "\n  }\n}\n";
   }
 
   bool try_start(std::string& why) {

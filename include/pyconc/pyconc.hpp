@@ -4,5 +4,6 @@
 #include "pyconc/errors.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/futures.hpp"
+#include "pyconc/generator.hpp"
 #include "pyconc/queue.hpp"
 #include "pyconc/threading.hpp"

@@ -5,6 +5,7 @@
 #include "pyconc/errors.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/futures.hpp"
+#include "pyconc/generator.hpp"
 #include "pyconc/queue.hpp"
 #include "pyconc/subprocess.hpp"
 #include "pyconc/threading.hpp"

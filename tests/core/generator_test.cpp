@@ -190,14 +190,23 @@ Generator<int> deep(int depth) {
   co_yield depth;
 }
 
+// Sanitizer builds instrument the coroutine resume functions, which stops GCC from turning the
+// symmetric transfer into a tail call (the stack then grows with the chain): they check the
+// behaviour on a shorter chain; the plain build checks the deep one.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kDepth = 1'000;
+#else
+constexpr int kDepth = 20'000;
+#endif
+
 TEST(Generator, DeepYieldFromDoesNotGrowTheStack) {
   int last = -1, count = 0;
-  for (int v : deep(20'000)) {
+  for (int v : deep(kDepth)) {
     last = v;
     ++count;
   }
-  EXPECT_EQ(count, 20'001);
-  EXPECT_EQ(last, 20'000);
+  EXPECT_EQ(count, kDepth + 1);
+  EXPECT_EQ(last, kDepth);
 }
 
 TEST(Generator, YieldFromPropagatesExceptionsToTheOuterGenerator) {

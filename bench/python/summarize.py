@@ -43,6 +43,8 @@ WORKLOADS = {
     # subprocess (bench/subprocess_bench.cpp): wall time per run, beside the bare system calls.
     "Run_True": ("posix_spawn", ("peer", 1.2)),
     "Run_Cat1MiB": ("posix_spawn", ("peer", 1.2)),
+    "Run_True_ParentCPU": ("posix_spawn", (None, None)),  # the parent's own CPU time per run
+    "Run_Cat1MiB_ParentCPU": ("posix_spawn", (None, None)),
 }
 
 IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)

@@ -54,7 +54,8 @@ class Input {
   Input(std::string&& data) noexcept : data_(std::move(data)) {}              // NOLINT: owned
   Input(const std::string& data) noexcept : data_(std::string_view(data)) {}  // NOLINT: viewed
   Input(std::string_view data) noexcept : data_(data) {}                      // NOLINT: viewed
-  Input(const char* data) : data_(std::string_view(data)) {}                  // NOLINT: viewed
+  Input(const char* data)
+      : data_(std::string_view(data != nullptr ? data : "")) {}  // NOLINT: viewed
 
   // Whether an input was given (even an empty one).
   bool has_value() const noexcept { return !std::holds_alternative<std::monostate>(data_); }

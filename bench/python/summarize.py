@@ -63,6 +63,8 @@ WORKLOADS = {
     # (bench/python/asyncio_prims.py), the target is against CPython's own asyncio loop.
     "AsyncQueue_PingPong": ("cpython_uvloop", ("python", 50.0)),
     "AsyncLock_Uncontended": ("cpython_uvloop", (None, None)),  # no target: for information
+    "Run_True_ParentCPU": ("posix_spawn", (None, None)),  # the parent's own CPU time per run
+    "Run_Cat1MiB_ParentCPU": ("posix_spawn", (None, None)),
 }
 
 MEMORY = {}  # workload -> {impl: (rss bytes per task, heap bytes per task)}

@@ -36,9 +36,10 @@ void File::check_open() const {
 
 std::size_t File::write(std::string_view data) {
   check_open();
+  detail::SigpipeBlock block;
   std::size_t done = 0;
   while (done < data.size()) {
-    const long n = detail::write_no_sigpipe(fd_.get(), data.data() + done, data.size() - done);
+    const long n = block.write(fd_.get(), data.data() + done, data.size() - done);
     if (n >= 0) {
       done += static_cast<std::size_t>(n);
     } else if (errno == EAGAIN) {

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <utility>
 
 #include "pyconc/errors.hpp"
 
@@ -39,6 +40,39 @@ long read_append(int fd, std::string& out, std::size_t max) {
   }
 }
 
+void ChunkedBuffer::append(std::string chunk) {
+  if (chunk.empty()) return;
+  size_ += chunk.size();
+  chunks_.push_back(std::move(chunk));
+}
+
+long ChunkedBuffer::read_from(int fd) {
+  std::string chunk;
+  const long n = read_append(fd, chunk);
+  if (n > 0) append(std::move(chunk));
+  return n;
+}
+
+std::string ChunkedBuffer::peek(bool text) const {
+  std::string all;
+  if (text) {
+    NewlineTranslator t;
+    for (const auto& c : chunks_) t.feed(c, all);
+    t.finish(all);
+    return all;
+  }
+  all.reserve(size_);
+  for (const auto& c : chunks_) all += c;
+  return all;
+}
+
+std::string ChunkedBuffer::take(bool text) {
+  std::string all = chunks_.size() == 1 && !text ? std::move(chunks_[0]) : peek(text);
+  chunks_.clear();
+  size_ = 0;
+  return all;
+}
+
 void set_nonblocking(int fd, bool on) {
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) raise_os_error(errno);
@@ -65,14 +99,6 @@ void NewlineTranslator::feed(std::string_view chunk, std::string& out) {
 void NewlineTranslator::finish(std::string& out) {
   if (cr_pending_) out += '\n';
   cr_pending_ = false;
-}
-
-std::string translate_newlines(std::string_view s) {
-  std::string out;
-  NewlineTranslator t;
-  t.feed(s, out);
-  t.finish(out);
-  return out;
 }
 
 }  // namespace pyconc::detail

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 #include <mutex>
+#include <optional>
 
 #include "io.hpp"
 #include "pyconc/errors.hpp"
@@ -57,7 +58,7 @@ struct Popen::State {
   bool communication_started = false;
   std::string input;  // the input not yet written, owned once a call timed out
   std::size_t input_offset = 0;
-  std::string out, err;  // raw bytes read so far
+  detail::ChunkedBuffer out, err;  // raw bytes read so far
 
   std::optional<int> known() const noexcept {
     const int rc = returncode.load(std::memory_order_acquire);
@@ -194,8 +195,8 @@ std::pair<std::string, std::string> Popen::communicate_until(
     s.communication_started = true;
     pending = input;
     if (input.empty()) s.stdin_.close();
-    s.out = s.stdout_.take_buffered();  // what readline() & co. read ahead
-    s.err = s.stderr_.take_buffered();
+    s.out.append(s.stdout_.take_buffered());  // what readline() & co. read ahead
+    s.err.append(s.stderr_.take_buffered());
     for (File* f : {&s.stdin_, &s.stdout_, &s.stderr_}) {
       if (!f->closed()) detail::set_nonblocking(f->fileno(), true);
     }
@@ -203,10 +204,10 @@ std::pair<std::string, std::string> Popen::communicate_until(
     pending = std::string_view(s.input).substr(s.input_offset);
   }
   std::size_t written = 0;
+  // SIGPIPE stays blocked for the whole loop (one signal-mask change, not one per write).
+  std::optional<detail::SigpipeBlock> sigpipe;
+  if (!s.stdin_.closed()) sigpipe.emplace();
 
-  const auto partial = [&s](const std::string& raw) {
-    return s.text ? detail::translate_newlines(raw) : raw;
-  };
   const auto timed_out = [&] {
     if (resumed) {
       s.input_offset += written;
@@ -214,7 +215,7 @@ std::pair<std::string, std::string> Popen::communicate_until(
       s.input.assign(pending.substr(written));  // the caller's input is not ours to keep
       s.input_offset = 0;
     }
-    throw TimeoutExpired(s.args, timeout, partial(s.out), partial(s.err));
+    throw TimeoutExpired(s.args, timeout, s.out.peek(s.text), s.err.peek(s.text));
   };
 
   for (;;) {
@@ -243,7 +244,7 @@ std::pair<std::string, std::string> Popen::communicate_until(
       if (&f == &s.stdin_) {
         // Chunks of at most 1 MiB keep each write short enough to go back to reading.
         const std::size_t chunk = std::min<std::size_t>(pending.size() - written, 1 << 20);
-        const long w = detail::write_no_sigpipe(f.fileno(), pending.data() + written, chunk);
+        const long w = sigpipe->write(f.fileno(), pending.data() + written, chunk);
         if (w >= 0) {
           written += static_cast<std::size_t>(w);
         } else if (errno == EPIPE) {
@@ -253,8 +254,8 @@ std::pair<std::string, std::string> Popen::communicate_until(
           raise_os_error(errno);
         }
       } else {
-        std::string& sink = &f == &s.stdout_ ? s.out : s.err;
-        const long r = detail::read_append(f.fileno(), sink);
+        detail::ChunkedBuffer& sink = &f == &s.stdout_ ? s.out : s.err;
+        const long r = sink.read_from(f.fileno());
         if (r == 0) {
           f.close();
         } else if (r < 0 && errno != EAGAIN) {
@@ -268,12 +269,9 @@ std::pair<std::string, std::string> Popen::communicate_until(
   try {
     wait_until(deadline, timeout);
   } catch (const TimeoutExpired&) {
-    throw TimeoutExpired(s.args, timeout, partial(s.out), partial(s.err));
+    throw TimeoutExpired(s.args, timeout, s.out.peek(s.text), s.err.peek(s.text));
   }
-  std::pair<std::string, std::string> result{partial(s.out), partial(s.err)};
-  s.out.clear();
-  s.err.clear();
-  return result;
+  return {s.out.take(s.text), s.err.take(s.text)};
 }
 
 std::pair<std::string, std::string> Popen::kill_and_collect() {
@@ -285,21 +283,16 @@ std::pair<std::string, std::string> Popen::kill_and_collect() {
   const auto until = detail::Clock::now() + std::chrono::milliseconds(100);
   for (File* f : {&s.stdout_, &s.stderr_}) {
     if (f->closed()) continue;
-    std::string& sink = f == &s.stdout_ ? s.out : s.err;
-    if (!s.communication_started) sink += f->take_buffered();
+    detail::ChunkedBuffer& sink = f == &s.stdout_ ? s.out : s.err;
+    if (!s.communication_started) sink.append(f->take_buffered());
     detail::set_nonblocking(f->fileno(), true);
-    while (detail::Clock::now() < until && detail::read_append(f->fileno(), sink) > 0) {
+    while (detail::Clock::now() < until && sink.read_from(f->fileno()) > 0) {
     }
     f->close();
   }
   s.stdin_.close();
   s.communication_started = true;
-  std::pair<std::string, std::string> result{
-      s.text ? detail::translate_newlines(s.out) : std::move(s.out),
-      s.text ? detail::translate_newlines(s.err) : std::move(s.err)};
-  s.out.clear();
-  s.err.clear();
-  return result;
+  return {s.out.take(s.text), s.err.take(s.text)};
 }
 
 }  // namespace pyconc::subprocess

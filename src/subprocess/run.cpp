@@ -38,7 +38,7 @@ CompletedProcess run(std::vector<std::string> args, RunOptions o) {
       .pipesize = o.pipesize,
   };
   Popen p(args, std::move(po));
-  const std::string_view input = o.input ? std::string_view(*o.input) : std::string_view();
+  const std::string_view input = o.input.view();
   std::pair<std::string, std::string> out;
   try {
     out = p.communicate_until(input, deadline ? &*deadline : nullptr,

@@ -136,9 +136,10 @@ std::string find_program(const std::string& program,
   std::size_t start = 0;
   for (;;) {
     const std::size_t end = std::min(path.find(':', start), path.size());
-    std::string dir = path.substr(start, end - start);
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + program;
+    // Built with append (GCC 12 -O3 warns falsely, -Wrestrict, on `dir + "/" + program`).
+    std::string candidate = end == start ? std::string(".") : path.substr(start, end - start);
+    candidate += '/';
+    candidate += program;
     struct stat st {};
     if (::access(candidate.c_str(), X_OK) == 0) {
       if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return candidate;
@@ -377,30 +378,44 @@ void set_pidfd_enabled(bool enabled) noexcept {
   g_pidfd_enabled.store(enabled, std::memory_order_relaxed);
 }
 
-long write_no_sigpipe(int fd, const void* data, std::size_t size) noexcept {
-  // SIGPIPE from a write to a pipe is sent to the writing thread: blocked here, it stays
-  // pending and is taken back below, unless one was already pending before (not ours to eat).
-  sigset_t pipe_set, old_mask, pending;
+// SIGPIPE from a write to a pipe is sent to the writing thread: blocked, it stays pending
+// until consumed here.
+SigpipeBlock::SigpipeBlock() noexcept {
+  sigset_t pipe_set, pending;
   sigemptyset(&pipe_set);
   sigaddset(&pipe_set, SIGPIPE);
   sigemptyset(&pending);
   ::sigpending(&pending);
-  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
-  ::pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
+  was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+  ::pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask_);
+}
+
+SigpipeBlock::~SigpipeBlock() {
+  const int saved = errno;
+  if (raised_ && !was_pending_) {
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    const timespec zero{0, 0};
+    while (::sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+  errno = saved;
+}
+
+long SigpipeBlock::write(int fd, const void* data, std::size_t size) noexcept {
   ssize_t n;
   do {
     n = ::write(fd, data, size);
   } while (n < 0 && errno == EINTR);
-  if (n < 0 && errno == EPIPE && !was_pending) {
-    const timespec zero{0, 0};
-    while (::sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-    errno = EPIPE;
-  }
-  const int saved = errno;
-  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  errno = saved;
+  if (n < 0 && errno == EPIPE) raised_ = true;
   return n;
+}
+
+long write_no_sigpipe(int fd, const void* data, std::size_t size) noexcept {
+  SigpipeBlock block;
+  return block.write(fd, data, size);
 }
 
 }  // namespace pyconc::detail

@@ -265,3 +265,16 @@ TEST(Run, GetoutputAndGetstatusoutput) {
   EXPECT_EQ(out, "failing");
   EXPECT_EQ(sp::getstatusoutput("pyconc-no-such-program").first, 127);  // the shell's code
 }
+
+TEST(Run, InputIsViewedOrOwned) {
+  const std::string named = "named\n";
+  EXPECT_EQ(sp::check_output({"cat"}, {.input = named}), "named\n");                 // viewed
+  EXPECT_EQ(sp::check_output({"cat"}, {.input = std::string("temp\n")}), "temp\n");  // owned
+  EXPECT_EQ(sp::check_output({"cat"}, {.input = std::string_view("view\n")}), "view\n");
+  // A stored RunOptions keeps a temporary alive (owned), so this is safe:
+  sp::RunOptions stored{.input = std::string(100000, 'z'), .capture_output = true};
+  EXPECT_EQ(sp::run({"cat"}, stored).stdout_text, std::string(100000, 'z'));
+  EXPECT_FALSE(sp::Input().has_value());
+  EXPECT_TRUE(sp::Input("").has_value());
+  EXPECT_EQ(sp::Input(std::string("abc")).view(), "abc");
+}

@@ -32,7 +32,9 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "pyconc/subprocess/environment.hpp"
@@ -40,10 +42,39 @@
 
 namespace pyconc::subprocess {
 
+// run()'s `input`: bytes for the child's stdin, or none (Python: input=None; an empty input is
+// not none: the child gets a pipe at end of file). Like Python, which passes its bytes object
+// by reference, a named string, a string_view or a literal is referred to, not copied (copying
+// a large input costs more CPU than the whole exchange with the child): it must outlive the
+// run() call -- which `run(args, {.input = data})` guarantees; keep that in mind when storing a
+// RunOptions. A temporary std::string (or one given with std::move) is moved in and owned.
+class Input {
+ public:
+  Input() noexcept = default;                                                 // no input
+  Input(std::string&& data) noexcept : data_(std::move(data)) {}              // NOLINT: owned
+  Input(const std::string& data) noexcept : data_(std::string_view(data)) {}  // NOLINT: viewed
+  Input(std::string_view data) noexcept : data_(data) {}                      // NOLINT: viewed
+  Input(const char* data)
+      : data_(std::string_view(data != nullptr ? data : "")) {}  // NOLINT: viewed
+
+  // Whether an input was given (even an empty one).
+  bool has_value() const noexcept { return !std::holds_alternative<std::monostate>(data_); }
+  explicit operator bool() const noexcept { return has_value(); }
+  // The bytes ("" when none).
+  std::string_view view() const noexcept {
+    if (const auto* s = std::get_if<std::string>(&data_)) return *s;
+    if (const auto* v = std::get_if<std::string_view>(&data_)) return *v;
+    return {};
+  }
+
+ private:
+  std::variant<std::monostate, std::string_view, std::string> data_;
+};
+
 // run()'s keyword arguments, in Python's order; the fields after `env` are Popen's others.
 struct RunOptions {
   Redirect stdin_{};
-  std::optional<std::string> input{};  // sent to the child's stdin (then stdin = PIPE)
+  Input input{};  // sent to the child's stdin (then stdin = PIPE); see Input for its lifetime
   Redirect stdout_{};
   Redirect stderr_{};
   bool capture_output = false;  // stdout_ = stderr_ = PIPE

@@ -33,6 +33,7 @@
 // serialised by its owner (Popen holds a mutex); nothing here calls waitpid(-1).
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -112,10 +113,28 @@ std::size_t reaper_pending() noexcept;
 bool pidfd_enabled() noexcept;
 void set_pidfd_enabled(bool enabled) noexcept;
 
-// write(2) that reports EPIPE as a result instead of raising SIGPIPE in the process (the
-// signal is blocked for the call and a SIGPIPE it caused is consumed). Returns the number of
-// bytes written (possibly fewer than `size`), or -1 with errno set (EAGAIN on a full
-// non-blocking pipe; EINTR is retried).
+// Writing to a pipe without SIGPIPE. While a SigpipeBlock lives, SIGPIPE is blocked in this
+// thread, so a write to a pipe whose reader is gone fails with EPIPE; the SIGPIPE it raised is
+// consumed when the block ends (unless one was already pending before: not ours to take), and
+// the thread's signal mask is restored. One block may cover many writes (communicate's loop).
+class SigpipeBlock {
+ public:
+  SigpipeBlock() noexcept;
+  ~SigpipeBlock();
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+  // write(2), EINTR retried: the byte count (possibly short), or -1 with errno set (EPIPE,
+  // EAGAIN on a full non-blocking pipe, ...).
+  long write(int fd, const void* data, std::size_t size) noexcept;
+
+ private:
+  sigset_t old_mask_;
+  bool was_pending_ = false;
+  bool raised_ = false;
+};
+
+// One write(2) in its own SigpipeBlock.
 long write_no_sigpipe(int fd, const void* data, std::size_t size) noexcept;
 
 }  // namespace pyconc::detail

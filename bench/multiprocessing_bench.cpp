@@ -36,7 +36,9 @@ namespace mp = pyconc::multiprocessing;
 constexpr int kBatch = 10'000;
 constexpr int kWorkers = 2;
 
-int identity(int x) { return x; }
+int identity(int x) {
+  return x;
+}
 
 bool is_prime(long long n) {
   if (n < 2) return false;
@@ -152,8 +154,12 @@ void map_items(benchmark::State& state, std::size_t chunksize) {
   }
   state.counters["items_per_iteration"] = kBatch;
 }
-void BM_ProcPool_Map_pyconc(benchmark::State& state) { map_items(state, 1); }
-void BM_ProcPool_MapChunked_pyconc(benchmark::State& state) { map_items(state, 1000); }
+void BM_ProcPool_Map_pyconc(benchmark::State& state) {
+  map_items(state, 1);
+}
+void BM_ProcPool_MapChunked_pyconc(benchmark::State& state) {
+  map_items(state, 1000);
+}
 
 void BM_MpPool_Map_pyconc(benchmark::State& state) {
   mp::Pool pool(kWorkers);
@@ -219,7 +225,9 @@ void BM_ProcPool_IsPrime_pyconc(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_ProcPool_SubmitBatched_pyconc)->Name("BM_ProcPool_SubmitBatched/pyconc")->UseRealTime();
+BENCHMARK(BM_ProcPool_SubmitBatched_pyconc)
+    ->Name("BM_ProcPool_SubmitBatched/pyconc")
+    ->UseRealTime();
 BENCHMARK(BM_ProcPool_SubmitOne_pyconc)->Name("BM_ProcPool_SubmitOne/pyconc")->UseRealTime();
 BENCHMARK(BM_ProcPool_SubmitOne_raw_pipe)->Name("BM_ProcPool_SubmitOne/raw_pipe")->UseRealTime();
 BENCHMARK(BM_ProcPool_SubmitOne_socketpair)
@@ -255,4 +263,6 @@ BENCHMARK(BM_ProcPool_IsPrime_pyconc)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-int main(int argc, char** argv) { return run_benchmarks(argc, argv); }
+int main(int argc, char** argv) {
+  return run_benchmarks(argc, argv);
+}

@@ -24,11 +24,8 @@ import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-BATCH = 10_000
-
-
-def identity(x):
-    return x
+# The submit workloads are the thread-pool ones, run on a process pool.
+from futures_pool import BATCH, identity, submit_batched, submit_one
 
 
 def noop():
@@ -41,24 +38,6 @@ def echo(conn):
         if x is None:
             return
         conn.send(x)
-
-
-def submit_batched(pool, n):
-    start = time.perf_counter()
-    done = 0
-    while done < n:
-        fs = [pool.submit(identity, i) for i in range(min(BATCH, n - done))]
-        for f in fs:
-            f.result()
-        done += len(fs)
-    return time.perf_counter() - start
-
-
-def submit_one(pool, n):
-    start = time.perf_counter()
-    for i in range(n):
-        pool.submit(identity, i).result()
-    return time.perf_counter() - start
 
 
 def ppe_map(chunksize):

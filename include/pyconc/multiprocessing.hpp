@@ -5,7 +5,7 @@
 #pragma once
 
 #include "pyconc/multiprocessing/exceptions.hpp"
-#include "pyconc/multiprocessing/serialize.hpp"
+#include "pyconc/multiprocessing/pool.hpp"
 #include "pyconc/multiprocessing/process_pool_executor.hpp"
 #include "pyconc/multiprocessing/remote_call.hpp"
-#include "pyconc/multiprocessing/pool.hpp"
+#include "pyconc/multiprocessing/serialize.hpp"

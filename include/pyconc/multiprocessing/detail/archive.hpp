@@ -97,8 +97,8 @@ requires(std::is_arithmetic_v<T> && !is_int128<T>) void save(SerialWriter& ar, c
 }
 
 template <class T>
-requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && !is_int128<T>) void load(
-    SerialReader& ar, T& v) {
+requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool> &&
+         !is_int128<T>) void load(SerialReader& ar, T& v) {
   ar.read(&v, sizeof v);
 }
 
@@ -111,10 +111,18 @@ inline void load(SerialReader& ar, bool& v) {
 
 // GCC/Clang's 128-bit integers (Python ints beyond 64 bits). Not std::is_arithmetic in strict
 // ISO mode, so cereal does not know them: raw bytes, like the other integers.
-inline void save(SerialWriter& ar, const int128& v) { ar.write(&v, sizeof v); }
-inline void save(SerialWriter& ar, const uint128& v) { ar.write(&v, sizeof v); }
-inline void load(SerialReader& ar, int128& v) { ar.read(&v, sizeof v); }
-inline void load(SerialReader& ar, uint128& v) { ar.read(&v, sizeof v); }
+inline void save(SerialWriter& ar, const int128& v) {
+  ar.write(&v, sizeof v);
+}
+inline void save(SerialWriter& ar, const uint128& v) {
+  ar.write(&v, sizeof v);
+}
+inline void load(SerialReader& ar, int128& v) {
+  ar.read(&v, sizeof v);
+}
+inline void load(SerialReader& ar, uint128& v) {
+  ar.read(&v, sizeof v);
+}
 
 // --- cereal's wrappers ----------------------------------------------------------------------
 template <class T>

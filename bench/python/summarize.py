@@ -40,6 +40,15 @@ WORKLOADS = {
     "Pool_Map": ("pyconc_chunksize64", (None, None)),  # no target: for information
     # the seeds' is_prime x 20 on a 2-worker pool vs serial: a ratio <= 0.556 is >= 1.8x
     "Pool_IsPrime": ("serial", ("peer", 0.556)),
+    # process pools (bench/multiprocessing_bench.cpp): 2 worker processes.
+    "ProcPool_SubmitBatched": (None, ("python", 20.0)),
+    "ProcPool_SubmitOne": ("raw_pipe", ("peer", 2.0)),
+    "ProcPool_Map": (None, (None, None)),
+    "ProcPool_MapChunked": (None, (None, None)),
+    "MpPool_Map": (None, (None, None)),
+    "MpPool_ApplyAsync": (None, (None, None)),
+    "Process_Start": ("fork_exit", (None, None)),
+    "ProcPool_IsPrime": ("serial", ("peer", 0.556)),
 }
 
 IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)

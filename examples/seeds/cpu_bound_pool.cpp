@@ -43,7 +43,8 @@ std::string to_decimal(unsigned __int128 v) {
 
 std::string cpu_bound(long number) {
   unsigned __int128 sum = 0;
-  for (long i = 0; i < number; ++i) sum += static_cast<unsigned __int128>(i) * static_cast<unsigned __int128>(i);
+  for (long i = 0; i < number; ++i)
+    sum += static_cast<unsigned __int128>(i) * static_cast<unsigned __int128>(i);
   return to_decimal(sum);
 }
 

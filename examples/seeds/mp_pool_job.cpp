@@ -29,7 +29,9 @@
 
 namespace mp = pyconc::multiprocessing;
 
-long job(long x) { return x * x; }
+long job(long x) {
+  return x * x;
+}
 
 std::string list(const std::vector<long>& v) {  // Python's repr of a list
   std::ostringstream s;
@@ -59,4 +61,6 @@ int multicore() {
   return 0;
 }
 
-int main() { return multicore(); }
+int main() {
+  return multicore();
+}

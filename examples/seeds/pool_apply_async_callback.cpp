@@ -32,8 +32,8 @@
 // arguments go as Python's `args` tuple. Checks: func2 saw exactly malu1..malu3 and every task
 // returned its name. --quick sleeps 0.1 s instead of 2 s: the workers are this program started
 // again (not forked), so the setting reaches them through the environment, which they inherit.
-#include <pyconc/multiprocessing.hpp>
 #include <unistd.h>
+#include <pyconc/multiprocessing.hpp>
 
 #include <chrono>
 #include <cstdlib>

@@ -21,8 +21,8 @@
 // each task also returns its pid and start time, so the check can see it: five tasks ran in
 // at most four processes, and task 4 started after one of the others ended. --quick scales
 // the sleeps down to at most 0.3 s.
-#include <pyconc/multiprocessing.hpp>
 #include <unistd.h>
+#include <pyconc/multiprocessing.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -39,8 +39,7 @@
 namespace mp = pyconc::multiprocessing;
 
 double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // Returns (pid, start, end).
@@ -62,7 +61,8 @@ int main(int argc, char** argv) {
   print("Parent process " + std::to_string(::getpid()) + ".");
   mp::Pool p(4);
   std::vector<mp::AsyncResult<std::tuple<long, double, double>>> rs;
-  for (int i = 0; i < 5; ++i) rs.push_back(p.apply_async(long_time_task, std::make_tuple(i, scale)));
+  for (int i = 0; i < 5; ++i)
+    rs.push_back(p.apply_async(long_time_task, std::make_tuple(i, scale)));
   print("Waiting for all subprocesses done...");
   p.close();
   p.join();
@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
 
   std::set<long> pids;
   double first_end = 1e300;
-  for (int i = 0; i < 4; ++i) first_end = std::min(first_end, std::get<2>(rs[static_cast<std::size_t>(i)].get()));
+  for (int i = 0; i < 4; ++i)
+    first_end = std::min(first_end, std::get<2>(rs[static_cast<std::size_t>(i)].get()));
   for (auto& r : rs) pids.insert(std::get<0>(r.get()));
   const bool waited = std::get<1>(rs[4].get()) >= first_end - 1e-3;
   if (pids.size() > 4 || pids.count(::getpid()) != 0 || !waited) {

@@ -11,7 +11,8 @@
 //
 // if __name__ == "__main__":
 //    with Pool(5) as pool:
-//         args = pool.map(func1,('malu1,','malu2,','malu3,','malu4,','malu5,','malu6,','malu7,','malu8,'))
+//         args =
+//         pool.map(func1,('malu1,','malu2,','malu3,','malu4,','malu5,','malu6,','malu7,','malu8,'))
 //         for a in args:
 //             print(a)
 //
@@ -19,8 +20,8 @@
 // pool.map blocks and returns the results in input order, whatever the order the workers
 // finish in. Checks: the results come back in order. --quick sleeps 0.1 s, a setting the
 // workers (this program started again, not forked) read from the environment they inherit.
-#include <pyconc/multiprocessing.hpp>
 #include <unistd.h>
+#include <pyconc/multiprocessing.hpp>
 
 #include <chrono>
 #include <cstdlib>

@@ -22,9 +22,9 @@
 // completed here as the seed's comment describes.) Difference: worker returns the pid of the
 // process it ran in, so the check can see that the work ran in at most 3 other processes;
 // every future is done after the `with` block (the destructor waits, shutdown(wait=True)).
+#include <unistd.h>
 #include <pyconc/futures.hpp>
 #include <pyconc/multiprocessing.hpp>
-#include <unistd.h>
 
 #include <set>
 #include <string>

@@ -67,7 +67,7 @@ struct FindObject {
   bool found = false;
 };
 
-bool find_object(const std::string& name, ElfW(Addr)& base) {
+bool find_object(const std::string& name, ElfW(Addr) & base) {
   FindObject f{&name};
   ::dl_iterate_phdr(
       [](dl_phdr_info* info, std::size_t, void* data) -> int {

@@ -47,8 +47,12 @@ void Pool::join() {
   core_->join();
 }
 
-int Pool::processes() const noexcept { return processes_; }
-std::vector<long> Pool::worker_pids() const { return core_->worker_pids(); }
+int Pool::processes() const noexcept {
+  return processes_;
+}
+std::vector<long> Pool::worker_pids() const {
+  return core_->worker_pids();
+}
 
 void Pool::submit_chunks(std::vector<std::shared_ptr<detail::RemoteTaskBase>>& tasks) {
   if (state_.load() != 0) throw ValueError("Pool not running");

@@ -45,7 +45,7 @@ class Worker {
   [[noreturn]] void run() {
     for (;;) {
       while (const char* msg = next_message()) handle(msg);
-      flush();  // about to block: everything computed so far goes out first
+      flush();                // about to block: everything computed so far goes out first
       if (!fill()) leave(0);  // the pool closed our socket: nothing more to do
     }
   }
@@ -256,8 +256,8 @@ void run_pool_worker(const char* spec) {
       claim_fd < 0) {
     leave(5);
   }
-  void* shared = ::mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
-                        claim_fd, 0);
+  void* shared =
+      ::mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, claim_fd, 0);
   if (shared == MAP_FAILED) leave(5);
   ::close(claim_fd);
   ::unsetenv(kPoolWorkerEnv);  // processes this worker starts are ordinary programs
@@ -265,7 +265,7 @@ void run_pool_worker(const char* spec) {
   // Die with the pool's manager thread (the spawning thread) even if it is SIGKILLed.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != static_cast<pid_t>(parent)) leave(6);  // the pool died before prctl
-  ::fcntl(fd, F_SETFD, FD_CLOEXEC);                           // not inherited by our children
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);                         // not inherited by our children
   // The claim word lives in memory shared with the pool: a lock-free std::atomic is
   // address-free, so both processes may operate on it.
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free);

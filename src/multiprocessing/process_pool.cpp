@@ -41,8 +41,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -83,13 +83,16 @@ constexpr std::chrono::nanoseconds kStealAfter = std::chrono::milliseconds(2);
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 std::string describe_status(int status) {
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
     const char* name = ::sigabbrev_np(sig);
-    return "killed by signal " + std::to_string(sig) + (name != nullptr ? std::string(" (SIG") + name + ")" : "");
+    return "killed by signal " + std::to_string(sig) +
+           (name != nullptr ? std::string(" (SIG") + name + ")" : "");
   }
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
   return "ended (status " + std::to_string(status) + ")";
@@ -99,8 +102,8 @@ std::string describe_status(int status) {
 
 void report_callback_error(const char* what, std::exception_ptr e) noexcept {
   const ExceptionInfo info = describe_exception(e);
-  std::fprintf(stderr, "pyconc: exception in a process pool %s: %s: %s\n", what,
-               info.type.c_str(), info.message.c_str());
+  std::fprintf(stderr, "pyconc: exception in a process pool %s: %s: %s\n", what, info.type.c_str(),
+               info.message.c_str());
 }
 
 void throw_result_encoding(const std::exception_ptr& cause, const char* type_name) {
@@ -119,8 +122,8 @@ struct ProcWorker {
   std::size_t buffered = 0;               // of those, tasks still only in `out`
   std::string out;                        // bytes to send
   std::size_t out_pos = 0;
-  std::uint32_t defined = 1;  // code ids below this were sent
-  int sent = 0;               // tasks committed (max_tasks_per_child)
+  std::uint32_t defined = 1;                    // code ids below this were sent
+  int sent = 0;                                 // tasks committed (max_tasks_per_child)
   std::atomic<std::uint64_t>* claim = nullptr;  // shared with the worker (see remote_call.hpp)
   std::uint64_t next_seq = 1;                   // of the next task sent to this worker
   std::uint32_t epoch = 0;                      // tasks sent now carry this epoch
@@ -287,8 +290,7 @@ class ProcessPoolImpl {
   }
 
   std::chrono::nanoseconds steal_patience_locked() const {
-    return std::max<std::chrono::nanoseconds>(kStealAfter,
-                                              std::chrono::nanoseconds(4 * avg_ns_));
+    return std::max<std::chrono::nanoseconds>(kStealAfter, std::chrono::nanoseconds(4 * avg_ns_));
   }
 
   // Work stealing between processes: when nothing is queued and a worker is idle while another
@@ -314,8 +316,7 @@ class ProcessPoolImpl {
     }
     if (moved) dispatch_locked();
     if (next == std::chrono::steady_clock::time_point::max()) return -1;
-    return static_cast<int>(
-        std::chrono::ceil<std::chrono::milliseconds>(next - now).count());
+    return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count());
   }
 
   void start_locked() {
@@ -516,7 +517,8 @@ class ProcessPoolImpl {
       std::string message;
       {
         std::lock_guard g(mu_);
-        message = config_.name + " is broken: its manager failed: " + info.type + ": " + info.message;
+        message =
+            config_.name + " is broken: its manager failed: " + info.type + ": " + info.message;
         failed = break_locked(message);
       }
       fail_all(failed, message);
@@ -651,7 +653,8 @@ class ProcessPoolImpl {
           w.init_error = describe_remote(payload);
           continue;
         }
-        if ((kind != WireKind::result_ok && kind != WireKind::result_error) || payload.size() < 16) {
+        if ((kind != WireKind::result_ok && kind != WireKind::result_error) ||
+            payload.size() < 16) {
           broken = protocol_error(w);
           break;
         }
@@ -756,8 +759,8 @@ class ProcessPoolImpl {
       ::close(claim_fd);
       throw_errno("ftruncate");
     }
-    void* shared = ::mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
-                          claim_fd, 0);
+    void* shared =
+        ::mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, claim_fd, 0);
     if (shared == MAP_FAILED) {
       ::close(claim_fd);
       throw_errno("mmap");
@@ -891,10 +894,20 @@ void ProcessPoolCore::submit(std::vector<std::shared_ptr<RemoteTaskBase>>& tasks
 void ProcessPoolCore::shutdown(bool wait, bool cancel_futures) {
   impl_->shutdown(wait, cancel_futures);
 }
-void ProcessPoolCore::terminate() { impl_->terminate(); }
-void ProcessPoolCore::join() { impl_->join(); }
-int ProcessPoolCore::max_workers() const noexcept { return impl_->max_workers(); }
-std::vector<long> ProcessPoolCore::worker_pids() const { return impl_->worker_pids(); }
-bool ProcessPoolCore::broken() const noexcept { return impl_->broken(); }
+void ProcessPoolCore::terminate() {
+  impl_->terminate();
+}
+void ProcessPoolCore::join() {
+  impl_->join();
+}
+int ProcessPoolCore::max_workers() const noexcept {
+  return impl_->max_workers();
+}
+std::vector<long> ProcessPoolCore::worker_pids() const {
+  return impl_->worker_pids();
+}
+bool ProcessPoolCore::broken() const noexcept {
+  return impl_->broken();
+}
 
 }  // namespace pyconc::detail

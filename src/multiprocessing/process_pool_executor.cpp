@@ -26,12 +26,18 @@ ProcessPoolExecutor::ProcessPoolExecutor(ProcessPoolOptions options)
     : ProcessPoolExecutor(detail::process_cpu_count(), std::move(options)) {}
 ProcessPoolExecutor::ProcessPoolExecutor(int max_workers, ProcessPoolOptions options)
     : core_(make_core(max_workers, options)) {}
-ProcessPoolExecutor::~ProcessPoolExecutor() { shutdown(true, false); }
+ProcessPoolExecutor::~ProcessPoolExecutor() {
+  shutdown(true, false);
+}
 
 void ProcessPoolExecutor::shutdown(bool wait, bool cancel_futures) {
   core_->shutdown(wait, cancel_futures);
 }
-int ProcessPoolExecutor::max_workers() const noexcept { return core_->max_workers(); }
-std::vector<long> ProcessPoolExecutor::worker_pids() const { return core_->worker_pids(); }
+int ProcessPoolExecutor::max_workers() const noexcept {
+  return core_->max_workers();
+}
+std::vector<long> ProcessPoolExecutor::worker_pids() const {
+  return core_->worker_pids();
+}
 
 }  // namespace pyconc::futures

@@ -27,14 +27,24 @@ namespace {
 
 std::string g_prefix = "none";
 
-long job(long x) { return x * x; }
-std::string func1(std::string s) { return s + "!"; }
-int add(int a, int b) { return a + b; }
+long job(long x) {
+  return x * x;
+}
+std::string func1(std::string s) {
+  return s + "!";
+}
+int add(int a, int b) {
+  return a + b;
+}
 std::string join3(std::string a, int b, double c) {
   return a + "/" + std::to_string(b) + "/" + std::to_string(static_cast<int>(c));
 }
-long my_pid() { return static_cast<long>(::getpid()); }
-long my_pid_of(long) { return static_cast<long>(::getpid()); }
+long my_pid() {
+  return static_cast<long>(::getpid());
+}
+long my_pid_of(long) {
+  return static_cast<long>(::getpid());
+}
 void touch(int) {}
 long fail_on_three(long x) {
   if (x == 3) throw std::invalid_argument("three");
@@ -55,8 +65,12 @@ long wait_then(long x, int release_fd) {
   if (x == 0) pool_test::hear(release_fd);
   return x;
 }
-void set_prefix(std::string p) { g_prefix = std::move(p); }
-std::string prefixed(std::string s) { return g_prefix + s; }
+void set_prefix(std::string p) {
+  g_prefix = std::move(p);
+}
+std::string prefixed(std::string s) {
+  return g_prefix + s;
+}
 
 }  // namespace
 
@@ -116,10 +130,10 @@ TEST_F(PoolTest, ApplyForms) {
 
 TEST_F(PoolTest, CallbacksRunBeforeTheResultIsReady) {
   mp::Pool pool(2);
-  std::string seen;     // written by the callback (manager thread), read after get()
+  std::string seen;  // written by the callback (manager thread), read after get()
   bool error_seen = false;
-  auto ar = pool.apply_async(func1, std::make_tuple(std::string("x")),
-                             [&](std::string& v) { seen = v; });
+  auto ar =
+      pool.apply_async(func1, std::make_tuple(std::string("x")), [&](std::string& v) { seen = v; });
   EXPECT_EQ(ar.get(), "x!");
   EXPECT_EQ(seen, "x!");  // no other synchronisation: get() returning implies the callback ran
 
@@ -137,9 +151,8 @@ TEST_F(PoolTest, CallbacksRunBeforeTheResultIsReady) {
 
   // map_async's callback gets the whole list.
   std::vector<long> all;
-  auto m = pool.map_async(job, std::vector<long>{1, 2, 3}, 0, [&](std::vector<long>& v) {
-    all = v;
-  });
+  auto m =
+      pool.map_async(job, std::vector<long>{1, 2, 3}, 0, [&](std::vector<long>& v) { all = v; });
   m.wait();
   EXPECT_EQ(all, (std::vector<long>{1, 4, 9}));
   // A callback that throws is reported and changes nothing.

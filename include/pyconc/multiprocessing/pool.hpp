@@ -173,9 +173,7 @@ class IMapUnorderedIterator {
 
   IMapUnorderedIterator(std::vector<Future<Chunk>> chunks, std::vector<std::size_t> sizes,
                         std::shared_ptr<queue::SimpleQueue<std::size_t>> completed)
-      : chunks_(std::move(chunks)),
-        sizes_(std::move(sizes)),
-        completed_(std::move(completed)) {
+      : chunks_(std::move(chunks)), sizes_(std::move(sizes)), completed_(std::move(completed)) {
     for (std::size_t s : sizes_) positions_ += s;
   }
   IMapUnorderedIterator(IMapUnorderedIterator&&) noexcept = default;
@@ -262,13 +260,11 @@ class Pool {
   // the tuple (Python's args=(a, b)) when f does not take the tuple itself.
   template <class F, class... Args>
   requires(!detail::is_pool_callback_form<Args...>) auto apply_async(F&& fn, Args&&... args) {
-    if constexpr (sizeof...(Args) == 1 && (detail::is_std_tuple<std::remove_cvref_t<Args>> && ...) &&
+    if constexpr (sizeof...(Args) == 1 &&
+                  (detail::is_std_tuple<std::remove_cvref_t<Args>> && ...) &&
                   !RemoteInvocable<F, Args...>) {
-      return std::apply(
-          [&](const auto&... a) {
-            return apply_impl(fn, nullptr, nullptr, a...);
-          },
-          args...);
+      return std::apply([&](const auto&... a) { return apply_impl(fn, nullptr, nullptr, a...); },
+                        args...);
     } else {
       return apply_impl(fn, nullptr, nullptr, args...);
     }
@@ -415,7 +411,8 @@ class Pool {
         for (auto&& item : iterable) chunks.add(std::get<I>(item)...);
         chunks.finish();
         return chunks;
-      }(std::make_index_sequence<std::tuple_size_v<Tuple>>());
+      }
+      (std::make_index_sequence<std::tuple_size_v<Tuple>>());
     } else {
       static_assert(detail::check_remote_call<Fn, detail::wire_arg_t<Item>>());
       detail::ChunkTasks<Fn, detail::wire_arg_t<Item>> chunks(Fn(fn), chunksize);
@@ -441,8 +438,8 @@ class Pool {
   }
 
   template <bool Star, class F, class Range, class Callback, class ErrorCallback>
-  auto gather_sized(F& fn, Range& iterable, std::size_t n, std::size_t chunksize,
-                    Callback callback, ErrorCallback error_callback) {
+  auto gather_sized(F& fn, Range& iterable, std::size_t n, std::size_t chunksize, Callback callback,
+                    ErrorCallback error_callback) {
     if (chunksize == 0) chunksize = auto_chunksize(n);
     auto chunks = build<Star>(fn, iterable, chunksize);
     using Sig = typename std::decay_t<decltype(chunks)>::Sig;

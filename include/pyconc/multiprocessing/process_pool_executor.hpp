@@ -94,7 +94,8 @@ class ProcessPoolExecutor {
       return [&]<std::size_t... I>(std::index_sequence<I...>) {
         return map_impl(std::get<sizeof...(Args) - 1>(all), std::forward<F>(fn),
                         std::get<I>(all)...);
-      }(std::make_index_sequence<sizeof...(Args) - 1>());
+      }
+      (std::make_index_sequence<sizeof...(Args) - 1>());
     } else {
       return map_impl(MapOptions{}, std::forward<F>(fn), args...);
     }
@@ -115,10 +116,12 @@ class ProcessPoolExecutor {
     static_assert((std::ranges::input_range<Ranges> && ...),
                   "ProcessPoolExecutor::map: the arguments after fn must be iterables");
     using Fn = std::decay_t<F>;
-    static_assert(detail::check_remote_call<
-                  Fn, detail::wire_arg_t<std::ranges::range_reference_t<Ranges>>...>());
+    static_assert(
+        detail::check_remote_call<Fn,
+                                  detail::wire_arg_t<std::ranges::range_reference_t<Ranges>>...>());
     if constexpr (multiprocessing::RemoteInvocable<F, std::ranges::range_reference_t<Ranges>...>) {
-      using Sig = detail::RemoteSig<Fn, detail::wire_arg_t<std::ranges::range_reference_t<Ranges>>...>;
+      using Sig =
+          detail::RemoteSig<Fn, detail::wire_arg_t<std::ranges::range_reference_t<Ranges>>...>;
       using Result = MapResult<typename Sig::R>;
       if (options.chunksize == 0) throw ValueError("chunksize must be >= 1");
       std::optional<detail::Clock::time_point> deadline;
@@ -128,7 +131,9 @@ class ProcessPoolExecutor {
       auto at_end = [&]<std::size_t... I>(std::index_sequence<I...>) {
         return ((std::get<I>(its) == std::get<I>(ends)) || ...);
       };
-      auto advance = [&]<std::size_t... I>(std::index_sequence<I...>) { (++std::get<I>(its), ...); };
+      auto advance = [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (++std::get<I>(its), ...);
+      };
       constexpr auto idx = std::index_sequence_for<Ranges...>();
       const Fn f(fn);
       if (options.chunksize == 1) {
@@ -140,7 +145,8 @@ class ProcessPoolExecutor {
                 typename Sig::Slot, detail::DecodeSlot<typename Sig::Stored>, Fn,
                 detail::wire_arg_t<std::ranges::range_reference_t<Ranges>>...>(
                 f, *std::get<I>(its)...);
-          }(idx);
+          }
+          (idx);
           futures.push_back(detail::future_of(task));
           tasks.push_back(std::move(task));
           advance(idx);
@@ -151,7 +157,10 @@ class ProcessPoolExecutor {
         detail::ChunkTasks<Fn, detail::wire_arg_t<std::ranges::range_reference_t<Ranges>>...>
             chunks(f, options.chunksize);
         while (!at_end(idx)) {
-          [&]<std::size_t... I>(std::index_sequence<I...>) { chunks.add(*std::get<I>(its)...); }(idx);
+          [&]<std::size_t... I>(std::index_sequence<I...>) {
+            chunks.add(*std::get<I>(its)...);
+          }
+          (idx);
           advance(idx);
         }
         chunks.finish();

@@ -27,16 +27,15 @@ namespace pyconc::multiprocessing {
 // default-constructible callable, every argument and the result are Serializable (or the
 // result is void), and F is invocable with the arguments as decayed values.
 template <class F, class... Args>
-concept RemoteInvocable =
-    detail::remote_call_ok<std::decay_t<F>, detail::wire_arg_t<Args>...>;
+concept RemoteInvocable = detail::remote_call_ok<std::decay_t<F>, detail::wire_arg_t<Args>...>;
 
 class Initializer {
  public:
   Initializer() = default;
   // fn(args...) in every new worker; its result, if any, is dropped.
   template <class F, class... Args>
-  requires detail::RemoteCallable<std::decay_t<F>>
-  Initializer(F&& fn, Args&&... args) {  // NOLINT(google-explicit-constructor): `= fn`
+  requires detail::RemoteCallable<std::decay_t<F>> Initializer(
+      F&& fn, Args&&... args) {  // NOLINT(google-explicit-constructor): `= fn`
     using Fn = std::decay_t<F>;
     static_assert(detail::check_remote_call<Fn, detail::wire_arg_t<Args>...>());
     if constexpr (RemoteInvocable<F, Args...>) {

@@ -7,7 +7,7 @@
 //   std::string b = mp::dumps(std::map<std::string, int>{{"a", 1}});
 //   auto m = mp::loads<std::map<std::string, int>>(b);
 //
-// Serializable types: arithmetic types, enums, std::string, std::vector, std::array,
+// Serializable types: arithmetic types (and __int128), enums, std::string, std::vector, std::array,
 // std::deque, std::list, std::map, std::unordered_map, std::set, std::unordered_set (and
 // their multi- variants), std::pair, std::tuple, std::optional, std::variant, std::monostate,
 // std::chrono::duration, nested freely, and user types with a cereal-style member
@@ -136,6 +136,10 @@ struct is_serializable<std::variant<Ts...>>
     : std::bool_constant<all_serializable<Ts...> && (std::default_initializable<Ts> && ...)> {};
 template <>
 struct is_serializable<std::monostate> : std::true_type {};
+template <>
+struct is_serializable<int128> : std::true_type {};
+template <>
+struct is_serializable<uint128> : std::true_type {};
 template <class R, class P>
 struct is_serializable<std::chrono::duration<R, P>> : std::bool_constant<std::is_arithmetic_v<R>> {
 };

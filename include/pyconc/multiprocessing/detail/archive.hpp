@@ -86,14 +86,19 @@ class SerialReader : public cereal::InputArchive<SerialReader, cereal::AllowEmpt
 };
 
 // --- primitives ---------------------------------------------------------------------------
+__extension__ using int128 = __int128;
+__extension__ using uint128 = unsigned __int128;
 template <class T>
-requires std::is_arithmetic_v<T>
-void save(SerialWriter& ar, const T& v) {
+inline constexpr bool is_int128 = std::is_same_v<T, int128> || std::is_same_v<T, uint128>;
+
+template <class T>
+requires(std::is_arithmetic_v<T> && !is_int128<T>) void save(SerialWriter& ar, const T& v) {
   ar.write(&v, sizeof v);
 }
 
 template <class T>
-requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) void load(SerialReader& ar, T& v) {
+requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool> &&
+         !is_int128<T>) void load(SerialReader& ar, T& v) {
   ar.read(&v, sizeof v);
 }
 
@@ -102,6 +107,21 @@ inline void load(SerialReader& ar, bool& v) {
   ar.read(&byte, 1);
   if (byte > 1) ar.fail("a bool byte is neither 0 nor 1");
   v = byte != 0;
+}
+
+// GCC/Clang's 128-bit integers (Python ints beyond 64 bits). Not std::is_arithmetic in strict
+// ISO mode, so cereal does not know them: raw bytes, like the other integers.
+inline void save(SerialWriter& ar, const int128& v) {
+  ar.write(&v, sizeof v);
+}
+inline void save(SerialWriter& ar, const uint128& v) {
+  ar.write(&v, sizeof v);
+}
+inline void load(SerialReader& ar, int128& v) {
+  ar.read(&v, sizeof v);
+}
+inline void load(SerialReader& ar, uint128& v) {
+  ar.read(&v, sizeof v);
 }
 
 // --- cereal's wrappers ----------------------------------------------------------------------

@@ -26,10 +26,10 @@ namespace pyconc::detail {
 
 class RemoteTaskBase {
  public:
-  std::string wire;            // the task message (seq filled in at dispatch)
-  std::uint32_t max_code = 0;  // highest code id the message names
-  std::uint64_t seq = 0;       // set at dispatch (per worker); the worker echoes it
-  bool started = false;        // its future is running (it was sent to a worker once)
+  std::string wire;                          // the task message (seq filled in at dispatch)
+  std::uint32_t max_code = 0;                // highest code id the message names
+  std::uint64_t seq = 0;                     // set at dispatch (per worker); the worker echoes it
+  bool started = false;                      // its future is running (it was sent to a worker once)
   std::shared_ptr<RemoteTaskBase> pool_ref;  // the pool's reference while queued / in flight
 
   // Pending -> running (returns pending), or the status that prevents it.
@@ -115,10 +115,10 @@ struct DecodeValue {
 
 struct ProcessPoolConfig {
   int workers = 1;
-  int max_tasks_per_child = 0;  // 0: unlimited
-  std::string initializer;      // a complete init message, or empty
+  int max_tasks_per_child = 0;               // 0: unlimited
+  std::string initializer;                   // a complete init message, or empty
   std::string name = "ProcessPoolExecutor";  // for messages and thread names
-  bool start_now = false;                     // spawn the workers in the constructor
+  bool start_now = false;                    // spawn the workers in the constructor
 };
 
 class ProcessPoolImpl;

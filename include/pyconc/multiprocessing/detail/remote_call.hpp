@@ -64,18 +64,16 @@ const void* code_address(F fn) noexcept {
 // A function pointer, or an empty default-constructible callable type (capture-less lambda,
 // std::plus<>): state cannot cross processes, arguments can.
 template <class F>
-concept RemoteCallable =
-    (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>) ||
-    (std::is_class_v<F> && std::is_empty_v<F> && std::default_initializable<F> &&
-     std::is_trivially_copyable_v<F>);
+concept RemoteCallable = (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>) ||
+                         (std::is_class_v<F> && std::is_empty_v<F> &&
+                          std::default_initializable<F> && std::is_trivially_copyable_v<F>);
 
 // The type an argument crosses as: C strings become std::string (the function may take
 // std::string, const std::string& or std::string_view).
 template <class A>
-using wire_arg_t =
-    std::conditional_t<std::is_same_v<std::decay_t<A>, const char*> ||
-                           std::is_same_v<std::decay_t<A>, char*>,
-                       std::string, std::decay_t<A>>;
+using wire_arg_t = std::conditional_t<std::is_same_v<std::decay_t<A>, const char*> ||
+                                          std::is_same_v<std::decay_t<A>, char*>,
+                                      std::string, std::decay_t<A>>;
 
 // What a call of F with wire arguments A... returns, as stored in a future.
 template <class F, class... A>
@@ -86,7 +84,7 @@ using stored_t = std::conditional_t<std::is_void_v<R>, std::monostate, std::deca
 // (A concept, so that the result type is only looked at once the call is known valid.)
 template <class F, class... A>
 concept RemoteCallOk = RemoteCallable<F> && std::invocable<F&, A...> &&
-                       (multiprocessing::Serializable<A> && ...) &&
+                       (multiprocessing::Serializable<A>&&...) &&
                        multiprocessing::Serializable<stored_t<std::invoke_result_t<F&, A...>>>;
 template <class F, class... A>
 inline constexpr bool remote_call_ok = RemoteCallOk<F, A...>;
@@ -126,9 +124,9 @@ enum class WireKind : std::uint8_t {
   init_failed = 12,
   retiring = 13,
 };
-inline constexpr std::size_t kWirePrefix = 4 + 1;                // length + kind
+inline constexpr std::size_t kWirePrefix = 4 + 1;                 // length + kind
 inline constexpr std::size_t kTaskSeqOffset = kWirePrefix;        // u64 seq of a task message
-inline constexpr std::size_t kTaskEpochOffset = kWirePrefix + 8;   // u32 epoch of a task message
+inline constexpr std::size_t kTaskEpochOffset = kWirePrefix + 8;  // u32 epoch of a task message
 inline constexpr std::size_t kTaskHeader = kWirePrefix + 8 + 4 + 4 + 4;
 
 // The claim word a pool shares with each worker (shared memory): the worker atomically
@@ -143,7 +141,9 @@ inline constexpr std::uint64_t claim_word(std::uint32_t epoch, std::uint64_t seq
 inline constexpr std::uint32_t claim_epoch(std::uint64_t w) {
   return static_cast<std::uint32_t>(w >> kClaimSeqBits);
 }
-inline constexpr std::uint64_t claim_seq(std::uint64_t w) { return w & kClaimSeqMask; }
+inline constexpr std::uint64_t claim_seq(std::uint64_t w) {
+  return w & kClaimSeqMask;
+}
 inline constexpr std::uint32_t kEpochMask = (1U << (64 - kClaimSeqBits)) - 1;
 
 template <class T>
@@ -182,7 +182,7 @@ void dump_args_into(std::string& out, const Args&... args) {
   out.push_back(static_cast<char>(kSerialMagic));
   put_raw(out, fp);
   SerialWriter ar(out);
-  auto one = [&ar]<class W>(const auto& arg) {
+  [[maybe_unused]] auto one = [&ar]<class W>(const auto& arg) {
     if constexpr (std::is_same_v<W, std::string> &&
                   !std::is_same_v<std::decay_t<decltype(arg)>, std::string>) {
       ar(std::string(arg));
@@ -206,7 +206,7 @@ class ChunkWriter {
   }
   template <class... Args>
   void add(const Args&... args) {
-    auto one = [this]<class W>(const auto& arg) {
+    [[maybe_unused]] auto one = [this]<class W>(const auto& arg) {
       if constexpr (std::is_same_v<W, std::string> &&
                     !std::is_same_v<std::decay_t<decltype(arg)>, std::string>) {
         ar_(std::string(arg));

@@ -20,7 +20,7 @@ mkdir -p "$out"
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-benches=(threading_bench queue_bench futures_bench serialize_bench multiprocessing_bench)
+benches=(threading_bench queue_bench futures_bench serialize_bench multiprocessing_bench multiprocessing_ipc_bench)
 jsons=()
 for b in "${benches[@]}"; do
   exe="$build/bench/$b"
@@ -46,6 +46,7 @@ echo "== CPython ($py)"
 "$py" "$here/python/threading_queue.py" | tee "$out/python.txt"
 "$py" "$here/python/futures_pool.py" | tee -a "$out/python.txt"
 "$py" "$here/python/multiprocessing_pool.py" | tee -a "$out/python.txt"
+"$py" "$here/python/multiprocessing_ipc.py" | tee -a "$out/python.txt"
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)

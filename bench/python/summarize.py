@@ -49,6 +49,13 @@ WORKLOADS = {
     "MpPool_ApplyAsync": (None, (None, None)),
     "Process_Start": ("fork_exit", (None, None)),
     "ProcPool_IsPrime": ("serial", ("peer", 0.556)),
+    # multiprocessing (bench/multiprocessing_ipc_bench.cpp): the peers are the bare kernel
+    # mechanisms; a Pipe round trip within 2x of a raw pipe's.
+    "Process_StartJoin": ("fork_waitpid", ("peer", 2.0)),
+    "Pipe_RoundTrip": ("raw_pipe", ("peer", 2.0)),
+    "MpQueue_Throughput": ("raw_pipe", ("python", 20.0)),
+    "SharedValue_LockedIncrement": ("pthread_mutex", ("peer", 2.0)),
+    "MpLock_Uncontended": ("threading_lock", (None, None)),  # the price of robustness
 }
 
 IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)

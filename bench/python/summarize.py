@@ -65,6 +65,22 @@ WORKLOADS = {
     "AsyncLock_Uncontended": ("cpython_uvloop", (None, None)),  # no target: for information
     "Run_True_ParentCPU": ("posix_spawn", (None, None)),  # the parent's own CPU time per run
     "Run_Cat1MiB_ParentCPU": ("posix_spawn", (None, None)),
+    # process pools (bench/multiprocessing_bench.cpp): 2 worker processes.
+    "ProcPool_SubmitBatched": (None, ("python", 20.0)),
+    "ProcPool_SubmitOne": ("raw_pipe", ("peer", 2.0)),
+    "ProcPool_Map": (None, (None, None)),
+    "ProcPool_MapChunked": (None, (None, None)),
+    "MpPool_Map": (None, (None, None)),
+    "MpPool_ApplyAsync": (None, (None, None)),
+    "Process_Start": ("fork_exit", (None, None)),
+    "ProcPool_IsPrime": ("serial", ("peer", 0.556)),
+    # multiprocessing (bench/multiprocessing_ipc_bench.cpp): the peers are the bare kernel
+    # mechanisms; a Pipe round trip within 2x of a raw pipe's.
+    "Process_StartJoin": ("fork_waitpid", ("peer", 2.0)),
+    "Pipe_RoundTrip": ("raw_pipe", ("peer", 2.0)),
+    "MpQueue_Throughput": ("raw_pipe", ("python", 20.0)),
+    "SharedValue_LockedIncrement": ("pthread_mutex", ("peer", 2.0)),
+    "MpLock_Uncontended": ("threading_lock", (None, None)),  # the price of robustness
 }
 
 MEMORY = {}  # workload -> {impl: (rss bytes per task, heap bytes per task)}

@@ -62,8 +62,8 @@ std::string Connection::recv_bytes(std::size_t maxlength) {
   return out;
 }
 
-bool Connection::poll_ns(long long ns) {
-  return detail::wait_readable_fd(open_handle(true).fd, ns);
+bool Connection::poll_until(detail::Clock::time_point deadline) {
+  return detail::wait_readable(open_handle(true).fd, deadline);
 }
 
 void Connection::close() noexcept {

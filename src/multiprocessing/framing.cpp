@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <chrono>
 #include <ctime>
 
 #include "pyconc/errors.hpp"
@@ -68,7 +69,7 @@ std::size_t read_exact(int fd, char* buf, std::size_t n) {
     } else if (errno == EINTR) {
       continue;
     } else if (errno == EAGAIN) {
-      wait_readable_fd(fd, -1);
+      wait_readable(fd, Clock::time_point::max());
     } else {
       raise_os_error(errno, "recv");
     }
@@ -113,20 +114,20 @@ bool read_frame(int fd, std::string& out, std::size_t maxlength) {
   return true;
 }
 
-bool wait_readable_fd(int fd, long long timeout_ns) {
-  pollfd p{fd, POLLIN, 0};
+bool wait_readable(int fd, Clock::time_point deadline) {
+  const bool forever = deadline == Clock::time_point::max();
   for (;;) {
-    int rc = 0;
-    if (timeout_ns < 0) {
-      rc = ::ppoll(&p, 1, nullptr, nullptr);
-    } else {
-      timespec ts{};
-      ts.tv_sec = static_cast<time_t>(timeout_ns / 1000000000LL);
-      ts.tv_nsec = static_cast<long>(timeout_ns % 1000000000LL);
-      rc = ::ppoll(&p, 1, &ts, nullptr);
+    pollfd p{fd, POLLIN, 0};
+    timespec ts{};
+    if (!forever) {
+      const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(remaining(deadline));
+      ts.tv_sec = static_cast<time_t>(left.count() / 1000000000LL);
+      ts.tv_nsec = static_cast<long>(left.count() % 1000000000LL);
     }
-    if (rc >= 0) return rc > 0;
-    if (errno != EINTR) raise_os_error(errno, "poll");
+    const int rc = ::ppoll(&p, 1, forever ? nullptr : &ts, nullptr);
+    if (rc > 0) return true;
+    if (rc == 0 && Clock::now() >= deadline) return false;
+    if (rc < 0 && errno != EINTR) raise_os_error(errno, "poll");
   }
 }
 

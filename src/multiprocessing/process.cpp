@@ -1,7 +1,6 @@
 #include "pyconc/multiprocessing/process.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -12,7 +11,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <iostream>
 #include <mutex>
 #include <new>
@@ -21,6 +19,7 @@
 
 #include "pyconc/detail/cpu.hpp"
 #include "pyconc/detail/exception_info.hpp"
+#include "pyconc/detail/framing.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::detail {
@@ -177,35 +176,6 @@ void flush_std_streams() noexcept {
   } catch (...) {
   }
   std::fflush(nullptr);
-}
-
-timespec to_timespec(Clock::duration d) {
-  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(d);
-  timespec ts{};
-  ts.tv_sec = static_cast<time_t>(secs.count());
-  ts.tv_nsec =
-      static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(d - secs).count());
-  return ts;
-}
-
-// Waits until `fd` (a pidfd) is readable -- its process ended -- or `deadline` passes.
-// Returns false on timeout.
-bool wait_readable(int fd, Clock::time_point deadline) {
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    int rc = 0;
-    if (deadline == Clock::time_point::max()) {
-      rc = ::ppoll(&p, 1, nullptr, nullptr);
-    } else {
-      const auto left = remaining(deadline);
-      const timespec ts = to_timespec(left);
-      rc = ::ppoll(&p, 1, &ts, nullptr);
-      if (rc == 0 && left == Clock::duration::zero()) return false;
-      if (rc == 0 && Clock::now() >= deadline) return false;
-    }
-    if (rc > 0) return true;
-    if (rc < 0 && errno != EINTR) return true;  // a broken fd: let the caller re-check
-  }
 }
 
 int pidfd_open(int pid) noexcept {

@@ -104,15 +104,8 @@ void fork_child() noexcept {
     s->finished.set();
   }
   r.live.clear();
-  auto m = std::make_shared<ThreadState>(Kind::main);
-  m->name = "MainThread";
-  m->started = true;
-  m->ident = static_cast<unsigned long>(::pthread_self());
-  m->native_id = static_cast<unsigned long>(::getpid());
-  m->running.set();
-  r.live.insert(m);
-  main_state() = m;
-  tls_current = std::move(m);
+  main_state() = make_main_state();
+  tls_current = main_state();
 }
 
 // Initialised during static initialisation, which runs on the process's main thread.

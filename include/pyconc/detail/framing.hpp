@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "pyconc/detail/deadline.hpp"
+
 namespace pyconc::detail {
 
 // Writes one frame. BrokenPipeError when the reader is gone, OSError for other failures.
@@ -24,8 +26,9 @@ void write_frame(int fd, std::string_view payload);
 // unusable (the frame was not read).
 bool read_frame(int fd, std::string& out, std::size_t maxlength = static_cast<std::size_t>(-1));
 
-// Whether `fd` has something to read (or is at end of stream), waiting at most `timeout_ns`
-// nanoseconds (negative: without limit).
-bool wait_readable_fd(int fd, long long timeout_ns);
+// Whether `fd` has something to read (or is at its end, or is a pidfd whose process ended),
+// waiting until `deadline` (Clock::time_point::max(): without limit). Signals do not cut the
+// wait short. OSError if poll() fails.
+bool wait_readable(int fd, Clock::time_point deadline);
 
 }  // namespace pyconc::detail

@@ -22,6 +22,7 @@
 #include <memory>
 
 #include "pyconc/detail/deadline.hpp"
+#include "pyconc/detail/lockable.hpp"
 #include "pyconc/detail/shared_condition.hpp"
 #include "pyconc/detail/shared_object.hpp"
 #include "pyconc/multiprocessing/lock.hpp"
@@ -34,7 +35,7 @@ struct ConditionOptions {
   std::uint32_t max_waiters{1024};
 };
 
-class Condition {
+class Condition : public detail::Lockable<Condition> {
  public:
   explicit Condition(ConditionOptions options = {}) : Condition(RLock(), options) {}
   explicit Condition(Lock lock, ConditionOptions options = {})
@@ -49,9 +50,6 @@ class Condition {
     return lock_.acquire(blocking, timeout);
   }
   void release() { lock_.release(); }
-  void lock() { acquire(); }
-  void unlock() { release(); }
-  bool try_lock() { return acquire(false); }
   // See Lock::owner_died().
   bool owner_died() const noexcept { return lock_.owner_died(); }
 

@@ -67,13 +67,10 @@ class Connection {
 
   // Whether a message (or the end of the stream) is waiting; poll() does not wait,
   // poll(timeout) waits at most `timeout`. ValueError for a negative timeout.
-  bool poll() { return poll_ns(0); }
+  bool poll() { return poll_until(detail::Clock::now()); }
   template <class Rep, class Period>
   bool poll(std::chrono::duration<Rep, Period> timeout) {
-    const auto d = detail::checked_duration(timeout);
-    return poll_ns(d == detail::Clock::duration::max()
-                       ? -1
-                       : std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    return poll_until(detail::deadline_after(timeout));
   }
 
   // Closes this end in this process (every copy here sees it closed). Idempotent.
@@ -86,7 +83,7 @@ class Connection {
 
  private:
   struct Handle;
-  bool poll_ns(long long ns);
+  bool poll_until(detail::Clock::time_point deadline);
   Handle& open_handle(bool for_reading) const;
 
   std::shared_ptr<Handle> h_;

@@ -30,6 +30,7 @@
 #include <memory>
 
 #include "pyconc/detail/deadline.hpp"
+#include "pyconc/detail/lockable.hpp"
 #include "pyconc/detail/shared_lock.hpp"
 #include "pyconc/detail/shared_object.hpp"
 #include "pyconc/errors.hpp"
@@ -43,7 +44,7 @@ class Condition;
 namespace pyconc::detail {
 
 // What Lock and RLock share: the handle to a SharedLockCore and the Python interface.
-class SharedLockHandle {
+class SharedLockHandle : public Lockable<SharedLockHandle> {
  public:
   // acquire(blocking=True): waits until the lock is free, then takes it; with blocking=false
   // only takes it if it is free right now. Returns whether it took it.
@@ -64,20 +65,6 @@ class SharedLockHandle {
   bool locked() const noexcept { return core_->locked(); }
   // Whether the calling thread's current hold was taken over from a holder that died.
   bool owner_died() const noexcept { return core_->is_owned() && core_->owner_died(); }
-
-  // --- C++ Lockable / TimedLockable ---
-  void lock() { acquire(); }
-  void unlock() { release(); }
-  bool try_lock() { return acquire(false); }
-  template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout) {
-    return acquire(true, timeout);
-  }
-  template <class ClockT, class Duration>
-  bool try_lock_until(std::chrono::time_point<ClockT, Duration> when) {
-    const auto left = when - ClockT::now();
-    return acquire(true, left < decltype(left)::zero() ? decltype(left)::zero() : left);
-  }
 
   // Two handles to the same lock compare equal.
   friend bool operator==(const SharedLockHandle& a, const SharedLockHandle& b) noexcept {

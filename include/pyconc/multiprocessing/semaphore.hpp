@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "pyconc/detail/futex.hpp"
+#include "pyconc/detail/lockable.hpp"
 #include "pyconc/detail/shared_object.hpp"
 #include "pyconc/threading/semaphore.hpp"
 
@@ -27,7 +28,7 @@ namespace pyconc::detail {
 // A handle to a threading::Semaphore (or BoundedSemaphore) that lives in shared memory and
 // waits on shared futexes.
 template <class Sem>
-class SharedSemaphoreHandle {
+class SharedSemaphoreHandle : public Lockable<SharedSemaphoreHandle<Sem>> {
  public:
   explicit SharedSemaphoreHandle(int value)
       : sem_(make_shared_object<Sem>(value, detail::process_shared)) {}
@@ -41,14 +42,6 @@ class SharedSemaphoreHandle {
   void release(int n = 1) { sem_->release(n); }
   // The current counter (Python: get_value(); a snapshot).
   int get_value() const noexcept { return sem_->value(); }
-
-  void lock() { acquire(); }
-  void unlock() { release(); }
-  bool try_lock() { return acquire(false); }
-  template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout) {
-    return acquire(true, timeout);
-  }
 
  private:
   std::shared_ptr<Sem> sem_;

@@ -43,19 +43,20 @@ namespace pyconc::detail {
 class Synchronized {
  public:
   // The lock. RuntimeError if the object was made with {.lock = false}.
-  multiprocessing::RLock& get_lock() {
+  multiprocessing::RLock& get_lock() const {
     if (!lock_) throw RuntimeError("this object was created with lock=false: it has no lock");
     return *lock_;
   }
-  bool acquire(bool blocking = true) { return get_lock().acquire(blocking); }
+  // The object is a handle: locking a const one is fine, as using its value() is.
+  bool acquire(bool blocking = true) const { return get_lock().acquire(blocking); }
   template <class Rep, class Period>
-  bool acquire(bool blocking, std::chrono::duration<Rep, Period> timeout) {
+  bool acquire(bool blocking, std::chrono::duration<Rep, Period> timeout) const {
     return get_lock().acquire(blocking, timeout);
   }
-  void release() { get_lock().release(); }
-  void lock() { acquire(); }
-  void unlock() { release(); }
-  bool try_lock() { return acquire(false); }
+  void release() const { get_lock().release(); }
+  void lock() const { acquire(); }
+  void unlock() const { release(); }
+  bool try_lock() const { return acquire(false); }
 
  protected:
   explicit Synchronized(bool with_lock) {
@@ -63,7 +64,7 @@ class Synchronized {
   }
 
  private:
-  std::optional<multiprocessing::RLock> lock_;
+  mutable std::optional<multiprocessing::RLock> lock_;
 };
 
 }  // namespace pyconc::detail

@@ -6,6 +6,7 @@
 #   make tsan    the test suite under ThreadSanitizer   (build-tsan/)
 #   make asan    the test suite under AddressSanitizer + UBSan (build-asan/)
 #   make bench   Google Benchmark suites beside Python and C++ peers (build-bench/)
+#   make fuzz    the HTTP request parser under libFuzzer for FUZZ_SECONDS (60) s (build-fuzz/, clang)
 #   make format / make tidy / make clean
 
 CMAKE_GEN  ?= Ninja
@@ -13,7 +14,9 @@ JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 DEPS        = scripts/deps.sh
 
-.PHONY: all deps demo test build tsan asan bench format tidy clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps demo test build tsan asan bench fuzz format tidy clean
 
 all: build
 
@@ -54,11 +57,25 @@ bench:
 	cmake --build build-bench -j $(JOBS)
 	bash bench/run.sh build-bench
 
+# libFuzzer + ASan + UBSan (clang). Seeds: the bad-request table of tests/aiohttp; what the
+# fuzzer finds is kept in build-fuzz/corpus/ and reused by the next run.
+fuzz:
+	@$(DEPS) fuzz
+	cmake -S . -B build-fuzz -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DPYCONC_SANITIZE=fuzzer \
+	  -DPYCONC_BUILD_FUZZ=ON -DPYCONC_BUILD_TESTS=OFF -DPYCONC_BUILD_EXAMPLES=OFF -DPYCONC_BUILD_TOOLS=OFF
+	cmake --build build-fuzz -j $(JOBS) --target request_parser_fuzz make_seed_corpus
+	mkdir -p build-fuzz/corpus/request_parser build-fuzz/seeds/request_parser build-fuzz/artifacts
+	./build-fuzz/fuzz/make_seed_corpus build-fuzz/seeds/request_parser
+	./build-fuzz/fuzz/request_parser_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/ \
+	  build-fuzz/corpus/request_parser build-fuzz/seeds/request_parser
+
 format:
-	find include src tests examples bench tools -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+	find include src tests examples bench tools fuzz -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
 
 tidy: build
 	find src tools -name '*.cpp' | xargs clang-tidy -p build --quiet
 
 clean:
-	rm -rf build build-tsan build-asan build-bench
+	rm -rf build build-tsan build-asan build-bench build-fuzz

@@ -34,13 +34,13 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <pthread.h>
 #include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <pthread.h>
 #include <future>
 #include <map>
 #include <memory>
@@ -129,7 +129,8 @@ asio::awaitable<void> asio_session(asio::ip::tcp::socket socket) {
   std::array<char, 65536> data;
   try {
     while (true) {
-      const std::size_t n = co_await socket.async_read_some(asio::buffer(data), asio::use_awaitable);
+      const std::size_t n =
+          co_await socket.async_read_some(asio::buffer(data), asio::use_awaitable);
       co_await asio::async_write(socket, asio::buffer(data.data(), n), asio::use_awaitable);
     }
   } catch (const std::exception&) {  // EOF or reset: the session ends
@@ -312,11 +313,13 @@ void BM_Echo(benchmark::State& state, const std::string& impl) {
     for (auto _ : state) {
       const auto start = std::chrono::steady_clock::now();
       load.run(kRoundsPerIteration);
-      state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      state.SetIterationTime(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     // The server's own CPU per request: what it costs, whatever else runs on the machine.
     const double requests = static_cast<double>(state.iterations()) * conns * kRoundsPerIteration;
-    state.counters["server_cpu_us_per_req"] = static_cast<double>(server.cpu_ns() - cpu0) / 1000.0 / requests;
+    state.counters["server_cpu_us_per_req"] =
+        static_cast<double>(server.cpu_ns() - cpu0) / 1000.0 / requests;
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;
@@ -339,4 +342,6 @@ BENCHMARK_CAPTURE(BM_Echo, python_asyncio, std::string("python_asyncio"))
     ->Name("BM_Echo/python_asyncio")
     ->Apply(echo_args);
 
-int main(int argc, char** argv) { return run_benchmarks(argc, argv); }
+int main(int argc, char** argv) {
+  return run_benchmarks(argc, argv);
+}

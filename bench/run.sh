@@ -20,7 +20,7 @@ mkdir -p "$out"
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-benches=(threading_bench queue_bench futures_bench asyncio_echo_bench)
+benches=(threading_bench queue_bench futures_bench asyncio_bench asyncio_echo_bench)
 jsons=()
 for b in "${benches[@]}"; do
   exe="$build/bench/$b"
@@ -45,13 +45,18 @@ py=/usr/bin/python3
 echo "== CPython ($py)"
 "$py" "$here/python/threading_queue.py" | tee "$out/python.txt"
 "$py" "$here/python/futures_pool.py" | tee -a "$out/python.txt"
+"$py" "$here/python/asyncio_core.py" | tee -a "$out/python.txt"
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 title="pyconc make bench -- $(date +%F), $(nproc) CPUs ($cpu), load average $load_start at start, \
 $load_end at end; Google Benchmark median of $reps x ${min_time}s"
 
+echo "== HTTP server (wrk)"
+bash "$here/http_server.sh" "$build" | tee "$out/http_server.md"
+
 echo
 echo "== Summary"
 python3 "$here/python/summarize.py" --title "$title" --python "$out/python.txt" "${jsons[@]}" \
   | tee "$out/summary.md"
+cat "$out/http_server.md" | tee -a "$out/summary.md"

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pyconc needs, and only those that are missing.
-# Idempotent and non-interactive. Usage: scripts/deps.sh [build|bench|all]
-#   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11)
+# Idempotent and non-interactive. Usage: scripts/deps.sh [build|bench|fuzz|all]
+#   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11,
+#            llhttp sources, gumbo)
 #   bench  - additionally the C++ peers measured by `make bench`
+#   fuzz   - additionally clang and its libFuzzer runtime (`make fuzz`)
 set -euo pipefail
 
 profile=${1:-build}
-build_pkgs=(g++ cmake ninja-build make libgtest-dev libgmock-dev libcli11-dev)
-bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev)
+build_pkgs=(g++ cmake ninja-build make pkg-config libgtest-dev libgmock-dev libcli11-dev node-llhttp
+            libgumbo-dev nlohmann-json3-dev)
+bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev python3-aiohttp python3-uvloop nginx wrk curl)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  fuzz) want=("${build_pkgs[@]}" clang libclang-rt-14-dev) ;;
   all) want=("${build_pkgs[@]}" "${bench_pkgs[@]}" clang libclang-rt-14-dev clang-format clang-tidy) ;;
-  *) echo "usage: $0 [build|bench|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|bench|fuzz|all]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -22,7 +22,8 @@ import sys
 # Workloads in display order: (main C++ peer, target). The main peer is listed first; the
 # target is one of
 #   ("peer", max_ratio): pyconc's time at most max_ratio x the main peer's, in the same run;
-#   ("python", min_speedup): pyconc at least min_speedup x faster than CPython, same run.
+#   ("python", min_speedup): pyconc at least min_speedup x faster than CPython, same run;
+#   ("uvloop", min_speedup): pyconc at least min_speedup x faster than uvloop, same run.
 WORKLOADS = {
     "Lock_Uncontended": ("std_mutex", ("peer", 1.2)),
     "RLock_Uncontended": ("std_recursive_mutex", ("peer", 1.2)),
@@ -40,15 +41,23 @@ WORKLOADS = {
     "Pool_Map": ("pyconc_chunksize64", (None, None)),  # no target: for information
     # the seeds' is_prime x 20 on a 2-worker pool vs serial: a ratio <= 0.556 is >= 1.8x
     "Pool_IsPrime": ("serial", ("peer", 0.556)),
+    # asyncio core (bench/asyncio_bench.cpp): per task / per yield, one loop thread
+    "Aio_GatherTasks": ("asio_coroutines", ("python", 50.0)),
+    "Aio_Sleep0": ("asio_coroutines", ("python", 50.0)),
+    "Aio_SleepingTasks": ("asio_coroutines", (None, None)),  # creation cost; memory below
     # asyncio streams (bench/asyncio_echo_bench.cpp): time per echo request, 100 connections,
-    # every server driven by the same load generator; the CPython servers are peers there.
-    # A ratio <= 0.5 against uvloop is >= 2x its requests/s.
-    "Echo/conns:100/bytes:64": ("uvloop", ("peer", 0.5)),
-    "Echo/conns:100/bytes:4096": ("uvloop", ("peer", 0.5)),
+    # every server (pyconc, Asio, CPython asyncio, uvloop) driven by the same load generator.
+    "Echo/conns:100/bytes:64": ("asio", ("uvloop", 2.0)),
+    "Echo/conns:100/bytes:4096": ("asio", ("uvloop", 2.0)),
 }
+
+MEMORY = {}  # workload -> {impl: (rss bytes per task, heap bytes per task)}
+MEMORY_TARGET = {"Aio_SleepingTasks": 512}
 
 IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)
 SERVER_CPU = {}  # workload -> {impl: server CPU µs per request} (bench/asyncio_echo_bench.cpp)
+# Implementations measured inside a C++ benchmark that go in the Python / uvloop columns.
+PYTHON_IMPL, UVLOOP_IMPL = "python_asyncio", "uvloop"
 
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -92,6 +101,10 @@ def load_benchmarks(paths):
             if "server_cpu_us_per_req" in b and (b.get("run_type") != "aggregate"
                                                  or b.get("aggregate_name") == "median"):
                 SERVER_CPU.setdefault(key[0], {})[key[1]] = b["server_cpu_us_per_req"]
+            if "rss_per_task" in b and (b.get("run_type") != "aggregate"
+                                        or b.get("aggregate_name") == "median"):
+                name, impl = split_name(b.get("run_name", b["name"]))
+                MEMORY.setdefault(name, {})[impl] = (b["rss_per_task"], b.get("heap_per_task"))
             ns = b[time_field] * TO_NS[b.get("time_unit", "ns")]
             ns /= b.get("items_per_iteration") or 1  # iterations that process a batch
             if b.get("run_type") == "aggregate":
@@ -110,20 +123,29 @@ def load_benchmarks(paths):
     return result
 
 
+PY_NOTES = []  # "# ..." lines of the Python scripts worth repeating (memory figures)
+
+
 def load_python(path):
-    figures, version = {}, "?"
+    """{workload: ns} for CPython's default loop, {workload: ns} for uvloop ("@uvloop")."""
+    figures, uv, version = {}, {}, "?"
     if not path:
-        return figures, version
+        return figures, uv, version
     with open(path) as f:
         for line in f:
             line = line.strip()
             m = re.match(r"# python (\S+)", line)
             if m:
                 version = m.group(1)
+            elif line.startswith("#") and "memory" in line:
+                PY_NOTES.append(line[1:].strip())
             elif line and not line.startswith("#"):
                 name, ns = line.split()
-                figures[name] = float(ns)
-    return figures, version
+                if name.endswith("@uvloop"):
+                    uv[name[: -len("@uvloop")]] = float(ns)
+                else:
+                    figures[name] = float(ns)
+    return figures, uv, version
 
 
 def fmt_ns(ns):
@@ -150,7 +172,7 @@ def main():
     args = ap.parse_args()
 
     bench = load_benchmarks(args.json)
-    python, py_version = load_python(args.python)
+    python, uvloop, py_version = load_python(args.python)
 
     order = list(WORKLOADS) + sorted(w for w in bench if w not in WORKLOADS)
     rows = []
@@ -160,12 +182,12 @@ def main():
         if not impls:  # not run (a filter), or not a C++ workload
             continue
         ours = impls.get("pyconc")
-        # CPython measured inside a C++ benchmark (its servers driven by the C++ load generator)
-        # goes in the Python column.
-        py = python.get(workload) or impls.get("python_asyncio")
+        py = python.get(workload) or impls.get(PYTHON_IMPL)
+        uv = uvloop.get(workload) or impls.get(UVLOOP_IMPL)
         speedup = py / ours if (py and ours) else None
+        uv_speedup = uv / ours if (uv and ours) else None
         main_peer, (kind, bound) = WORKLOADS.get(workload, (None, (None, None)))
-        peers = [i for i in impls if i not in ("pyconc", "python_asyncio")]
+        peers = [i for i in impls if i not in ("pyconc", PYTHON_IMPL, UVLOOP_IMPL)]
         peers.sort(key=lambda i: (i != main_peer, i))  # the main peer first
         for idx, peer in enumerate(peers or [None]):
             peer_ns = impls.get(peer) if peer else None
@@ -179,6 +201,10 @@ def main():
                 target = f"≥ {bound:g}× faster than Python"
                 ok = speedup is not None and speedup >= bound
                 verdict = "PASS" if ok else "MISS"
+            elif kind == "uvloop" and idx == 0:
+                target = f"≥ {bound:g}× faster than uvloop"
+                ok = uv_speedup is not None and uv_speedup >= bound
+                verdict = "PASS" if ok else "MISS"
             misses += verdict == "MISS"
             first = idx == 0
             rows.append([
@@ -189,12 +215,14 @@ def main():
                 fmt_x(ratio),
                 fmt_ns(py) if first else "",
                 fmt_x(speedup) if first else "",
+                fmt_ns(uv) if first and uv else "",
+                fmt_x(uv_speedup) if first and uv else "",
                 target,
                 verdict,
             ])
 
     header = ["workload", "pyconc", "C++ peer", "peer", "pyconc/peer", "Python",
-              "speed-up vs Python", "target", "result"]
+              "speed-up vs Python", "uvloop", "vs uvloop", "target", "result"]
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
 
     def line(cells):
@@ -213,13 +241,25 @@ def main():
     for workload, impls in SERVER_CPU.items():
         figures = ", ".join(f"{impl} {us:.2f} µs" for impl, us in
                             sorted(impls.items(), key=lambda kv: kv[1]))
-        print(f"{workload}: server CPU per request (unaffected by other load): {figures}")
+        print(f"{workload}: server CPU per request (other load on the machine does not skew it): "
+              f"{figures}")
     for workload, values in IDLE.items():
         pct = max(values)  # the worst repetition (or the median, with aggregates only)
         ok = pct < 1.0
         misses += not ok
         print(f"{workload}: 10 idle workers used {pct:.4f}% of one core (target < 1%): "
               f"{'PASS' if ok else 'MISS'}")
+    for workload, impls in MEMORY.items():
+        bound = MEMORY_TARGET.get(workload)
+        for impl, (rss, heap) in sorted(impls.items(), key=lambda kv: kv[0] != "pyconc"):
+            line_ = f"{workload} memory, {impl}: {rss:.0f} B per task (RSS), {heap:.0f} B heap"
+            if impl == "pyconc" and bound:
+                ok = rss <= bound
+                misses += not ok
+                line_ += f" (target ≤ {bound} B): {'PASS' if ok else 'MISS'}"
+            print(line_)
+    for note in PY_NOTES:
+        print(f"CPython {note}")
     print(f"Targets missed: {misses}")
     return 0
 

@@ -31,6 +31,12 @@ class ValueError : public Error {
   using Error::Error;
 };
 
+// Python: KeyError -- a mapping has no such key (MultiDict.getone, ...).
+class KeyError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Python: RuntimeError -- an operation is not valid in the object's current state
 // (release of an unlocked Lock, join of a thread that was never started, ...).
 class RuntimeError : public Error {

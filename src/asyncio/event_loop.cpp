@@ -1,8 +1,6 @@
 // The event loop: phases of an iteration, callbacks, fd callbacks, teardown, debug reports.
 #include "pyconc/asyncio/event_loop.hpp"
 
-#include <dlfcn.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -92,6 +90,7 @@ bool LoopRemote::post(CallbackNode* node) {
   std::lock_guard g(mu_);
   if (closed_) return false;
   inbox_.push_back(node);
+  pending_.store(true, std::memory_order_release);
   // Under the lock: close() takes it too, so the reactor cannot be destroyed mid-wakeup.
   if (!wake_pending_) {
     wake_pending_ = true;
@@ -103,6 +102,7 @@ bool LoopRemote::post(CallbackNode* node) {
 void LoopRemote::drain(std::vector<CallbackNode*>& out) {
   std::lock_guard g(mu_);
   wake_pending_ = false;
+  pending_.store(false, std::memory_order_relaxed);
   out.swap(inbox_);
 }
 
@@ -123,6 +123,11 @@ bool LoopRemote::closed() const {
 
 // --- reports ---
 
+bool debug_from_environment() noexcept {
+  const char* env = std::getenv("PYCONC_DEBUG");
+  return env != nullptr && *env != '\0' && std::strcmp(env, "0") != 0;
+}
+
 void report_if_slow(LoopCore& loop, const std::string& who, std::chrono::nanoseconds took) {
   auto& l = loop.loop();
   if (took < l.slow_callback_duration()) return;
@@ -142,19 +147,11 @@ void report_unretrieved(LoopCore* loop, const std::string& task, const std::exce
   }
 }
 
-void report_never_awaited(std::coroutine_handle<> h) {
+void report_never_awaited(const char* coroutine) {
   LoopCore* l = LoopCore::running();
-  const bool debug = l != nullptr ? l->debug() : std::getenv("PYCONC_DEBUG") != nullptr;
+  const bool debug = l != nullptr ? l->debug() : debug_from_environment();
   if (!debug) return;
-  // GCC and Clang both start a coroutine frame with its resume function: its symbol names
-  // the coroutine ("crawl_page(std::string) [clone .actor]").
-  std::string name = "coroutine";
-  void* resume_fn = nullptr;
-  std::memcpy(&resume_fn, h.address(), sizeof resume_fn);
-  Dl_info info{};
-  if (resume_fn != nullptr && ::dladdr(resume_fn, &info) != 0 && info.dli_sname != nullptr) {
-    name = demangle(info.dli_sname);
-  }
+  const std::string name = coroutine;
   asyncio::ExceptionContext ctx{"coroutine '" + name + "' was never awaited", nullptr, {}};
   if (l != nullptr) {
     l->loop().call_exception_handler(ctx);
@@ -198,8 +195,7 @@ EventLoop::EventLoop(LoopOptions options)
     : slow_(options.slow_callback_duration), owner_thread_(detail::this_thread_id()) {
   reactor_ = detail::make_epoll_reactor();
   remote_ = std::make_shared<detail::LoopRemote>(reactor_.get());
-  const char* env = std::getenv("PYCONC_DEBUG");
-  debug_ = options.debug || (env != nullptr && *env != '\0' && std::strcmp(env, "0") != 0);
+  debug_ = options.debug || detail::debug_from_environment();
 }
 
 EventLoop::~EventLoop() {
@@ -246,21 +242,32 @@ void EventLoop::run_forever() {
 // and only until the next timer), collect expired timers and cross-thread callbacks, then run
 // exactly the callbacks that were ready when the run phase began -- those they schedule wait
 // for the next iteration, so I/O is polled between rounds and nothing starves.
+// One difference from asyncio: while callbacks keep the ready queue busy, the non-blocking
+// I/O poll is skipped if the previous one is less than kPollInterval old. A task ping-ponging
+// with sleep(0) would otherwise pay an epoll_wait syscall per round; I/O readiness is still
+// seen within kPollInterval.
 void EventLoop::run_once(bool block) {
+  constexpr auto kPollInterval = std::chrono::microseconds(50);
   LoopCore* const prev = running_;
   running_ = this;
-  std::int64_t timeout_ns = 0;
-  if (block && ready_count_ == 0 && !stopping_) {
-    if (timers_.empty()) {
-      timeout_ns = -1;
-    } else {
-      const auto wait = timers_.top()->when() - detail::Clock::now();
-      timeout_ns = wait.count() > 0 ? std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count() : 0;
+  const bool idle = ready_count_ == 0 && !stopping_;
+  auto now = detail::Clock::now();
+  if (idle || !block || now - last_poll_ >= kPollInterval) {
+    std::int64_t timeout_ns = 0;
+    if (block && idle) {
+      if (timers_.empty()) {
+        timeout_ns = -1;
+      } else {
+        const auto wait = timers_.top()->when() - now;
+        timeout_ns = wait.count() > 0 ? std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count() : 0;
+      }
     }
+    reactor_->poll(timeout_ns);
+    now = detail::Clock::now();
+    last_poll_ = now;
   }
-  reactor_->poll(timeout_ns);
-  drain_remote();
-  run_timers();
+  if (remote_->has_pending()) drain_remote();
+  run_timers(now);
   run_ready();
   running_ = prev;
 }
@@ -271,8 +278,7 @@ void EventLoop::drain_remote() noexcept {
   drained_.clear();
 }
 
-void EventLoop::run_timers() noexcept {
-  const auto now = detail::Clock::now();
+void EventLoop::run_timers(detail::Clock::time_point now) noexcept {
   while (!timers_.empty() && timers_.top()->when() <= now) timers_.pop()->fire();
 }
 

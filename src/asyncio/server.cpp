@@ -23,7 +23,10 @@ class ServerState final : public ConnectionOwner, public std::enable_shared_from
  public:
   ServerState(asyncio::EventLoop& loop, asyncio::ClientConnectedCallback cb,
               const asyncio::StartServerOptions& o)
-      : loop_(&loop), remote_(loop.remote()), cb_(std::move(cb)), limit_(o.limit),
+      : loop_(&loop),
+        remote_(loop.remote()),
+        cb_(std::move(cb)),
+        limit_(o.limit),
         backlog_(o.backlog > 0 ? o.backlog : 1) {}
   ServerState(const ServerState&) = delete;
   ServerState& operator=(const ServerState&) = delete;
@@ -127,16 +130,17 @@ class ServerState final : public ConnectionOwner, public std::enable_shared_from
   void new_connection(UniqueFd fd, const SockAddr& peer) {
     try {
       set_nodelay(fd.get());
-      auto t = std::make_shared<StreamTransport>(*loop_, std::move(fd), StreamTransport::Kind::socket,
-                                                 limit_);
+      auto t = std::make_shared<StreamTransport>(*loop_, std::move(fd),
+                                                 StreamTransport::Kind::socket, limit_);
       t->set_peername(peer);
       link(t.get());
       t->set_owner(this);
-      asyncio::Task<> task = serve_client(shared_from_this(), asyncio::StreamReader(t),
-                                          asyncio::StreamWriter(t));
+      asyncio::Task<> task =
+          serve_client(shared_from_this(), asyncio::StreamReader(t), asyncio::StreamWriter(t));
       task.core().start_task(*loop_, {});
     } catch (...) {
-      loop_->call_exception_handler({"Error setting up a new connection", std::current_exception(), {}});
+      loop_->call_exception_handler(
+          {"Error setting up a new connection", std::current_exception(), {}});
     }
   }
 
@@ -218,7 +222,9 @@ ServerState& Server::state() const {
   return *s_;
 }
 
-void Server::close() { state().close(); }
+void Server::close() {
+  state().close();
+}
 
 void Server::close_clients() {
   state().for_each_connection([](detail::StreamTransport& t) { t.close(); });
@@ -260,7 +266,9 @@ Task<> Server::serve_forever() {
   throw CancelledError(cancelled ? "serve_forever() was cancelled" : "the server was closed");
 }
 
-bool Server::is_serving() const noexcept { return s_ && s_->serving_; }
+bool Server::is_serving() const noexcept {
+  return s_ && s_->serving_;
+}
 
 std::vector<ServerSocket> Server::sockets() const {
   std::vector<ServerSocket> out;
@@ -274,9 +282,13 @@ int Server::port() const {
   return ServerSocket(s_->listeners_.front().get()).getsockname().port;
 }
 
-std::size_t Server::active_connections() const noexcept { return s_ ? s_->active_ : 0; }
+std::size_t Server::active_connections() const noexcept {
+  return s_ ? s_->active_ : 0;
+}
 
-EventLoop& Server::get_loop() const { return *state().loop_; }
+EventLoop& Server::get_loop() const {
+  return *state().loop_;
+}
 
 // ------------------------------------------------------------------ start_server
 

@@ -67,7 +67,8 @@ asyncio::SocketAddress SockAddr::to_public() const {
     out.scope_id = in6->sin6_scope_id;
   } else if (family() == AF_UNIX) {
     const auto* un = reinterpret_cast<const sockaddr_un*>(&storage);
-    const std::size_t max = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+    const std::size_t max =
+        len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
     out.host.assign(un->sun_path, strnlen(un->sun_path, std::min(max, sizeof un->sun_path)));
   }
   return out;
@@ -108,7 +109,8 @@ std::vector<SockAddr> getaddrinfo_tcp(const std::string& host, int port, int fam
   hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0) | (passive ? 0 : AI_ADDRCONFIG);
   addrinfo* res = nullptr;
   const std::string service = std::to_string(port);
-  const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &res);
+  const int rc =
+      ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &res);
   if (rc != 0) {
     if (rc == EAI_SYSTEM) throw_os_error(errno, "getaddrinfo(" + host + ")");
     throw_gai_error(rc, host);
@@ -204,7 +206,8 @@ int open_listener(const SockAddr& at, const ListenOptions& options, UniqueFd& ou
       ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
     return fail("setsockopt(SO_REUSEADDR)");
   }
-  if (options.reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+  if (options.reuse_port &&
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
     return fail("setsockopt(SO_REUSEPORT)");
   }
   if (at.family() == AF_INET6 && options.ipv6_only &&

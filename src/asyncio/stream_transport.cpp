@@ -332,7 +332,9 @@ void StreamTransport::close() noexcept {
   if (wbuf_.empty() && !flushing_) close_now(nullptr);
 }
 
-void StreamTransport::abort(std::exception_ptr error) noexcept { close_now(std::move(error)); }
+void StreamTransport::abort(std::exception_ptr error) noexcept {
+  close_now(std::move(error));
+}
 
 void StreamTransport::close_now(std::exception_ptr error) noexcept {
   if (closed_) return;
@@ -341,7 +343,7 @@ void StreamTransport::close_now(std::exception_ptr error) noexcept {
   if (error && !error_) error_ = std::move(error);
   wbuf_.clear();
   paused_ = false;
-  eof_ = true;  // nothing more comes in; what is buffered can still be read
+  eof_ = true;            // nothing more comes in; what is buffered can still be read
   if (io_) io_->close();  // wakes a reader or the flusher parked on the fd
   fd_.reset();
   if (feed_waiter_ != nullptr) feed_waiter_->wake();

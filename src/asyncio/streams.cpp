@@ -63,11 +63,13 @@ Task<std::string> readuntil_impl(TransportPtr t, std::string sep) {
   std::size_t offset = 0;
   Scan s;
   while ((s = scan(*t, sep, offset)).pos == std::string_view::npos) {
-    if (s.overrun) throw LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
+    if (s.overrun)
+      throw LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
     if (t->eof()) throw IncompleteReadError(t->rbuf().take(t->rbuf().size()), std::nullopt);
     co_await t->wait_for_data();
   }
-  if (s.overrun) throw LimitOverrunError("Separator is found, but chunk is longer than limit", s.pos);
+  if (s.overrun)
+    throw LimitOverrunError("Separator is found, but chunk is longer than limit", s.pos);
   co_return t->rbuf().take(s.pos + sep.size());
 }
 
@@ -99,9 +101,13 @@ Task<std::string> readline_impl(TransportPtr t) {
 
 StreamReader::StreamReader(std::size_t limit) : t_(std::make_shared<StreamTransport>(limit)) {}
 
-Task<std::string> StreamReader::read(std::ptrdiff_t n) { return read_impl(t_, n); }
+Task<std::string> StreamReader::read(std::ptrdiff_t n) {
+  return read_impl(t_, n);
+}
 
-Task<std::string> StreamReader::readline() { return readline_impl(t_); }
+Task<std::string> StreamReader::readline() {
+  return readline_impl(t_);
+}
 
 Task<std::string> StreamReader::readexactly(std::ptrdiff_t n) {
   if (n < 0) throw ValueError("readexactly size can not be less than zero");
@@ -152,7 +158,8 @@ Task<std::pair<StreamReader, StreamWriter>> connect_impl(std::string host, int p
   detail::LoopCore& loop = detail::running_loop_core();
   if (options.limit == 0) throw ValueError("Limit cannot be <= 0");
   if (options.sock >= 0) {
-    if (!host.empty() || port != 0) throw ValueError("host/port and sock can not be specified at the same time");
+    if (!host.empty() || port != 0)
+      throw ValueError("host/port and sock can not be specified at the same time");
     detail::UniqueFd fd(options.sock);
     const int flags = ::fcntl(fd.get(), F_GETFL);
     if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
@@ -178,8 +185,9 @@ Task<std::pair<StreamReader, StreamWriter>> connect_impl(std::string host, int p
     try {
       detail::UniqueFd fd = detail::open_socket(to.family());
       if (options.local_addr) {
-        auto local = std::find_if(locals.begin(), locals.end(),
-                                  [&](const detail::SockAddr& l) { return l.family() == to.family(); });
+        auto local = std::find_if(locals.begin(), locals.end(), [&](const detail::SockAddr& l) {
+          return l.family() == to.family();
+        });
         if (local == locals.end()) {
           throw OSError(EAFNOSUPPORT, "no local address of the family of " + to.to_string(),
                         std::string());

@@ -64,7 +64,8 @@ class ProcessState final : public std::enable_shared_from_this<ProcessState> {
     try {
       rc = try_reap(pid_);
     } catch (...) {
-      loop_->call_exception_handler({"error reaping a child process", std::current_exception(), {}});
+      loop_->call_exception_handler(
+          {"error reaping a child process", std::current_exception(), {}});
       rc = 255;
     }
     if (!rc) return;  // not yet (a spurious readiness)
@@ -134,9 +135,15 @@ Task<Process> spawn(std::vector<std::string> args, detail::SpawnOptions so, std:
   auto s = std::make_shared<ProcessState>(loop, std::move(child));
   // From here on the state owns the child: an error below hands it to the reaper.
   using Kind = detail::StreamTransport::Kind;
-  if (in) s->stdin_.emplace(std::make_shared<detail::StreamTransport>(loop, std::move(in), Kind::pipe, limit));
-  if (out) s->stdout_.emplace(std::make_shared<detail::StreamTransport>(loop, std::move(out), Kind::pipe, limit));
-  if (err) s->stderr_.emplace(std::make_shared<detail::StreamTransport>(loop, std::move(err), Kind::pipe, limit));
+  if (in)
+    s->stdin_.emplace(
+        std::make_shared<detail::StreamTransport>(loop, std::move(in), Kind::pipe, limit));
+  if (out)
+    s->stdout_.emplace(
+        std::make_shared<detail::StreamTransport>(loop, std::move(out), Kind::pipe, limit));
+  if (err)
+    s->stderr_.emplace(
+        std::make_shared<detail::StreamTransport>(loop, std::move(err), Kind::pipe, limit));
   s->watch();
   co_return Process(std::move(s));
 }
@@ -184,9 +191,13 @@ Task<std::pair<std::string, std::string>> communicate_impl(std::shared_ptr<Proce
 
 }  // namespace
 
-pid_t Process::pid() const noexcept { return s_->pid_; }
+pid_t Process::pid() const noexcept {
+  return s_->pid_;
+}
 
-std::optional<int> Process::returncode() const noexcept { return s_->returncode_; }
+std::optional<int> Process::returncode() const noexcept {
+  return s_->returncode_;
+}
 
 StreamWriter& Process::stdin_() const {
   if (!s_->stdin_) throw ValueError("stdin_ was not created with aio::PIPE");
@@ -203,15 +214,23 @@ StreamReader& Process::stderr_() const {
   return *s_->stderr_;
 }
 
-Task<int> Process::wait() const { return wait_impl(s_); }
+Task<int> Process::wait() const {
+  return wait_impl(s_);
+}
 
 Task<std::pair<std::string, std::string>> Process::communicate(std::string input) const {
   return communicate_impl(s_, std::move(input));
 }
 
-void Process::send_signal(int sig) const { s_->send_signal(sig); }
-void Process::terminate() const { s_->send_signal(SIGTERM); }
-void Process::kill() const { s_->send_signal(SIGKILL); }
+void Process::send_signal(int sig) const {
+  s_->send_signal(sig);
+}
+void Process::terminate() const {
+  s_->send_signal(SIGTERM);
+}
+void Process::kill() const {
+  s_->send_signal(SIGKILL);
+}
 
 Task<Process> create_subprocess_exec(detail::ArgList args, SubprocessOptions options) {
   return spawn(std::move(args.items), own(false, options), options.limit);

@@ -56,7 +56,11 @@ void TaskCore::start_task(LoopCore& loop, std::string name) {
     throw ValueError("create_task: the coroutine was already started or is already a task");
   }
   loop_ = &loop;
-  name_ = name.empty() ? "Task-" + std::to_string(loop.next_task_number()) : std::move(name);
+  if (name.empty()) {
+    number_ = loop.next_task_number();
+  } else {
+    name_ = std::move(name);
+  }
   state_ = State::task_running;
   resume_point_ = self_;
   retain();  // the task keeps itself alive until it finishes
@@ -70,7 +74,10 @@ std::coroutine_handle<> TaskCore::start_inline(std::coroutine_handle<> continuat
   return self_;
 }
 
-std::string TaskCore::name() const { return name_.empty() ? std::string("coroutine") : name_; }
+std::string TaskCore::name() const {
+  if (number_ != 0) return "Task-" + std::to_string(number_);
+  return name_.empty() ? std::string(coroutine_name_) : name_;
+}
 
 void TaskCore::run() noexcept {
   LoopCore* loop = loop_;
@@ -89,7 +96,7 @@ void TaskCore::run() noexcept {
   TaskCore* prev = loop->exchange_current(this);
   if (loop->debug()) {
     const auto start = std::chrono::steady_clock::now();
-    const std::string who = name_;
+    const std::string who = name();
     resume_point_.resume();  // may finish and destroy the task: `this` is not used after
     report_if_slow(*loop, who, std::chrono::steady_clock::now() - start);
   } else {
@@ -139,7 +146,7 @@ void TaskCore::destroy() noexcept {
   if (state_ == State::done && exception_ && !retrieved_) {
     report_unretrieved(loop_, name(), exception_);
   } else if (state_ == State::created) {
-    report_never_awaited(self_);
+    report_never_awaited(coroutine_name_);
   }
   self_.destroy();
 }

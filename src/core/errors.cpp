@@ -72,7 +72,9 @@ template <class... Args>
 
 }  // namespace
 
-void raise_os_error(int err, const std::string& filename) { raise_for(err, filename); }
+void raise_os_error(int err, const std::string& filename) {
+  raise_for(err, filename);
+}
 
 void throw_os_error(int err, std::string_view what) {
   std::string text(what);

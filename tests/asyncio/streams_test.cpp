@@ -198,7 +198,8 @@ TEST(StreamReader, ReaduntilLimitOverrunKeepsTheBytes) {
     }
     EXPECT_GT(consumed, 8U);
     // The bytes stay: the caller may skip them with read(consumed).
-    EXPECT_EQ(co_await r.read(static_cast<std::ptrdiff_t>(consumed)), std::string("0123456789abcdef").substr(0, consumed));
+    EXPECT_EQ(co_await r.read(static_cast<std::ptrdiff_t>(consumed)),
+              std::string("0123456789abcdef").substr(0, consumed));
     // Separator found but beyond the limit.
     r.feed_data("0123456789;");
     try {
@@ -293,7 +294,8 @@ struct Pair {
 };
 aio::Task<Pair> socket_pair(int sndbuf = 0) {
   int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw std::runtime_error("socketpair");
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    throw std::runtime_error("socketpair");
   if (sndbuf > 0) {
     for (int fd : sv) {
       ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
@@ -342,7 +344,8 @@ TEST(Streams, CancelWhileDrainingKeepsTheQueue) {
     const std::string big(512 * 1024, 'y');
     p.w1.write(big);
     EXPECT_GT(p.w1.get_write_buffer_size(), 64U * 1024);
-    auto drainer = aio::create_task([](aio::StreamWriter w) -> aio::Task<> { co_await w.drain(); }(p.w1));
+    auto drainer =
+        aio::create_task([](aio::StreamWriter w) -> aio::Task<> { co_await w.drain(); }(p.w1));
     co_await aio::sleep(0s);
     EXPECT_FALSE(drainer.done());
     drainer.cancel();
@@ -502,7 +505,8 @@ TEST(Streams, ExtraInfo) {
           w.write(co_await r.read(1));
         },
         "127.0.0.1", 0);
-    auto [reader, writer] = co_await aio::open_connection("localhost", server.port(), {.family = AF_INET});
+    auto [reader, writer] =
+        co_await aio::open_connection("localhost", server.port(), {.family = AF_INET});
     writer.write("x");
     EXPECT_EQ(co_await reader.read(1), "x");
     auto peer = writer.get_extra_info("peername");
@@ -526,7 +530,8 @@ TEST(Streams, LocalAddr) {
         },
         "127.0.0.1", 0);
     std::string local = "127.0.0.1";
-    auto [r, w] = co_await aio::open_connection("127.0.0.1", server.port(), {.local_addr = std::pair{local, 0}});
+    auto [r, w] = co_await aio::open_connection("127.0.0.1", server.port(),
+                                                {.local_addr = std::pair{local, 0}});
     EXPECT_EQ(co_await r.readline(), "127.0.0.1\n");
     EXPECT_EQ(w.get_extra_info("sockname")->host, "127.0.0.1");
   }());
@@ -545,7 +550,9 @@ TEST(Server, CallbackExceptionIsReportedAndServingGoesOn) {
   std::vector<std::string> reports;
   run_test([](std::vector<std::string>& reports) -> aio::Task<> {
     aio::get_running_loop().set_exception_handler(
-        [&reports](aio::EventLoop&, const aio::ExceptionContext& ctx) { reports.push_back(ctx.message); });
+        [&reports](aio::EventLoop&, const aio::ExceptionContext& ctx) {
+          reports.push_back(ctx.message);
+        });
     auto server = co_await aio::start_server(
         [](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
           std::string cmd = co_await r.readline();
@@ -606,8 +613,9 @@ TEST(Server, CloseWithLiveConnections) {
 
 TEST(Server, ServeForeverEndsWithCancelledErrorWhenClosed) {
   run_test([]() -> aio::Task<> {
-    auto server = co_await aio::start_server([](aio::StreamReader, aio::StreamWriter) -> aio::Task<> { co_return; },
-                                             "127.0.0.1", 0, {.start_serving = false});
+    auto server = co_await aio::start_server(
+        [](aio::StreamReader, aio::StreamWriter) -> aio::Task<> { co_return; }, "127.0.0.1", 0,
+        {.start_serving = false});
     EXPECT_FALSE(server.is_serving());
     auto forever = aio::create_task(server.serve_forever());
     co_await aio::sleep(0s);
@@ -618,8 +626,8 @@ TEST(Server, ServeForeverEndsWithCancelledErrorWhenClosed) {
     EXPECT_THROW(co_await server.serve_forever(), pyconc::RuntimeError);  // closed
 
     // Cancelling serve_forever() closes the server.
-    auto second = co_await aio::start_server([](aio::StreamReader, aio::StreamWriter) -> aio::Task<> { co_return; },
-                                             "127.0.0.1", 0);
+    auto second = co_await aio::start_server(
+        [](aio::StreamReader, aio::StreamWriter) -> aio::Task<> { co_return; }, "127.0.0.1", 0);
     auto forever2 = aio::create_task(second.serve_forever());
     co_await aio::sleep(0s);
     forever2.cancel();
@@ -639,13 +647,15 @@ TEST(Server, PlainCallbackAndReusePort) {
         },
         "127.0.0.1", 0, {.reuse_port = true});
     // A second server on the same port (one loop per core would do this).
-    auto second = co_await aio::start_server([](aio::StreamReader, aio::StreamWriter w) { w.write("plain\n"); },
-                                             "127.0.0.1", first.port(), {.reuse_port = true});
+    auto second = co_await aio::start_server(
+        [](aio::StreamReader, aio::StreamWriter w) { w.write("plain\n"); }, "127.0.0.1",
+        first.port(), {.reuse_port = true});
     EXPECT_EQ(second.port(), first.port());
     auto [r, w] = co_await aio::open_connection("127.0.0.1", first.port());
     EXPECT_EQ(co_await r.readline(), "plain\n");
     // Without reuse_port the port is taken.
-    EXPECT_THROW(co_await aio::start_server([](aio::StreamReader, aio::StreamWriter) {}, "127.0.0.1", first.port()),
+    EXPECT_THROW(co_await aio::start_server([](aio::StreamReader, aio::StreamWriter) {},
+                                            "127.0.0.1", first.port()),
                  pyconc::OSError);
   }());
 }

@@ -43,7 +43,8 @@ int count_fds() {
 TEST(Subprocess, CatRoundTrip) {
   const int fds_before = count_fds();
   run_test([]() -> aio::Task<> {
-    auto proc = co_await aio::create_subprocess_exec({"cat"}, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
+    auto proc =
+        co_await aio::create_subprocess_exec({"cat"}, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
     EXPECT_GT(proc.pid(), 0);
     EXPECT_FALSE(proc.returncode().has_value());
     for (int i = 0; i < 100; ++i) {
@@ -69,7 +70,8 @@ TEST(Subprocess, ApiSpelling) {
     EXPECT_EQ(out, "/\n");
     EXPECT_EQ(err, "");
     const std::vector<std::string> args{"echo", "from", "a vector"};
-    auto p2 = co_await aio::create_subprocess_exec(args, {.stdout_ = aio::PIPE, .executable = "/bin/echo"});
+    auto p2 = co_await aio::create_subprocess_exec(
+        args, {.stdout_ = aio::PIPE, .executable = "/bin/echo"});
     EXPECT_EQ((co_await p2.communicate()).first, "from a vector\n");
   }());
 }
@@ -79,7 +81,8 @@ TEST(Subprocess, CommunicateLargeBothWays) {
     // 8 MiB through cat: far beyond the pipe buffers in both directions at once.
     std::string input(8 * 1024 * 1024, '\0');
     for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<char>('a' + i % 26);
-    auto proc = co_await aio::create_subprocess_exec({"cat"}, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
+    auto proc =
+        co_await aio::create_subprocess_exec({"cat"}, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
     auto [out, err] = co_await proc.communicate(input);
     EXPECT_TRUE(out == input);
     EXPECT_EQ(err, "");
@@ -119,7 +122,8 @@ TEST(Subprocess, ExitCodesAndSignals) {
 
 TEST(Subprocess, ReturncodeIsSetWithoutWaiting) {
   run_test([]() -> aio::Task<> {
-    auto proc = co_await aio::create_subprocess_exec({"sh", "-c", "echo done; exit 9"}, {.stdout_ = aio::PIPE});
+    auto proc = co_await aio::create_subprocess_exec({"sh", "-c", "echo done; exit 9"},
+                                                     {.stdout_ = aio::PIPE});
     EXPECT_EQ(co_await proc.stdout_().read(), "done\n");
     // The loop reaps the child as it exits (its pidfd is in the reactor).
     for (int i = 0; i < 5000 && !proc.returncode(); ++i) co_await aio::sleep(1ms);
@@ -129,22 +133,22 @@ TEST(Subprocess, ReturncodeIsSetWithoutWaiting) {
 
 TEST(Subprocess, RedirectsCwdAndEnv) {
   run_test([]() -> aio::Task<> {
-    auto both = co_await aio::create_subprocess_shell("echo out; echo err >&2",
-                                                      {.stdout_ = aio::PIPE, .stderr_ = aio::STDOUT});
+    auto both = co_await aio::create_subprocess_shell(
+        "echo out; echo err >&2", {.stdout_ = aio::PIPE, .stderr_ = aio::STDOUT});
     auto [out, err] = co_await both.communicate();
     EXPECT_EQ(out, "out\nerr\n");
     EXPECT_EQ(err, "");
 
-    auto quiet = co_await aio::create_subprocess_shell("echo hidden",
-                                                       {.stdout_ = aio::DEVNULL, .stderr_ = aio::PIPE});
+    auto quiet = co_await aio::create_subprocess_shell(
+        "echo hidden", {.stdout_ = aio::DEVNULL, .stderr_ = aio::PIPE});
     auto [o2, e2] = co_await quiet.communicate();
     EXPECT_EQ(o2, "");
     EXPECT_EQ(e2, "");
 
     // (A braced map inside a co_await expression trips GCC 12: build it beforehand.)
     const pyconc::subprocess::Environment env{{"GREETING", "hello"}, {"PATH", "/usr/bin:/bin"}};
-    auto where = co_await aio::create_subprocess_exec({"sh", "-c", "pwd; echo $GREETING"},
-                                                      {.stdout_ = aio::PIPE, .cwd = "/tmp", .env = env});
+    auto where = co_await aio::create_subprocess_exec(
+        {"sh", "-c", "pwd; echo $GREETING"}, {.stdout_ = aio::PIPE, .cwd = "/tmp", .env = env});
     auto [o3, e3] = co_await where.communicate();
     EXPECT_EQ(o3, "/tmp\nhello\n");
   }());
@@ -152,14 +156,16 @@ TEST(Subprocess, RedirectsCwdAndEnv) {
 
 TEST(Subprocess, MissingProgramRaisesAtOnce) {
   run_test([]() -> aio::Task<> {
-    EXPECT_THROW(co_await aio::create_subprocess_exec({"/nonexistent/program"}), pyconc::FileNotFoundError);
+    EXPECT_THROW(co_await aio::create_subprocess_exec({"/nonexistent/program"}),
+                 pyconc::FileNotFoundError);
     EXPECT_THROW(co_await aio::create_subprocess_exec({}), pyconc::ValueError);
   }());
 }
 
 TEST(Subprocess, ChildThatDoesNotReadStdin) {
   run_test([]() -> aio::Task<> {
-    auto proc = co_await aio::create_subprocess_exec({"true"}, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
+    auto proc =
+        co_await aio::create_subprocess_exec({"true"}, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
     // BrokenPipeError while feeding is not an error for communicate(), as in Python.
     auto [out, err] = co_await proc.communicate(std::string(4 * 1024 * 1024, 'x'));
     EXPECT_EQ(out, "");
@@ -185,7 +191,8 @@ TEST(Subprocess, ManyAtOnce) {
     std::vector<aio::Task<std::pair<std::string, std::string>>> runs;
     std::vector<aio::Process> procs;
     for (int i = 0; i < 20; ++i) {
-      procs.push_back(co_await aio::create_subprocess_exec({"echo", std::to_string(i)}, {.stdout_ = aio::PIPE}));
+      procs.push_back(co_await aio::create_subprocess_exec({"echo", std::to_string(i)},
+                                                           {.stdout_ = aio::PIPE}));
       runs.push_back(procs.back().communicate());
     }
     auto results = co_await aio::gather(std::move(runs));
@@ -211,7 +218,8 @@ TEST(Subprocess, DroppedWhileRunningIsReapedInTheBackground) {
     (void)proc;
   }());
   // The subprocess module's reaper took it; it must be gone soon.
-  for (int i = 0; i < 4000 && pyconc::detail::reaper_pending() != 0; ++i) std::this_thread::sleep_for(1ms);
+  for (int i = 0; i < 4000 && pyconc::detail::reaper_pending() != 0; ++i)
+    std::this_thread::sleep_for(1ms);
   EXPECT_EQ(pyconc::detail::reaper_pending(), 0U);
 }
 

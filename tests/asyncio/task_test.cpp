@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pyconc/asyncio.hpp"
+#include "pyconc/future.hpp"
 
 namespace aio = pyconc::asyncio;
 using namespace std::chrono_literals;
@@ -111,12 +113,23 @@ TEST(Loop, CallSoonLaterAndThreadsafe) {
   std::vector<int> order;
   auto main = [&]() -> aio::Task<> {
     auto& loop = aio::get_running_loop();
-    loop.call_later(20ms, [&] { order.push_back(3); });
+    pyconc::Future<void> from_thread, late;
+    loop.call_later(20ms, [&order, late]() mutable {
+      order.push_back(3);
+      late.set_result();
+    });
     loop.call_soon([&] { order.push_back(1); });
     auto h = loop.call_later(5ms, [&] { order.push_back(99); });
     h.cancel();
-    std::thread th([&loop, &order] { loop.call_soon_threadsafe([&order] { order.push_back(2); }); });
-    co_await aio::sleep(40ms);
+    EXPECT_TRUE(h.cancelled());
+    std::thread th([&loop, &order, from_thread]() mutable {
+      loop.call_soon_threadsafe([&order, from_thread]() mutable {
+        order.push_back(2);
+        from_thread.set_result();
+      });
+    });
+    co_await from_thread;
+    co_await late;
     th.join();
   };
   aio::run(main());

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "compare.hpp"
+#include "serve.hpp"
 
 #ifndef PYCONC_VERSION
 #define PYCONC_VERSION "unknown"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
 
   std::function<int()> command;  // set by the subcommand the command line selects
   pyconc::tool::register_compare(app, command);
+  pyconc::tool::register_serve(app, command);
 
   try {
     app.parse(argc, argv);

@@ -76,6 +76,8 @@ class LoopRemote {
   bool post(CallbackNode* node);
   // Loop side: takes what was posted.
   void drain(std::vector<CallbackNode*>& out);
+  // Whether anything was posted since the last drain (a lock-free peek for the loop).
+  bool has_pending() const noexcept { return pending_.load(std::memory_order_acquire); }
   void close();
   bool closed() const;
 
@@ -85,6 +87,7 @@ class LoopRemote {
   Reactor* reactor_;
   bool closed_ = false;
   bool wake_pending_ = false;
+  std::atomic<bool> pending_{false};
 };
 
 }  // namespace pyconc::detail
@@ -229,7 +232,7 @@ class EventLoop : public detail::LoopCore {
  private:
   struct FdCallbacks;
   void run_ready() noexcept;
-  void run_timers() noexcept;
+  void run_timers(detail::Clock::time_point now) noexcept;
   void drain_remote() noexcept;
   void update_fd(int fd, FdCallbacks& f);
   void enter();
@@ -242,6 +245,7 @@ class EventLoop : public detail::LoopCore {
   std::vector<detail::CallbackNode*> drained_;
   std::chrono::milliseconds slow_;
   std::uintptr_t owner_thread_ = 0;
+  detail::Clock::time_point last_poll_{};
   bool stopping_ = false;
   bool running_here_ = false;
   bool closed_ = false;

@@ -83,19 +83,22 @@ Task<Server> start_server(ClientConnectedCallback client_connected_cb, std::stri
 // A plain (non-coroutine) callback: called with the streams when a client connects.
 template <class F>
 requires std::invocable<F&, StreamReader, StreamWriter> &&
-         std::is_void_v<std::invoke_result_t<F&, StreamReader, StreamWriter>>
-Task<Server> start_server(F client_connected_cb, std::string host, int port,
-                          StartServerOptions options = {}) {
+    std::is_void_v<std::invoke_result_t<F&, StreamReader, StreamWriter>>
+        Task<Server> start_server(F client_connected_cb, std::string host, int port,
+                                  StartServerOptions options = {}) {
   struct Plain {
     std::shared_ptr<F> fn;
-    Task<> operator()(StreamReader r, StreamWriter w) const { return call(fn, std::move(r), std::move(w)); }
+    Task<> operator()(StreamReader r, StreamWriter w) const {
+      return call(fn, std::move(r), std::move(w));
+    }
     static Task<> call(std::shared_ptr<F> f, StreamReader r, StreamWriter w) {
       (*f)(std::move(r), std::move(w));
       co_return;
     }
   };
-  return start_server(ClientConnectedCallback(Plain{std::make_shared<F>(std::move(client_connected_cb))}),
-                      std::move(host), port, options);
+  return start_server(
+      ClientConnectedCallback(Plain{std::make_shared<F>(std::move(client_connected_cb))}),
+      std::move(host), port, options);
 }
 
 }  // namespace pyconc::asyncio

@@ -36,11 +36,11 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
-#include <optional>
-#include <string>
 #include <utility>
 #include <vector>
 
@@ -83,10 +83,10 @@ class EnvironmentRef {
 struct SubprocessOptions {
   subprocess::Redirect stdin_{};
   subprocess::Redirect stdout_{};
-  subprocess::Redirect stderr_{};  // also STDOUT
+  subprocess::Redirect stderr_{};                   // also STDOUT
   std::size_t limit = StreamReader::default_limit;  // of the stdout/stderr readers
-  std::string_view cwd{};         // empty: the parent's working directory
-  EnvironmentRef env{};           // none: the parent's environment
+  std::string_view cwd{};                           // empty: the parent's working directory
+  EnvironmentRef env{};                             // none: the parent's environment
   std::string_view executable{};  // the program to run instead of args[0] (shell: the shell)
   bool close_fds = true;
   std::span<const int> pass_fds{};

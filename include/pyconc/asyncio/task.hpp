@@ -66,6 +66,11 @@ class TaskValue<void> : public TaskCore {
 template <class T>
 class TaskPromise final : public TaskValue<T> {
  public:
+  // The compiler constructs the promise inside the coroutine's own ramp function, so this
+  // default argument names the coroutine ("crawl_page") for debug reports, at no cost.
+  explicit TaskPromise(const char* coroutine = __builtin_FUNCTION()) noexcept {
+    this->set_coroutine_name(coroutine);
+  }
   asyncio::Task<T> get_return_object() noexcept;
   std::suspend_always initial_suspend() noexcept { return {}; }
   auto final_suspend() noexcept {

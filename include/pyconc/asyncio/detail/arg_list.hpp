@@ -22,7 +22,8 @@ struct ArgList {
   ArgList(std::vector<std::string> v) : items(std::move(v)) {}  // NOLINT: implicit, as a vector
   template <class... S>
   requires(sizeof...(S) > 0 && (std::convertible_to<const S&, std::string_view> && ...))
-  ArgList(const S&... s) : items{std::string(std::string_view(s))...} {}  // NOLINT
+      ArgList(const S&... s)
+      : items{std::string(std::string_view(s))...} {}  // NOLINT
   ArgList() = default;
 };
 

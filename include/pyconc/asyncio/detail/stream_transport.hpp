@@ -168,13 +168,13 @@ class StreamTransport : public std::enable_shared_from_this<StreamTransport> {
   std::optional<SockAddr> peer_;
   std::optional<SockAddr> local_;
   ConnectionOwner* owner_ = nullptr;
-  bool eof_ = false;           // read side: EOF seen (or fed)
-  bool paused_ = false;        // write side: above the high-water mark
-  bool flushing_ = false;      // a flusher task runs
-  bool eof_pending_ = false;   // write_eof() called: shut down once flushed
-  bool eof_written_ = false;   // write_eof() called (writes now raise)
-  bool closing_ = false;       // close() called
-  bool closed_ = false;        // fd closed: the connection is lost
+  bool eof_ = false;          // read side: EOF seen (or fed)
+  bool paused_ = false;       // write side: above the high-water mark
+  bool flushing_ = false;     // a flusher task runs
+  bool eof_pending_ = false;  // write_eof() called: shut down once flushed
+  bool eof_written_ = false;  // write_eof() called (writes now raise)
+  bool closing_ = false;      // close() called
+  bool closed_ = false;       // fd closed: the connection is lost
 };
 
 class StreamTransport::DataAwaiter final : public SuspendPoint {

@@ -96,7 +96,11 @@ class TaskCore : public Runnable {
   // Runs this coroutine inline as part of the awaiting one; returns the handle to transfer to.
   std::coroutine_handle<> start_inline(std::coroutine_handle<> continuation);
   std::string name() const;
-  void set_name(std::string name) { name_ = std::move(name); }
+  const char* coroutine_name() const noexcept { return coroutine_name_; }
+  void set_name(std::string name) {
+    name_ = std::move(name);
+    number_ = 0;
+  }
   std::coroutine_handle<> handle() const noexcept { return self_; }
 
   void run() noexcept override;  // one step of a task (Runnable)
@@ -111,6 +115,7 @@ class TaskCore : public Runnable {
   ~TaskCore() = default;
 
   void set_handle(std::coroutine_handle<> h) noexcept { self_ = h; }
+  void set_coroutine_name(const char* n) noexcept { coroutine_name_ = n; }
   void on_exception() noexcept;
   // From final_suspend: publishes the outcome, wakes watchers; returns where to continue.
   std::coroutine_handle<> on_final() noexcept;
@@ -126,7 +131,9 @@ class TaskCore : public Runnable {
   LoopCore* loop_ = nullptr;
   std::exception_ptr exception_;
   DoneWatcher* watchers_ = nullptr;
-  std::string name_;
+  std::string name_;        // set by create_task(name) / set_name(); else "Task-<number_>"
+  std::uint64_t number_ = 0;  // formatted lazily: naming a task must not cost a string
+  const char* coroutine_name_ = "coroutine";  // the coroutine function's name (a literal)
   std::uint32_t refs_ = 1;
   std::uint32_t cancel_requests_ = 0;
   State state_ = State::created;

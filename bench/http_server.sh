@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# HTTP server throughput: `wrk -t1 -c50` against the seeds' hello route served by pyconc
+# (1 worker, then one per CPU), aiohttp, aiohttp + uvloop, and nginx returning the same bytes
+# from a `return 200` location, one worker each. Prints a Markdown table (requests/s, ratios).
+# Usage: bench/http_server.sh BUILD_DIR [SECONDS]
+set -euo pipefail
+build=${1:?usage: bench/http_server.sh BUILD_DIR [SECONDS]}
+secs=${2:-5}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+server="$build/bench/http_server"
+py=/usr/bin/python3
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() {
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$1/hello/world" && return 0
+    sleep 0.1
+  done
+  echo "http_server.sh: nothing answers on port $1" >&2
+  return 1
+}
+measure() {  # name port -> prints "name rps"
+  wrk -t1 -c50 -d1s "http://127.0.0.1:$2/hello/world" >/dev/null  # warm-up
+  local rps
+  rps=$(wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$2/hello/world" | awk '/Requests\/sec/ {print $2}')
+  echo "$1 $rps"
+}
+start() {  # port command...
+  local port=$1
+  shift
+  "$@" >/dev/null 2>&1 &
+  pids+=($!)
+  wait_up "$port"
+}
+
+results=()
+p=$(free_port); start "$p" "$server" "$p" 1; results+=("$(measure pyconc "$p")"); kill "${pids[-1]}"
+p=$(free_port); start "$p" "$server" "$p" "$(nproc)"; results+=("$(measure "pyconc_workers_$(nproc)" "$p")"); kill "${pids[-1]}"
+if "$py" -c 'import aiohttp' 2>/dev/null; then
+  p=$(free_port); start "$p" "$py" "$here/python/aiohttp_server.py" "$p"; results+=("$(measure aiohttp "$p")"); kill "${pids[-1]}"
+  if "$py" -c 'import uvloop' 2>/dev/null; then
+    p=$(free_port); start "$p" "$py" "$here/python/aiohttp_server.py" "$p" uvloop
+    results+=("$(measure aiohttp_uvloop "$p")"); kill "${pids[-1]}"
+  fi
+fi
+if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
+  nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+  p=$(free_port)
+  cat > "$tmp/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx.pid;
+error_log $tmp/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $tmp; proxy_temp_path $tmp; fastcgi_temp_path $tmp; uwsgi_temp_path $tmp; scgi_temp_path $tmp;
+  server {
+    listen 127.0.0.1:$p;
+    location /hello/ { default_type text/html; return 200 "<h1>hello, world!</h1>"; }
+  }
+}
+CONF
+  start "$p" "$nginx_bin" -c "$tmp/nginx.conf" -p "$tmp"; results+=("$(measure nginx "$p")"); kill "${pids[-1]}"
+fi
+
+echo
+echo "| server | requests/s | pyconc (1 worker) / it |"
+echo "|---|---|---|"
+ours=$(echo "${results[0]}" | awk '{print $2}')
+for r in "${results[@]}"; do
+  name=${r% *}
+  rps=${r#* }
+  ratio=$(awk -v a="$ours" -v b="$rps" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "--" }')
+  echo "| $name | $rps | $ratio |"
+done
+echo "wrk -t1 -c50 -d${secs}s, the seeds' /hello/{name}; target: pyconc ≥ 1.0× nginx."

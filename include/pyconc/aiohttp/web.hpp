@@ -1,0 +1,11 @@
+// pyconc/aiohttp/web.hpp -- aiohttp.web: the HTTP server (Application, router, Request,
+// Response, middlewares, run_app). namespace web = pyconc::aiohttp::web;
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "pyconc/aiohttp/web/application.hpp"
+#include "pyconc/aiohttp/web/exceptions.hpp"
+#include "pyconc/aiohttp/web/request.hpp"
+#include "pyconc/aiohttp/web/response.hpp"
+#include "pyconc/aiohttp/web/server.hpp"

@@ -1,0 +1,95 @@
+// pyconc/aiohttp/web/request.hpp -- web::Request, what a handler receives.
+//
+// Python: aiohttp.web.Request.
+//   req.method(); req.path(); req.query().get("q"); req.headers().get("User-Agent");
+//   req.match_info("name");                        // the {name} part of the route
+//   std::string body = co_await req.text();  auto j = co_await req.json();
+// The server reads the whole request (head and body, within the body size limit: 413 above
+// it) before calling the handler, so text()/read()/json() complete at once; they are
+// awaitables for aiohttp's shape. path() is percent-decoded, raw_path() is not.
+//
+// Thread safety: a Request belongs to the connection task that handles it.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pyconc/aiohttp/detail/http_parser.hpp"
+#include "pyconc/aiohttp/multidict.hpp"
+
+namespace pyconc::aiohttp::web {
+
+class Application;
+
+namespace detail_web {
+// An awaitable that is ready at once (co_await req.text()).
+template <class T>
+struct Ready {
+  T value;
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(auto) const noexcept {}
+  T await_resume() { return std::move(value); }
+};
+}  // namespace detail_web
+
+class Request {
+ public:
+  Request() = default;
+
+  std::string_view method() const noexcept { return raw_.method(); }
+  // Decoded path ("/hello/wörld"), raw_path() as sent ("/hello/w%C3%B6rld?x=1" minus query).
+  const std::string& path() const noexcept { return path_; }
+  std::string_view raw_path() const noexcept { return raw_.path(); }
+  // Path and query as sent (Python: request.path_qs / rel_url).
+  std::string_view path_qs() const noexcept { return raw_.target(); }
+  std::string_view query_string() const noexcept { return raw_.query_string(); }
+  // The query parsed like a form (Python: request.query, a MultiDictProxy).
+  const MultiDict& query() const;
+  pyconc::detail::HttpHeaderView headers() const noexcept { return raw_.headers(); }
+  std::string_view host() const noexcept { return raw_.headers().get("Host").value_or(""); }
+  int version_minor() const noexcept { return raw_.version_minor(); }
+  bool keep_alive() const noexcept { return raw_.keep_alive(); }
+  // The peer's address ("127.0.0.1"), Python: request.remote.
+  const std::string& remote() const noexcept { return remote_; }
+
+  // A {name} of the matched route. KeyError if the route has no such part.
+  const std::string& match_info(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& match_info_items() const noexcept {
+    return match_info_;
+  }
+
+  bool has_body() const noexcept { return !raw_.body().empty(); }
+  std::optional<std::uint64_t> content_length() const;
+  std::string_view content_type() const;
+
+  detail_web::Ready<std::string> text() const { return {raw_.body()}; }
+  detail_web::Ready<std::string> read() const { return {raw_.body()}; }
+  // The body parsed as JSON; HTTPBadRequest if it is not JSON.
+  detail_web::Ready<nlohmann::json> json() const;
+  const std::string& body() const noexcept { return raw_.body(); }
+
+  Application& app() const noexcept { return *app_; }
+
+  // --- for the server ---
+  pyconc::detail::HttpRequest& raw() noexcept { return raw_; }
+  void prepare(Application* app, std::string remote);
+  void set_match_info(std::vector<std::pair<std::string, std::string>> m) { match_info_ = std::move(m); }
+
+ private:
+  pyconc::detail::HttpRequest raw_;
+  std::string path_;
+  std::string remote_;
+  std::vector<std::pair<std::string, std::string>> match_info_;
+  mutable std::optional<MultiDict> query_;
+  Application* app_ = nullptr;
+};
+
+// Percent-decodes a URL path ('+' stays '+'); ValueError on a malformed escape.
+std::string unquote_path(std::string_view raw);
+
+}  // namespace pyconc::aiohttp::web

@@ -1,0 +1,110 @@
+// pyconc/aiohttp/web/server.hpp -- serving an Application: run_app, AppRunner, TCPSite.
+//
+// Python: aiohttp.web.run_app(app, host=..., port=...), web.AppRunner, web.TCPSite.
+//   web::run_app(app, {.host = "127.0.0.1", .port = 8000});       // blocks; Ctrl+C stops it
+//   // inside a coroutine (tests, embedding):
+//   web::AppRunner runner(app); co_await runner.setup();
+//   web::TCPSite site(runner, "127.0.0.1", 0); co_await site.start(); site.port();
+//   ...; co_await runner.cleanup();
+// HTTP/1.1 with keep-alive and pipelining (answers in order, written in batches), bodies with
+// Content-Length or chunked, `Expect: 100-continue`. Limits against abuse (ServerOptions):
+// header size/count (431), body size (413), a deadline for a request's head and body
+// (slowloris: the connection is closed), an idle keep-alive timeout, a maximum number of
+// connections (the server stops accepting while at it). A malformed request gets its 4xx/5xx
+// and the connection is closed; the server goes on. A handler's exception is a 500 reported to
+// the loop's exception handler.
+// Graceful shutdown (run_app on SIGINT/SIGTERM, or runner.cleanup()): stop accepting, run
+// on_shutdown, let requests in progress finish (up to shutdown_timeout) while idle keep-alive
+// connections are closed, then on_cleanup. `workers = N` runs N loops on N threads, each with
+// its own SO_REUSEPORT listener.
+//
+// Thread safety: an AppRunner and its sites belong to one loop. run_app blocks its thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pyconc/aiohttp/detail/http_parser.hpp"
+#include "pyconc/aiohttp/web/application.hpp"
+#include "pyconc/asyncio/task.hpp"
+
+namespace pyconc::aiohttp::web {
+
+// Options of the HTTP server; at namespace scope for designated initializers.
+struct ServerOptions {
+  pyconc::detail::HttpLimits limits{};                   // head 16 KiB, 100 headers, body 1 MiB
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};     // head + body
+  std::chrono::milliseconds keepalive_timeout{std::chrono::seconds(75)};   // aiohttp's default
+  std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(60)};
+  std::size_t max_connections{10000};
+  int backlog{1024};
+  bool reuse_port{false};
+  std::string server_header{"pyconc"};  // "" sends no Server header
+};
+
+namespace detail_web {
+class HttpServer;
+}
+
+class AppRunner {
+ public:
+  explicit AppRunner(Application& app, ServerOptions options = {});
+  ~AppRunner();
+  AppRunner(const AppRunner&) = delete;
+  AppRunner& operator=(const AppRunner&) = delete;
+
+  // Runs on_startup. Must be awaited on the loop that will serve.
+  asyncio::Task<> setup();
+  // Graceful shutdown of every site, then on_shutdown/on_cleanup.
+  asyncio::Task<> cleanup();
+
+  Application& app() noexcept { return app_; }
+  detail_web::HttpServer& server();
+  // Connections open now (for tests and monitoring).
+  std::size_t connections() const noexcept;
+
+ private:
+  Application& app_;
+  ServerOptions options_;
+  std::unique_ptr<detail_web::HttpServer> server_;
+};
+
+class TCPSite {
+ public:
+  // port 0: an ephemeral port, see port() after start().
+  TCPSite(AppRunner& runner, std::string host, int port);
+  // Binds and starts accepting. OSError if the address is in use.
+  asyncio::Task<> start();
+  int port() const noexcept { return port_; }
+  const std::string& host() const noexcept { return host_; }
+  std::string url() const;
+
+ private:
+  AppRunner& runner_;
+  std::string host_;
+  int port_;
+};
+
+// Options of run_app; at namespace scope for designated initializers.
+struct RunAppOptions {
+  std::string host{"0.0.0.0"};
+  int port{8080};
+  int workers{1};  // > 1: that many loops/threads with SO_REUSEPORT listeners
+  ServerOptions server{};
+  bool handle_signals{true};  // SIGINT/SIGTERM trigger the graceful shutdown
+  // Called with the banner line ("======== Running on http://... ========"); default: stdout.
+  std::function<void(const std::string&)> print{};
+};
+
+// Python: web.run_app(app, host=..., port=...). Blocks until SIGINT/SIGTERM (or stop_app()).
+void run_app(Application& app, RunAppOptions options = {});
+
+// Asks a run_app() in progress (in any thread) to shut down gracefully, as SIGINT would.
+void stop_app() noexcept;
+
+}  // namespace pyconc::aiohttp::web

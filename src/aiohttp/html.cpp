@@ -1,0 +1,383 @@
+#include "pyconc/aiohttp/html.hpp"
+
+#include <gumbo.h>
+
+#include <unordered_set>
+
+#include "css_selector.hpp"
+#include "pyconc/errors.hpp"
+
+namespace pyconc::detail {
+
+// The parse: gumbo's tree points into `source`, so both live (and die) together.
+struct HtmlTree {
+  std::string source;
+  GumboOptions options = kGumboDefaultOptions;
+  GumboOutput* output = nullptr;
+
+  explicit HtmlTree(std::string html) : source(std::move(html)) {
+    options.max_errors = 0;  // do not record parse errors: we never report them
+    output = gumbo_parse_with_options(&options, source.data(), source.size());
+    if (output == nullptr) throw std::bad_alloc();
+  }
+  HtmlTree(const HtmlTree&) = delete;
+  HtmlTree& operator=(const HtmlTree&) = delete;
+  ~HtmlTree() { gumbo_destroy_output(&options, output); }
+
+  static aiohttp::html::Element element(const std::shared_ptr<const HtmlTree>& tree,
+                                        const GumboNode* node) {
+    return {tree, node};
+  }
+  static const GumboNode* node(const aiohttp::html::Element& e) {
+    return static_cast<const GumboNode*>(e.node_);
+  }
+  static const std::shared_ptr<const HtmlTree>& tree(const aiohttp::html::Element& e) {
+    return e.tree_;
+  }
+};
+
+namespace {
+
+const GumboVector* child_nodes(const GumboNode* n) {
+  if (n->type == GUMBO_NODE_DOCUMENT) return &n->v.document.children;
+  if (is_element(n)) return &n->v.element.children;
+  return nullptr;
+}
+
+enum class Visit { descend, skip_children, stop };
+
+// Calls f on every node below `root` in document order, without recursion (pages can nest
+// deeply). f returns whether to descend into the node, skip its subtree, or stop.
+template <class F>
+void for_each_below(const GumboNode* root, F&& f) {
+  std::vector<std::pair<const GumboNode*, unsigned>> stack;
+  stack.emplace_back(root, 0U);
+  while (!stack.empty()) {
+    const GumboNode* n = stack.back().first;
+    const unsigned i = stack.back().second;
+    const GumboVector* kids = child_nodes(n);
+    if (kids == nullptr || i >= kids->length) {
+      stack.pop_back();
+      continue;
+    }
+    ++stack.back().second;
+    const auto* c = static_cast<const GumboNode*>(kids->data[i]);
+    const Visit v = f(c);
+    if (v == Visit::stop) return;
+    if (v == Visit::descend && child_nodes(c) != nullptr) stack.emplace_back(c, 0U);
+  }
+}
+
+// Byte length of the Python whitespace character (str.isspace) at s[i], or 0.
+std::size_t space_at(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f)) return 1;
+  if (c < 0xc2) return 0;
+  auto byte = [&](std::size_t k) {
+    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0U;
+  };
+  if (c == 0xc2 && (byte(1) == 0x85 || byte(1) == 0xa0)) return 2;          // U+0085, U+00A0
+  if (c == 0xe1 && byte(1) == 0x9a && byte(2) == 0x80) return 3;             // U+1680
+  if (c == 0xe2 && byte(1) == 0x80 && (byte(2) <= 0x8a || byte(2) == 0xa8 || byte(2) == 0xa9 ||
+                                       byte(2) == 0xaf))
+    return 3;                                                               // U+2000..200A, 2028/9, 202F
+  if (c == 0xe2 && byte(1) == 0x81 && byte(2) == 0x9f) return 3;             // U+205F
+  if (c == 0xe3 && byte(1) == 0x80 && byte(2) == 0x80) return 3;             // U+3000
+  return 0;
+}
+
+std::string_view py_strip(std::string_view s) {
+  while (!s.empty()) {
+    const std::size_t n = space_at(s, 0);
+    if (n == 0) break;
+    s.remove_prefix(n);
+  }
+  // From the right: whitespace characters are 1-3 bytes; test each possible start.
+  bool trimmed = true;
+  while (!s.empty() && trimmed) {
+    trimmed = false;
+    for (std::size_t len = 1; len <= 3 && len <= s.size(); ++len) {
+      if (space_at(s, s.size() - len) == len) {
+        s.remove_suffix(len);
+        trimmed = true;
+        break;
+      }
+    }
+  }
+  return s;
+}
+
+std::string collapse_whitespace(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool pending_space = false;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = space_at(s, i);
+    if (n != 0) {
+      pending_space = !out.empty();
+      i += n;
+      continue;
+    }
+    if (pending_space) {
+      out += ' ';
+      pending_space = false;
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
+bool text_excluded(const GumboNode* n) {
+  if (n->type == GUMBO_NODE_TEMPLATE) return true;
+  const GumboTag t = n->v.element.tag;
+  return t == GUMBO_TAG_SCRIPT || t == GUMBO_TAG_STYLE || t == GUMBO_TAG_TEMPLATE;
+}
+
+std::string_view trim_ascii_space(std::string_view s) {
+  auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; };
+  while (!s.empty() && sp(s.front())) s.remove_prefix(1);
+  while (!s.empty() && sp(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+}  // namespace pyconc::detail
+
+namespace pyconc::aiohttp::html {
+
+using detail::HtmlTree;
+using detail::Visit;
+
+namespace {
+
+const GumboNode* node_of(const Element& e) {
+  return HtmlTree::node(e);
+}
+
+bool find_matches(const GumboNode* n, std::string_view tag, const FindOptions& o) {
+  if (!tag.empty() && tag != "*" && !detail::iequals_ascii(detail::element_name(n), tag))
+    return false;
+  if (!o.class_.empty()) {
+    const char* cls = detail::attribute(n, "class");
+    if (cls == nullptr ||
+        (!detail::class_list_contains(cls, o.class_) && std::string_view(cls) != o.class_))
+      return false;
+  }
+  if (!o.id.empty()) {
+    const char* id = detail::attribute(n, "id");
+    if (id == nullptr || o.id != id) return false;
+  }
+  for (const auto& [name, value] : o.attrs) {
+    const char* v = detail::attribute(n, name);
+    if (v == nullptr || value != v) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Element::name() const {
+  const GumboNode* n = node_of(*this);
+  return detail::is_element(n) ? detail::element_name(n) : "[document]";
+}
+
+std::optional<std::string_view> Element::get(std::string_view attribute) const {
+  const GumboNode* n = node_of(*this);
+  if (!detail::is_element(n)) return std::nullopt;
+  const char* v = detail::attribute(n, attribute);
+  if (v == nullptr) return std::nullopt;
+  return std::string_view(v);
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> Element::attrs() const {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  const GumboNode* n = node_of(*this);
+  if (!detail::is_element(n)) return out;
+  const GumboVector& a = n->v.element.attributes;
+  for (unsigned i = 0; i < a.length; ++i) {
+    const auto* attr = static_cast<const GumboAttribute*>(a.data[i]);
+    out.emplace_back(attr->name, attr->value);
+  }
+  return out;
+}
+
+std::vector<std::string_view> Element::classes() const {
+  std::vector<std::string_view> out;
+  std::string_view rest = get("class").value_or("");
+  while (true) {
+    rest = detail::trim_ascii_space(rest);
+    if (rest.empty()) break;
+    std::size_t end = 0;
+    while (end < rest.size() && !(rest[end] == ' ' || rest[end] == '\t' || rest[end] == '\n' ||
+                                  rest[end] == '\r' || rest[end] == '\f'))
+      ++end;
+    out.push_back(rest.substr(0, end));
+    rest.remove_prefix(end);
+  }
+  return out;
+}
+
+bool Element::has_class(std::string_view cls) const {
+  const auto c = get("class");
+  return c && detail::class_list_contains(*c, cls);
+}
+
+std::string Element::get_text(const GetTextOptions& options) const {
+  std::string out;
+  bool first = true;
+  detail::for_each_below(node_of(*this), [&](const GumboNode* n) {
+    if (detail::is_element(n)) return detail::text_excluded(n) ? Visit::skip_children : Visit::descend;
+    if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE ||
+        n->type == GUMBO_NODE_CDATA) {
+      std::string_view s = n->v.text.text;
+      if (options.strip) {
+        s = detail::py_strip(s);
+        if (s.empty()) return Visit::descend;
+      }
+      if (!first) out += options.separator;
+      out += s;
+      first = false;
+    }
+    return Visit::descend;
+  });
+  return out;
+}
+
+std::string Element::text() const {
+  return detail::collapse_whitespace(get_text());
+}
+
+std::vector<Element> Element::find_all(std::string_view tag, const FindOptions& options) const {
+  std::vector<Element> out;
+  const GumboNode* self = node_of(*this);
+  detail::for_each_below(self, [&](const GumboNode* n) {
+    if (!detail::is_element(n)) return Visit::skip_children;
+    if (find_matches(n, tag, options)) {
+      out.push_back(HtmlTree::element(tree_, n));
+      if (options.limit != 0 && out.size() >= options.limit) return Visit::stop;
+    }
+    return options.recursive ? Visit::descend : Visit::skip_children;
+  });
+  return out;
+}
+
+std::optional<Element> Element::find(std::string_view tag, const FindOptions& options) const {
+  FindOptions one = options;
+  one.limit = 1;
+  auto found = find_all(tag, one);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<Element> Element::select(std::string_view selector) const {
+  const detail::CssSelector css(selector);
+  std::vector<Element> out;
+  detail::for_each_below(node_of(*this), [&](const GumboNode* n) {
+    if (!detail::is_element(n)) return Visit::skip_children;
+    if (css.matches(n)) out.push_back(HtmlTree::element(tree_, n));
+    return Visit::descend;
+  });
+  return out;
+}
+
+std::optional<Element> Element::select_one(std::string_view selector) const {
+  const detail::CssSelector css(selector);
+  std::optional<Element> out;
+  detail::for_each_below(node_of(*this), [&](const GumboNode* n) {
+    if (!detail::is_element(n)) return Visit::skip_children;
+    if (css.matches(n)) {
+      out = HtmlTree::element(tree_, n);
+      return Visit::stop;
+    }
+    return Visit::descend;
+  });
+  return out;
+}
+
+std::optional<Element> Element::parent() const {
+  const GumboNode* p = node_of(*this)->parent;
+  if (!detail::is_element(p)) return std::nullopt;
+  return HtmlTree::element(tree_, p);
+}
+
+std::vector<Element> Element::children() const {
+  std::vector<Element> out;
+  detail::for_each_below(node_of(*this), [&](const GumboNode* n) {
+    if (detail::is_element(n)) out.push_back(HtmlTree::element(tree_, n));
+    return Visit::skip_children;
+  });
+  return out;
+}
+
+// --- Document ---------------------------------------------------------------------------------
+
+Document::Document(std::string html) : tree_(std::make_shared<HtmlTree>(std::move(html))) {}
+
+Element Document::root_or_self() const {
+  return HtmlTree::element(tree_, tree_->output->document);
+}
+
+Element Document::root() const {
+  return HtmlTree::element(tree_, tree_->output->root);
+}
+
+std::optional<std::string> Document::title() const {
+  std::optional<std::string> out;
+  detail::for_each_below(tree_->output->document, [&](const GumboNode* n) {
+    if (!detail::is_element(n)) return Visit::skip_children;
+    if (n->v.element.tag == GUMBO_TAG_TITLE && n->v.element.tag_namespace == GUMBO_NAMESPACE_HTML) {
+      out = HtmlTree::element(tree_, n).text();
+      return Visit::stop;
+    }
+    return Visit::descend;
+  });
+  return out;
+}
+
+URL Document::base_url(const URL& page_url) const {
+  const GumboNode* base = nullptr;
+  detail::for_each_below(tree_->output->document, [&](const GumboNode* n) {
+    if (!detail::is_element(n)) return Visit::skip_children;
+    if (n->v.element.tag == GUMBO_TAG_BASE && detail::attribute(n, "href") != nullptr) {
+      base = n;
+      return Visit::stop;
+    }
+    return Visit::descend;
+  });
+  if (base == nullptr) return page_url;
+  try {
+    return page_url.join(URL(detail::trim_ascii_space(detail::attribute(base, "href"))));
+  } catch (const ValueError&) {
+    if (!page_url.is_absolute()) throw;
+    return page_url;  // an unusable <base href> is ignored, as browsers do
+  }
+}
+
+std::vector<Link> Document::links(const URL& page_url, std::string_view selector) const {
+  const URL base = base_url(page_url);
+  std::vector<Link> out;
+  for (const Element& e : select(selector)) {
+    const auto href = e.get("href");
+    if (!href) continue;
+    try {
+      out.push_back(Link{base.join(URL(detail::trim_ascii_space(*href))), e.text()});
+    } catch (const ValueError&) {
+      // not a URL reference: nothing to follow
+    }
+  }
+  return out;
+}
+
+std::vector<URL> Document::crawl_links(const URL& page_url) const {
+  std::vector<URL> out;
+  std::unordered_set<std::string> seen;
+  for (Link& link : links(page_url, "a[href], area[href]")) {
+    if (!link.crawlable()) continue;
+    URL u = link.url.normalized();
+    if (seen.insert(u.str()).second) out.push_back(std::move(u));
+  }
+  return out;
+}
+
+}  // namespace pyconc::aiohttp::html

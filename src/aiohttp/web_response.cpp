@@ -1,0 +1,124 @@
+// web::Response, json_response, FileResponse, HTTPException.
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "pyconc/aiohttp/detail/http_response.hpp"
+#include "pyconc/aiohttp/web/exceptions.hpp"
+#include "pyconc/aiohttp/web/response.hpp"
+
+namespace pyconc::aiohttp::web {
+namespace {
+
+bool is_text_type(std::string_view type) {
+  return type.substr(0, 5) == "text/" || type == "application/json" ||
+         type == "application/javascript" || type == "application/xml" || type == "image/svg+xml";
+}
+
+}  // namespace
+
+Response::Response(std::string body, ResponseOptions options)
+    : headers_(std::move(options.headers)),
+      body_(std::move(body)),
+      content_type_(options.content_type.empty() ? "text/plain" : std::move(options.content_type)),
+      charset_(std::move(options.charset)) {
+  set_status(options.status, std::move(options.reason));
+  if (charset_.empty() && is_text_type(content_type_)) charset_ = "utf-8";
+}
+
+void Response::set_status(int status, std::string reason) {
+  if (status < 100 || status > 999) {
+    throw ValueError("Response: status " + std::to_string(status) + " is not in 100..999");
+  }
+  status_ = status;
+  reason_ = reason.empty() ? std::string(pyconc::detail::http_reason_phrase(status)) : std::move(reason);
+}
+
+std::string Response::content_type_header() const {
+  if (charset_.empty()) return content_type_;
+  return content_type_ + "; charset=" + charset_;
+}
+
+void Response::set_cookie(std::string_view name, std::string_view value, std::string_view path,
+                          long max_age, bool httponly, bool secure) {
+  std::string c;
+  c.append(name).append("=").append(value);
+  if (!path.empty()) c.append("; Path=").append(path);
+  if (max_age >= 0) c.append("; Max-Age=").append(std::to_string(max_age));
+  if (httponly) c.append("; HttpOnly");
+  if (secure) c.append("; Secure");
+  headers_.add("Set-Cookie", std::move(c));
+}
+
+Response json_response(const nlohmann::json& data, ResponseOptions options) {
+  if (options.content_type.empty()) options.content_type = "application/json";
+  return Response(data.dump(), std::move(options));
+}
+
+std::string_view guess_content_type(std::string_view filename) noexcept {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 18> kTypes{{
+      {".html", "text/html"}, {".htm", "text/html"}, {".css", "text/css"},
+      {".js", "application/javascript"}, {".json", "application/json"}, {".txt", "text/plain"},
+      {".xml", "application/xml"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
+      {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".gif", "image/gif"},
+      {".ico", "image/x-icon"}, {".webp", "image/webp"}, {".pdf", "application/pdf"},
+      {".wasm", "application/wasm"}, {".csv", "text/csv"}, {".md", "text/markdown"},
+  }};
+  const auto dot = filename.rfind('.');
+  if (dot != std::string_view::npos && filename.find('/', dot) == std::string_view::npos) {
+    std::string ext(filename.substr(dot));
+    for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (const auto& [e, t] : kTypes) {
+      if (e == ext) return t;
+    }
+  }
+  return "application/octet-stream";
+}
+
+Response FileResponse(const std::string& path, ResponseOptions options) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) throw HTTPNotFound();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw HTTPForbidden();
+  std::string body(static_cast<std::size_t>(st.st_size), '\0');
+  in.read(body.data(), static_cast<std::streamsize>(body.size()));
+  body.resize(static_cast<std::size_t>(in.gcount()));
+  if (options.content_type.empty()) options.content_type = std::string(guess_content_type(path));
+  return Response(std::move(body), std::move(options));
+}
+
+// --- exceptions ---
+
+HTTPException::HTTPException(int status, std::string text, CIMultiDict headers)
+    : Error(std::to_string(status) + ": " + std::string(pyconc::detail::http_reason_phrase(status))),
+      status_(status),
+      text_(text.empty() ? std::string(what()) : std::move(text)),
+      headers_(std::move(headers)) {}
+
+Response HTTPException::to_response() const {
+  Response r(text_, {.status = status_, .headers = headers_});
+  return r;
+}
+
+namespace {
+CIMultiDict one_header(std::string_view name, std::string_view value) {
+  CIMultiDict h;
+  h.add(std::string(name), std::string(value));
+  return h;
+}
+}  // namespace
+
+HTTPMethodNotAllowed::HTTPMethodNotAllowed(std::string_view method, std::string_view allowed)
+    : HTTPException(405, "405: Method Not Allowed (" + std::string(method) + ")",
+                    one_header("Allow", allowed)) {}
+
+HTTPRedirection::HTTPRedirection(int status, std::string_view location)
+    : HTTPException(status, {}, one_header("Location", location)) {}
+
+}  // namespace pyconc::aiohttp::web

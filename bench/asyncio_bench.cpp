@@ -6,14 +6,14 @@
 //   Aio_Sleep0        `await sleep(0)` in one task (per yield)
 //   Aio_SleepingTasks 1,000,000 tasks all sleeping at once: creation cost per task, plus the
 //                     memory they hold (bytes per task, counters `rss_per_task`, `heap_per_task`)
+#include <benchmark/benchmark.h>
+#include <unistd.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#include <benchmark/benchmark.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -51,12 +51,24 @@ void counted_free(void* p) noexcept {
   std::free(h);
 }
 }  // namespace
-void* operator new(std::size_t n) { return counted_alloc(n); }
-void* operator new[](std::size_t n) { return counted_alloc(n); }
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+void* operator new(std::size_t n) {
+  return counted_alloc(n);
+}
+void* operator new[](std::size_t n) {
+  return counted_alloc(n);
+}
+void operator delete(void* p) noexcept {
+  counted_free(p);
+}
+void operator delete[](void* p) noexcept {
+  counted_free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  counted_free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  counted_free(p);
+}
 
 namespace {
 
@@ -74,7 +86,9 @@ std::int64_t rss_bytes() {
 
 // --- create_task + gather ---
 
-aio::Task<int> trivial(int i) { co_return i; }
+aio::Task<int> trivial(int i) {
+  co_return i;
+}
 
 void BM_Aio_GatherTasks_pyconc(benchmark::State& state) {
   for (auto _ : state) {
@@ -90,7 +104,9 @@ void BM_Aio_GatherTasks_pyconc(benchmark::State& state) {
   state.counters["items_per_iteration"] = kGather;
 }
 
-asio::awaitable<int> asio_trivial(int i) { co_return i; }
+asio::awaitable<int> asio_trivial(int i) {
+  co_return i;
+}
 
 void BM_Aio_GatherTasks_asio(benchmark::State& state) {
   for (auto _ : state) {
@@ -141,7 +157,9 @@ void BM_Aio_Sleep0_asio(benchmark::State& state) {
 
 // --- a million sleeping tasks ---
 
-aio::Task<> sleeper() { co_await aio::sleep(1h); }
+aio::Task<> sleeper() {
+  co_await aio::sleep(1h);
+}
 
 void BM_Aio_SleepingTasks_pyconc(benchmark::State& state) {
   double rss_per = 0, heap_per = 0;
@@ -197,11 +215,33 @@ void BM_Aio_SleepingTasks_asio(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Aio_GatherTasks_pyconc)->Name("BM_Aio_GatherTasks/pyconc")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Aio_GatherTasks_asio)->Name("BM_Aio_GatherTasks/asio_coroutines")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Aio_Sleep0_pyconc)->Name("BM_Aio_Sleep0/pyconc")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Aio_Sleep0_asio)->Name("BM_Aio_Sleep0/asio_coroutines")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Aio_SleepingTasks_pyconc)->Name("BM_Aio_SleepingTasks/pyconc")->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
-BENCHMARK(BM_Aio_SleepingTasks_asio)->Name("BM_Aio_SleepingTasks/asio_coroutines")->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_Aio_GatherTasks_pyconc)
+    ->Name("BM_Aio_GatherTasks/pyconc")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Aio_GatherTasks_asio)
+    ->Name("BM_Aio_GatherTasks/asio_coroutines")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Aio_Sleep0_pyconc)
+    ->Name("BM_Aio_Sleep0/pyconc")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Aio_Sleep0_asio)
+    ->Name("BM_Aio_Sleep0/asio_coroutines")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Aio_SleepingTasks_pyconc)
+    ->Name("BM_Aio_SleepingTasks/pyconc")
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
+BENCHMARK(BM_Aio_SleepingTasks_asio)
+    ->Name("BM_Aio_SleepingTasks/asio_coroutines")
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
 
-int main(int argc, char** argv) { return run_benchmarks(argc, argv); }
+int main(int argc, char** argv) {
+  return run_benchmarks(argc, argv);
+}

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   }
   web::Application app;
   app.router().add_get("/hello/{name}", [](web::Request& req) -> aio::Task<web::Response> {
-    co_return web::Response("<h1>hello, " + req.match_info("name") + "!</h1>", {.content_type = "text/html"});
+    co_return web::Response("<h1>hello, " + req.match_info("name") + "!</h1>",
+                            {.content_type = "text/html"});
   });
   web::run_app(app, {.host = "127.0.0.1",
                      .port = std::atoi(argv[1]),

@@ -20,7 +20,7 @@ mkdir -p "$out"
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-benches=(threading_bench queue_bench futures_bench asyncio_bench asyncio_echo_bench)
+benches=(threading_bench queue_bench futures_bench asyncio_bench aiohttp_bench subprocess_bench asyncio_echo_bench asyncio_prims_bench)
 jsons=()
 for b in "${benches[@]}"; do
   exe="$build/bench/$b"
@@ -46,6 +46,9 @@ echo "== CPython ($py)"
 "$py" "$here/python/threading_queue.py" | tee "$out/python.txt"
 "$py" "$here/python/futures_pool.py" | tee -a "$out/python.txt"
 "$py" "$here/python/asyncio_core.py" | tee -a "$out/python.txt"
+"$py" "$here/python/http_parse.py" | tee -a "$out/python.txt"
+"$py" "$here/python/subprocess_run.py" --min-time "$min_time" --repetitions "$reps" | tee -a "$out/python.txt"
+"$py" "$here/python/asyncio_prims.py" | tee -a "$out/python.txt"
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)

@@ -56,7 +56,8 @@ std::string render(const HttpRequest& r, const HttpLimits& limits) {
     for (char c : v) check(c != '\r' && c != '\n' && c != '\0', "control byte in a header value");
     s.append(n).append(": ").append(v).append("\n");
   }
-  for (auto [n, v] : r.trailers()) s.append("trailer ").append(n).append(": ").append(v).append("\n");
+  for (auto [n, v] : r.trailers())
+    s.append("trailer ").append(n).append(": ").append(v).append("\n");
   s.append(r.body());
   return s;
 }
@@ -107,10 +108,10 @@ Outcome run(std::string_view input, const HttpLimits& limits, int how, std::uint
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const HttpLimits limits = (data[0] & 1) != 0
-                                ? pyconc_test::kTableLimits
-                                : HttpLimits{.max_head_bytes = 200, .max_headers = 6,
-                                             .max_body_bytes = 300};
+  const HttpLimits limits =
+      (data[0] & 1) != 0
+          ? pyconc_test::kTableLimits
+          : HttpLimits{.max_head_bytes = 200, .max_headers = 6, .max_body_bytes = 300};
   const std::string_view input(reinterpret_cast<const char*>(data + 2), size - 2);
   const Outcome whole = run(input, limits, 0, data[1]);
   check(run(input, limits, 1, data[1]) == whole, "byte-by-byte parse differs from whole parse");

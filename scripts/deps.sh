@@ -2,15 +2,16 @@
 # Installs the Debian packages pyconc needs, and only those that are missing.
 # Idempotent and non-interactive. Usage: scripts/deps.sh [build|bench|fuzz|all]
 #   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11,
-#            llhttp sources, gumbo)
+#            llhttp sources, gumbo, libcurl, nlohmann-json, cereal)
 #   bench  - additionally the C++ peers measured by `make bench`
 #   fuzz   - additionally clang and its libFuzzer runtime (`make fuzz`)
 set -euo pipefail
 
 profile=${1:-build}
 build_pkgs=(g++ cmake ninja-build make pkg-config libgtest-dev libgmock-dev libcli11-dev node-llhttp
-            libgumbo-dev nlohmann-json3-dev)
-bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev python3-aiohttp python3-uvloop nginx wrk curl)
+            libgumbo-dev libcurl4-openssl-dev nlohmann-json3-dev libcereal-dev)
+bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev libmsgpack-cxx-dev python3-aiohttp
+            python3-uvloop nginx wrk curl)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;

@@ -1,6 +1,16 @@
-// pyconc/aiohttp.hpp -- aiohttp: the HTTP server (web) and client, URLs, HTML, robots.txt.
+// pyconc/aiohttp.hpp -- aiohttp-style HTTP: the server (web), the client (ClientSession on
+// libcurl), URLs, multidicts, HTML parsing, robots.txt.
 #pragma once
 
+// Client
+#include "pyconc/aiohttp/client.hpp"
+#include "pyconc/aiohttp/client_options.hpp"
+#include "pyconc/aiohttp/client_response.hpp"
+#include "pyconc/aiohttp/cookie_jar.hpp"
+#include "pyconc/aiohttp/exceptions.hpp"
+#include "pyconc/aiohttp/form_data.hpp"
+
+// Shared pieces
 #include "pyconc/aiohttp/html.hpp"
 #include "pyconc/aiohttp/multidict.hpp"
 #include "pyconc/aiohttp/robots.hpp"

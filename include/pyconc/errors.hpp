@@ -37,6 +37,24 @@ class KeyError : public Error {
   using Error::Error;
 };
 
+// Python: EOFError -- Connection.recv() found the other end closed (no more messages).
+class EOFError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Python: IndexError -- a sequence index is out of range (Manager list proxies).
+class IndexError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Python: AttributeError -- an object has no attribute of that name (Manager Namespace).
+class AttributeError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Python: RuntimeError -- an operation is not valid in the object's current state
 // (release of an unlocked Lock, join of a thread that was never started, ...).
 class RuntimeError : public Error {
@@ -78,6 +96,7 @@ class OSError : public Error {
   OSError(int err, std::string strerror, std::string filename);
 
   int errno_() const noexcept { return errno_value_; }
+  int errno_value() const noexcept { return errno_value_; }
   const std::string& strerror() const noexcept { return strerror_; }
   const std::string& filename() const noexcept { return filename_; }
 

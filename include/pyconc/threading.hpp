@@ -10,6 +10,7 @@
 #include "pyconc/threading/barrier.hpp"
 #include "pyconc/threading/condition.hpp"
 #include "pyconc/threading/event.hpp"
+#include "pyconc/threading/exceptions.hpp"
 #include "pyconc/threading/local.hpp"
 #include "pyconc/threading/lock.hpp"
 #include "pyconc/threading/rlock.hpp"

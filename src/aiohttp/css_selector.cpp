@@ -175,12 +175,23 @@ class SelectorParser {
       return t;
     }
     switch (peek()) {
-      case '=': t.op = CssAttrTest::Op::equals; break;
-      case '~': t.op = CssAttrTest::Op::word; break;
-      case '^': t.op = CssAttrTest::Op::prefix; break;
-      case '$': t.op = CssAttrTest::Op::suffix; break;
-      case '*': t.op = CssAttrTest::Op::contains; break;
-      default: fail("expected ']' or an attribute operator");
+      case '=':
+        t.op = CssAttrTest::Op::equals;
+        break;
+      case '~':
+        t.op = CssAttrTest::Op::word;
+        break;
+      case '^':
+        t.op = CssAttrTest::Op::prefix;
+        break;
+      case '$':
+        t.op = CssAttrTest::Op::suffix;
+        break;
+      case '*':
+        t.op = CssAttrTest::Op::contains;
+        break;
+      default:
+        fail("expected ']' or an attribute operator");
     }
     ++pos_;
     if (t.op != CssAttrTest::Op::equals) expect('=');
@@ -208,11 +219,16 @@ bool attr_matches(const GumboNode* n, const CssAttrTest& t) {
   if (v == nullptr) return false;
   const std::string_view value(v);
   switch (t.op) {
-    case CssAttrTest::Op::exists: return true;
-    case CssAttrTest::Op::equals: return value == t.value;
-    case CssAttrTest::Op::word: return word_list_contains(value, t.value);
-    case CssAttrTest::Op::prefix: return !t.value.empty() && value.starts_with(t.value);
-    case CssAttrTest::Op::suffix: return !t.value.empty() && value.ends_with(t.value);
+    case CssAttrTest::Op::exists:
+      return true;
+    case CssAttrTest::Op::equals:
+      return value == t.value;
+    case CssAttrTest::Op::word:
+      return word_list_contains(value, t.value);
+    case CssAttrTest::Op::prefix:
+      return !t.value.empty() && value.starts_with(t.value);
+    case CssAttrTest::Op::suffix:
+      return !t.value.empty() && value.ends_with(t.value);
     case CssAttrTest::Op::contains:
       return !t.value.empty() && value.find(t.value) != std::string_view::npos;
   }

@@ -22,13 +22,13 @@ std::uint64_t splitmix64(std::uint64_t x) {
 }
 
 constexpr std::array<std::string_view, 10> kOpenings = {
-    "Understanding", "A practical guide to", "Benchmarking", "Debugging", "Scaling",
-    "A tour of",     "Notes on",             "Rethinking",   "Testing",   "Cancelling"};
+    "Understanding", "A practical guide to", "Benchmarking", "Debugging", "Scaling", "A tour of",
+    "Notes on",      "Rethinking",           "Testing",      "Cancelling"};
 constexpr std::array<std::string_view, 15> kTopics = {
-    "asyncio event loops", "thread pools",       "the GIL",          "process pools",
-    "lock-free queues",    "coroutines",         "HTTP keep-alive",  "futures",
+    "asyncio event loops", "thread pools",        "the GIL",         "process pools",
+    "lock-free queues",    "coroutines",          "HTTP keep-alive", "futures",
     "semaphores",          "condition variables", "epoll",           "io_uring",
-    "work stealing",       "backpressure",       "timeouts"};
+    "work stealing",       "backpressure",        "timeouts"};
 constexpr std::array<std::string_view, 6> kEndings = {
     "", " in C++20", " (part 2)", " for Python programmers", " & friends", " under load"};
 constexpr std::array<std::string_view, 5> kChinese = {"并发编程笔记：", "深入理解", "实战：",
@@ -37,11 +37,20 @@ constexpr std::array<std::string_view, 5> kChinese = {"并发编程笔记：", "
 void escape_into(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -63,18 +72,19 @@ std::optional<int> number_after(std::string_view path, std::string_view prefix, 
 }
 
 void page_start(std::string& out, std::string_view title, std::string_view extra_head = {}) {
-  out +=
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
+  out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
   escape_into(out, title);
   out += "</title>\n";
   out += extra_head;
-  out += "<link rel=\"stylesheet\" href=\"/static/blog.css\">\n</head>\n<body>\n"
-         "<header><a class=\"site-title\" href=\"/\">pyconc demo blog</a></header>\n";
+  out +=
+      "<link rel=\"stylesheet\" href=\"/static/blog.css\">\n</head>\n<body>\n"
+      "<header><a class=\"site-title\" href=\"/\">pyconc demo blog</a></header>\n";
 }
 
 void page_end(std::string& out) {
-  out += "<footer><a href=\"/about\">About</a> <a href=\"/robots.txt\">robots.txt</a></footer>\n"
-         "</body>\n</html>\n";
+  out +=
+      "<footer><a href=\"/about\">About</a> <a href=\"/robots.txt\">robots.txt</a></footer>\n"
+      "</body>\n</html>\n";
 }
 
 std::string index_page() {
@@ -141,14 +151,16 @@ std::string post_page(int id) {
   }
   out += "</article>\n<nav class=\"post-nav\">\n<a class=\"back\" href=\"/list/" +
          num(demo_list_page_of(id)) + "\">Back to the list</a>\n";
-  if (id > 1) out += "<a class=\"prev-post\" href=\"/post/" + num(id - 1) + "\">Previous post</a>\n";
+  if (id > 1)
+    out += "<a class=\"prev-post\" href=\"/post/" + num(id - 1) + "\">Previous post</a>\n";
   if (id < kDemoPosts)
     out += "<a class=\"next-post\" href=\"/post/" + num(id + 1) + "\">Next post</a>\n";
-  out += "<a href=\"#comments\">Comments</a>\n"
-         "<a href=\"mailto:author@example.com\">Mail the author</a>\n"
-         "<a href=\"javascript:void(0)\" class=\"share\">Share</a>\n"
-         "<a href=\"/private/drafts\">Drafts</a>\n</nav>\n"
-         "<section id=\"comments\"><h2>Comments</h2><p>No comments yet.</p></section>\n";
+  out +=
+      "<a href=\"#comments\">Comments</a>\n"
+      "<a href=\"mailto:author@example.com\">Mail the author</a>\n"
+      "<a href=\"javascript:void(0)\" class=\"share\">Share</a>\n"
+      "<a href=\"/private/drafts\">Drafts</a>\n</nav>\n"
+      "<section id=\"comments\"><h2>Comments</h2><p>No comments yet.</p></section>\n";
   page_end(out);
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <gumbo.h>
 
+#include <cctype>
 #include <unordered_set>
 
 #include "css_selector.hpp"
@@ -9,14 +10,124 @@
 
 namespace pyconc::detail {
 
+namespace {
+
+bool ascii_iprefix(std::string_view s, std::size_t at, std::string_view prefix) {
+  return s.size() - at >= prefix.size() && iequals_ascii(s.substr(at, prefix.size()), prefix);
+}
+
+// Elements that never nest in the tree gumbo builds: void elements, and those a sibling of the
+// same kind closes (an unclosed <p> or <li> does not deepen the tree).
+bool never_nests(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "area",   "base",     "br",     "col",   "embed", "hr",     "img",   "input", "link",
+      "meta",   "param",    "source", "track", "wbr",   "p",      "li",    "dt",    "dd",
+      "option", "optgroup", "tr",     "td",    "th",    "tbody",  "thead", "tfoot", "colgroup",
+      "rb",     "rt",       "rp",     "rtc",   "a",     "button", "form",  "table", "select",
+      "h1",     "h2",       "h3",     "h4",    "h5",    "h6",     "frame", "image", "keygen"};
+  for (std::string_view n : kNames) {
+    if (iequals_ascii(name, n)) return true;
+  }
+  return false;
+}
+
+// Elements whose content is text up to their end tag.
+bool raw_text(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"script", "style",  "textarea", "title",
+                                                "xmp",    "iframe", "noembed",  "noframes"};
+  for (std::string_view n : kNames) {
+    if (iequals_ascii(name, n)) return true;
+  }
+  return false;
+}
+
+// Where the input must be cut so that no element is nested deeper than `max_depth`, or npos.
+// A linear scan of tags, an estimate of the depth of gumbo's stack of open elements: gumbo
+// scans that stack for many start tags (`<div>` looks for an open <p> in button scope), so a
+// page of 30,000 nested <div>s takes it half a minute; browsers stop nesting at a depth of 512.
+std::size_t depth_cut(std::string_view html, std::size_t max_depth) {
+  std::size_t depth = 0;
+  std::size_t i = 0;
+  auto name_end = [&](std::size_t from) {
+    std::size_t e = from;
+    while (e < html.size() && (std::isalnum(static_cast<unsigned char>(html[e])) != 0 ||
+                               html[e] == '-' || html[e] == ':' || html[e] == '_'))
+      ++e;
+    return e;
+  };
+  while ((i = html.find('<', i)) != std::string_view::npos) {
+    const std::size_t start = i;
+    if (html.substr(i, 4) == "<!--") {
+      const std::size_t end = html.find("-->", i + 4);
+      if (end == std::string_view::npos) return std::string_view::npos;
+      i = end + 3;
+      continue;
+    }
+    if (i + 1 >= html.size()) break;
+    const char next = html[i + 1];
+    if (next == '!' || next == '?' || next == '/') {
+      if (next == '/' &&
+          std::isalpha(static_cast<unsigned char>(i + 2 < html.size() ? html[i + 2] : ' ')) != 0 &&
+          depth > 0)
+        --depth;
+      i = html.find('>', i + 1);
+      if (i == std::string_view::npos) break;
+      continue;
+    }
+    if (std::isalpha(static_cast<unsigned char>(next)) == 0) {
+      ++i;
+      continue;
+    }
+    const std::size_t ne = name_end(i + 1);
+    const std::string_view name = html.substr(i + 1, ne - i - 1);
+    // The end of the tag, past quoted attribute values.
+    char quote = 0;
+    std::size_t j = ne;
+    for (; j < html.size(); ++j) {
+      const char c = html[j];
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '>') {
+        break;
+      }
+    }
+    if (j >= html.size()) break;
+    i = j + 1;
+    if (iequals_ascii(name, "plaintext")) break;  // the rest is text
+    if (raw_text(name)) {
+      // Skip to "</name" (case-insensitive).
+      std::size_t k = i;
+      while ((k = html.find("</", k)) != std::string_view::npos &&
+             !ascii_iprefix(html, k + 2, name))
+        k += 2;
+      if (k == std::string_view::npos) break;
+      i = k;
+      continue;
+    }
+    if (html[j - 1] == '/' || never_nests(name)) continue;
+    if (++depth > max_depth) return start;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 // The parse: gumbo's tree points into `source`, so both live (and die) together.
 struct HtmlTree {
   std::string source;
   GumboOptions options = kGumboDefaultOptions;
   GumboOutput* output = nullptr;
+  bool truncated = false;
 
   explicit HtmlTree(std::string html) : source(std::move(html)) {
     options.max_errors = 0;  // do not record parse errors: we never report them
+    const std::size_t cut = depth_cut(source, aiohttp::html::kMaxNestingDepth);
+    if (cut != std::string::npos) {
+      source.resize(cut);
+      truncated = true;
+    }
     output = gumbo_parse_with_options(&options, source.data(), source.size());
     if (output == nullptr) throw std::bad_alloc();
   }
@@ -76,13 +187,13 @@ std::size_t space_at(std::string_view s, std::size_t i) {
   auto byte = [&](std::size_t k) {
     return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0U;
   };
-  if (c == 0xc2 && (byte(1) == 0x85 || byte(1) == 0xa0)) return 2;          // U+0085, U+00A0
-  if (c == 0xe1 && byte(1) == 0x9a && byte(2) == 0x80) return 3;             // U+1680
-  if (c == 0xe2 && byte(1) == 0x80 && (byte(2) <= 0x8a || byte(2) == 0xa8 || byte(2) == 0xa9 ||
-                                       byte(2) == 0xaf))
-    return 3;                                                               // U+2000..200A, 2028/9, 202F
-  if (c == 0xe2 && byte(1) == 0x81 && byte(2) == 0x9f) return 3;             // U+205F
-  if (c == 0xe3 && byte(1) == 0x80 && byte(2) == 0x80) return 3;             // U+3000
+  if (c == 0xc2 && (byte(1) == 0x85 || byte(1) == 0xa0)) return 2;  // U+0085, U+00A0
+  if (c == 0xe1 && byte(1) == 0x9a && byte(2) == 0x80) return 3;    // U+1680
+  if (c == 0xe2 && byte(1) == 0x80 &&
+      (byte(2) <= 0x8a || byte(2) == 0xa8 || byte(2) == 0xa9 || byte(2) == 0xaf))
+    return 3;                                                     // U+2000..200A, 2028/9, 202F
+  if (c == 0xe2 && byte(1) == 0x81 && byte(2) == 0x9f) return 3;  // U+205F
+  if (c == 0xe3 && byte(1) == 0x80 && byte(2) == 0x80) return 3;  // U+3000
   return 0;
 }
 
@@ -227,7 +338,8 @@ std::string Element::get_text(const GetTextOptions& options) const {
   std::string out;
   bool first = true;
   detail::for_each_below(node_of(*this), [&](const GumboNode* n) {
-    if (detail::is_element(n)) return detail::text_excluded(n) ? Visit::skip_children : Visit::descend;
+    if (detail::is_element(n))
+      return detail::text_excluded(n) ? Visit::skip_children : Visit::descend;
     if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE ||
         n->type == GUMBO_NODE_CDATA) {
       std::string_view s = n->v.text.text;
@@ -316,6 +428,10 @@ Document::Document(std::string html) : tree_(std::make_shared<HtmlTree>(std::mov
 
 Element Document::root_or_self() const {
   return HtmlTree::element(tree_, tree_->output->document);
+}
+
+bool Document::truncated() const noexcept {
+  return tree_->truncated;
 }
 
 Element Document::root() const {

@@ -41,7 +41,8 @@ std::size_t HttpHeaderView::count(std::string_view name) const {
 }
 
 std::string_view HttpRequest::path() const noexcept {
-  if (path_len_ == 0 && target_len_ != 0 && target().find("://") != std::string_view::npos)
+  if (path_len_ == 0 && target_len_ != 0 && head_[target_off_] != '/' &&
+      target().find("://") != std::string_view::npos)
     return "/";
   return slice(path_off_, path_len_);
 }
@@ -100,7 +101,8 @@ struct HttpRequestParser::Impl {
   // Position in the connection's byte stream, to find where spans start.
   std::uint64_t stream_pos = 0;  // stream offset of `chunk`
   const char* chunk = nullptr;
-  std::size_t head_bytes = 0;  // bytes of the current head (and idle bytes before it)
+  std::size_t head_bytes = 0;   // bytes of the current head (and idle bytes before it)
+  bool last_keep_alive = true;  // of the last completed request
 
   // Per-request state.
   Token token = Token::none;
@@ -215,13 +217,23 @@ struct HttpRequestParser::Impl {
     if (phase != HttpParserPhase::head) return 0;  // a trailer: no meaning for framing
     const std::string_view name(cur.head_.data() + f.name_off, f.name_len);
     const std::string_view value(cur.head_.data() + f.value_off, f.value_len);
-    if (iequals_ascii(name, "host")) {
-      ++host_count;
-    } else if (iequals_ascii(name, "transfer-encoding")) {
-      if (!te.empty()) te += ',';
-      te += value;
-    } else if (iequals_ascii(name, "expect")) {
-      if (iequals_ascii(value, "100-continue")) expect_continue = true;
+    // The few names that matter here, told apart by length before comparing.
+    switch (name.size()) {
+      case 4:
+        if (iequals_ascii(name, "host")) ++host_count;
+        break;
+      case 6:
+        if (iequals_ascii(name, "expect") && iequals_ascii(value, "100-continue"))
+          expect_continue = true;
+        break;
+      case 17:
+        if (iequals_ascii(name, "transfer-encoding")) {
+          if (!te.empty()) te += ',';
+          te += value;
+        }
+        break;
+      default:
+        break;
     }
     return 0;
   }
@@ -276,8 +288,7 @@ struct HttpRequestParser::Impl {
     if (codings.empty() || !iequals_ascii(codings.back(), "chunked"))
       return fail(400, "Transfer-Encoding does not end with chunked");
     for (std::size_t i = 0; i + 1 < codings.size(); ++i) {
-      if (iequals_ascii(codings[i], "chunked"))
-        return fail(400, "chunked applied more than once");
+      if (iequals_ascii(codings[i], "chunked")) return fail(400, "chunked applied more than once");
       return fail(501, "transfer coding '" + std::string(codings[i]) + "' is not supported");
     }
     return true;
@@ -302,8 +313,7 @@ struct HttpRequestParser::Impl {
   // A chunk's size line is complete (its extensions too).
   int chunk_header() {
     if (ext_bytes > limits.max_head_bytes) {
-      fail(413, "chunk extensions larger than " + std::to_string(limits.max_head_bytes) +
-                    " bytes");
+      fail(413, "chunk extensions larger than " + std::to_string(limits.max_head_bytes) + " bytes");
       return -1;
     }
     if (ll.content_length != 0) return 0;
@@ -332,32 +342,38 @@ struct HttpRequestParser::Impl {
     head_bytes = 0;
     in_trailers = false;
     const bool upgrade = ready.back().upgrade_;
-    phase = ready.back().keep_alive_ || upgrade ? HttpParserPhase::idle : HttpParserPhase::closed;
+    last_keep_alive = ready.back().keep_alive_;
+    phase = last_keep_alive || upgrade ? HttpParserPhase::idle : HttpParserPhase::closed;
     // Pause so that feed() learns where this request ended. An upgrade pauses by itself
     // (HPE_PAUSED_UPGRADE) right after this callback.
     return upgrade ? 0 : HPE_PAUSED;
   }
 
+  // Path and query of the target, found with plain loops (string_view::find_first_of calls
+  // memchr once per byte of the target).
   void split_target() {
     const std::string_view t = cur.target();
+    auto find_any = [&t](std::size_t from, auto... cs) {
+      for (std::size_t i = from; i < t.size(); ++i) {
+        if (((t[i] == cs) || ...)) return i;
+      }
+      return t.size();
+    };
     std::size_t path_begin = 0;
-    if (!t.starts_with("/")) {
+    if (t.empty() || t.front() != '/') {
       const std::size_t scheme_end = t.find("://");
       if (scheme_end == std::string_view::npos) {  // "*" or authority form: no path
         cur.path_off_ = cur.target_off_;
         cur.path_len_ = cur.target_len_;
         return;
       }
-      path_begin = t.find_first_of("/?#", scheme_end + 3);
-      if (path_begin == std::string_view::npos) path_begin = t.size();
+      path_begin = find_any(scheme_end + 3, '/', '?', '#');
     }
-    std::size_t path_end = t.find_first_of("?#", path_begin);
-    if (path_end == std::string_view::npos) path_end = t.size();
+    const std::size_t path_end = find_any(path_begin, '?', '#');
     cur.path_off_ = cur.target_off_ + static_cast<std::uint32_t>(path_begin);
     cur.path_len_ = static_cast<std::uint32_t>(path_end - path_begin);
     if (path_end < t.size() && t[path_end] == '?') {
-      std::size_t q_end = t.find('#', path_end);
-      if (q_end == std::string_view::npos) q_end = t.size();
+      const std::size_t q_end = find_any(path_end, '#');
       cur.query_off_ = cur.target_off_ + static_cast<std::uint32_t>(path_end + 1);
       cur.query_len_ = static_cast<std::uint32_t>(q_end - path_end - 1);
     }
@@ -415,9 +431,8 @@ const llhttp_settings_t& HttpRequestParser::Impl::settings() {
 
 std::size_t HttpRequestParser::Impl::feed(std::string_view data) {
   std::size_t total = 0;
-  while (total < data.size() &&
-         (phase == HttpParserPhase::idle || phase == HttpParserPhase::head ||
-          phase == HttpParserPhase::body)) {
+  while (total < data.size() && (phase == HttpParserPhase::idle || phase == HttpParserPhase::head ||
+                                 phase == HttpParserPhase::body)) {
     const char* p = data.data() + total;
     std::size_t n = data.size() - total;
     // A head (or trailer section) gets at most its remaining budget, so that one that does
@@ -449,15 +464,14 @@ std::size_t HttpRequestParser::Impl::feed(std::string_view data) {
     if (in_head && (phase == HttpParserPhase::idle || phase == HttpParserPhase::head)) {
       head_bytes += used;
       if (head_bytes >= limits.max_head_bytes) {
-        fail(431, "request line and headers larger than " +
-                      std::to_string(limits.max_head_bytes) + " bytes");
+        fail(431, "request line and headers larger than " + std::to_string(limits.max_head_bytes) +
+                      " bytes");
         phase = HttpParserPhase::error;
       }
     } else if (trailers && in_trailers) {
       trailer_bytes += used;
       if (trailer_bytes >= limits.max_head_bytes) {
-        fail(431, "trailer fields larger than " + std::to_string(limits.max_head_bytes) +
-                      " bytes");
+        fail(431, "trailer fields larger than " + std::to_string(limits.max_head_bytes) + " bytes");
         phase = HttpParserPhase::error;
       }
     }
@@ -538,7 +552,7 @@ void HttpRequestParser::decline_upgrade() {
   Impl& m = *impl_;
   if (m.phase != HttpParserPhase::upgraded) return;
   llhttp_resume_after_upgrade(&m.ll);
-  m.phase = HttpParserPhase::idle;
+  m.phase = m.last_keep_alive ? HttpParserPhase::idle : HttpParserPhase::closed;
 }
 
 const HttpLimits& HttpRequestParser::limits() const noexcept {

@@ -139,7 +139,7 @@ void RobotFileParser::parse(std::string_view text) {
       case Key::disallow: {
         if (group == nullptr) break;  // rules before any User-agent belong to nobody
         group_has_rules = true;
-        if (value.empty()) break;     // "Disallow:" allows everything: no rule
+        if (value.empty()) break;  // "Disallow:" allows everything: no rule
         std::string pattern = normalise(value);
         if (pattern.front() != '/' && pattern.front() != '*') pattern.insert(0, 1, '/');
         group->rules.push_back({std::move(pattern), key == Key::allow});

@@ -6,8 +6,8 @@
 #include <ostream>
 #include <vector>
 
-#include "pyconc/errors.hpp"
 #include "percent.hpp"
+#include "pyconc/errors.hpp"
 
 namespace pyconc::aiohttp {
 
@@ -217,7 +217,8 @@ std::string encode_host(std::string_view host, std::string_view url) {
 }
 
 std::uint16_t parse_port(std::string_view text, std::string_view url) {
-  if (text.size() > 5 || !std::all_of(text.begin(), text.end(), [](char c) { return detail::kDigit[c]; }))
+  if (text.size() > 5 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return detail::kDigit[c]; }))
     fail(url, "invalid port '" + std::string(text.substr(0, 20)) + "'");
   unsigned value = 0;
   for (char c : text) value = value * 10 + static_cast<unsigned>(c - '0');
@@ -319,7 +320,8 @@ void URL::parse_authority(std::string_view authority, std::string_view whole) {
     host = authority.substr(0, close + 1);
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':') fail(whole, "unexpected " + char_name(after.front()) + " after IPv6 address");
+      if (after.front() != ':')
+        fail(whole, "unexpected " + char_name(after.front()) + " after IPv6 address");
       port = after.substr(1);
     }
   } else if (const std::size_t colon = authority.find(':'); colon != std::string_view::npos) {
@@ -464,8 +466,8 @@ URL URL::join(const URL& r) const {
             merged = "/" + r.path_;
           } else {
             const std::size_t slash = path_.rfind('/');
-            merged = (slash == std::string::npos ? std::string() : path_.substr(0, slash + 1)) +
-                     r.path_;
+            merged =
+                (slash == std::string::npos ? std::string() : path_.substr(0, slash + 1)) + r.path_;
           }
           t.path_ = remove_dot_segments(merged);
         }
@@ -628,8 +630,8 @@ URL URL::operator/(std::string_view segment) const {
 
 std::string URL::str() const {
   std::string out;
-  out.reserve(scheme_.size() + host_.size() + path_.size() + 16 +
-              (query_ ? query_->size() : 0) + (fragment_ ? fragment_->size() : 0));
+  out.reserve(scheme_.size() + host_.size() + path_.size() + 16 + (query_ ? query_->size() : 0) +
+              (fragment_ ? fragment_->size() : 0));
   if (!scheme_.empty()) {
     out += scheme_;
     out += ':';

@@ -73,7 +73,8 @@ const MultiDict& Request::query() const {
           return plus;  // keep a malformed escape as it is, like Python's parse_qsl
         }
       };
-      q.add(decode(item.substr(0, eq)), eq == std::string_view::npos ? std::string() : decode(item.substr(eq + 1)));
+      q.add(decode(item.substr(0, eq)),
+            eq == std::string_view::npos ? std::string() : decode(item.substr(eq + 1)));
     }
     query_ = std::move(q);
   }
@@ -127,7 +128,8 @@ UrlDispatcher::Resource& UrlDispatcher::resource_for(std::string_view path) {
     const char c = path[i];
     if (c == '{') {
       const auto close = path.find('}', i);
-      if (close == std::string_view::npos) throw ValueError("unbalanced '{' in route '" + std::string(path) + "'");
+      if (close == std::string_view::npos)
+        throw ValueError("unbalanced '{' in route '" + std::string(path) + "'");
       std::string_view spec = path.substr(i + 1, close - i - 1);
       // {name:regex} may contain braces in its regex ("\d{2}"): find the matching '}'.
       std::size_t end = close;
@@ -140,14 +142,18 @@ UrlDispatcher::Resource& UrlDispatcher::resource_for(std::string_view path) {
             --depth;
           }
         }
-        if (end >= path.size()) throw ValueError("unbalanced '{' in route '" + std::string(path) + "'");
+        if (end >= path.size())
+          throw ValueError("unbalanced '{' in route '" + std::string(path) + "'");
         spec = path.substr(i + 1, end - i - 1);
       }
       const auto colon = spec.find(':');
       std::string name(spec.substr(0, colon));
       if (name.empty()) throw ValueError("empty {name} in route '" + std::string(path) + "'");
       res->names.push_back(name);
-      regex += "(" + (colon == std::string_view::npos ? std::string("[^{}/]+") : std::string(spec.substr(colon + 1))) + ")";
+      regex += "(" +
+               (colon == std::string_view::npos ? std::string("[^{}/]+")
+                                                : std::string(spec.substr(colon + 1))) +
+               ")";
       res->dynamic = true;
       i = end + 1;
     } else {
@@ -196,7 +202,8 @@ void UrlDispatcher::add_static(std::string_view prefix, std::string directory) {
   add_get(p + "/{filename:.*}", std::move(h));
 }
 
-UrlDispatcher::Resolved UrlDispatcher::resolve(std::string_view method, const std::string& path) const {
+UrlDispatcher::Resolved UrlDispatcher::resolve(std::string_view method,
+                                               const std::string& path) const {
   Resolved out;
   out.status = 404;
   auto try_resource = [&](const Resource& r) -> bool {
@@ -224,7 +231,8 @@ UrlDispatcher::Resolved UrlDispatcher::resolve(std::string_view method, const st
     if (!r->dynamic || !std::regex_match(path, m, r->regex)) continue;
     const auto allow = out.allow;
     if (try_resource(*r)) {
-      for (std::size_t i = 0; i < r->names.size(); ++i) out.match_info.emplace_back(r->names[i], m[i + 1].str());
+      for (std::size_t i = 0; i < r->names.size(); ++i)
+        out.match_info.emplace_back(r->names[i], m[i + 1].str());
       return out;
     }
     if (!allow.empty() && out.allow != allow) out.allow = allow + ", " + out.allow;
@@ -256,8 +264,14 @@ asyncio::Task<> run_hooks(std::vector<AppHook>& hooks, Application& app) {
 }
 }  // namespace
 
-asyncio::Task<> Application::startup() { return run_hooks(on_startup_, *this); }
-asyncio::Task<> Application::shutdown() { return run_hooks(on_shutdown_, *this); }
-asyncio::Task<> Application::cleanup() { return run_hooks(on_cleanup_, *this); }
+asyncio::Task<> Application::startup() {
+  return run_hooks(on_startup_, *this);
+}
+asyncio::Task<> Application::shutdown() {
+  return run_hooks(on_shutdown_, *this);
+}
+asyncio::Task<> Application::cleanup() {
+  return run_hooks(on_cleanup_, *this);
+}
 
 }  // namespace pyconc::aiohttp::web

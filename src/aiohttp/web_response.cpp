@@ -37,7 +37,8 @@ void Response::set_status(int status, std::string reason) {
     throw ValueError("Response: status " + std::to_string(status) + " is not in 100..999");
   }
   status_ = status;
-  reason_ = reason.empty() ? std::string(pyconc::detail::http_reason_phrase(status)) : std::move(reason);
+  reason_ =
+      reason.empty() ? std::string(pyconc::detail::http_reason_phrase(status)) : std::move(reason);
 }
 
 std::string Response::content_type_header() const {
@@ -63,12 +64,24 @@ Response json_response(const nlohmann::json& data, ResponseOptions options) {
 
 std::string_view guess_content_type(std::string_view filename) noexcept {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 18> kTypes{{
-      {".html", "text/html"}, {".htm", "text/html"}, {".css", "text/css"},
-      {".js", "application/javascript"}, {".json", "application/json"}, {".txt", "text/plain"},
-      {".xml", "application/xml"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-      {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".gif", "image/gif"},
-      {".ico", "image/x-icon"}, {".webp", "image/webp"}, {".pdf", "application/pdf"},
-      {".wasm", "application/wasm"}, {".csv", "text/csv"}, {".md", "text/markdown"},
+      {".html", "text/html"},
+      {".htm", "text/html"},
+      {".css", "text/css"},
+      {".js", "application/javascript"},
+      {".json", "application/json"},
+      {".txt", "text/plain"},
+      {".xml", "application/xml"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},
+      {".ico", "image/x-icon"},
+      {".webp", "image/webp"},
+      {".pdf", "application/pdf"},
+      {".wasm", "application/wasm"},
+      {".csv", "text/csv"},
+      {".md", "text/markdown"},
   }};
   const auto dot = filename.rfind('.');
   if (dot != std::string_view::npos && filename.find('/', dot) == std::string_view::npos) {
@@ -96,7 +109,8 @@ Response FileResponse(const std::string& path, ResponseOptions options) {
 // --- exceptions ---
 
 HTTPException::HTTPException(int status, std::string text, CIMultiDict headers)
-    : Error(std::to_string(status) + ": " + std::string(pyconc::detail::http_reason_phrase(status))),
+    : Error(std::to_string(status) + ": " +
+            std::string(pyconc::detail::http_reason_phrase(status))),
       status_(status),
       text_(text.empty() ? std::string(what()) : std::move(text)),
       headers_(std::move(headers)) {}

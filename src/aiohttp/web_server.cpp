@@ -1,11 +1,11 @@
 // The HTTP/1.1 server: accept loop, one task per connection, graceful shutdown, run_app.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "pyconc/aiohttp/detail/http_response.hpp"
 #include "pyconc/aiohttp/web/exceptions.hpp"
@@ -79,6 +80,7 @@ class Notifier {
 struct Fd {
   int fd = -1;
   explicit Fd(int f) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
   Fd(const Fd&) = delete;
   ~Fd() {
     if (fd >= 0) ::close(fd);
@@ -138,15 +140,22 @@ class HttpServer {
     l->io = std::make_unique<pyconc::detail::IoHandle>(loop, fd);
     Listener* raw = l.get();
     listeners_.push_back(std::move(l));
-    raw->task = aio::TaskRef(aio::create_task(accept_loop(raw), "http-accept"));
+    raw->task = aio::create_task(accept_loop(raw), "http-accept");
     return bound;
   }
 
   // Graceful: stop accepting, close idle connections, let busy ones finish (bounded).
   aio::Task<> shutdown() {
     draining_ = true;
+    // Stop accepting, and wait until each accept loop has unwound: it is parked on its
+    // listener's IoHandle, which must outlive it.
     for (auto& l : listeners_) {
-      if (l->task.valid() && !l->task.done()) l->task.cancel();
+      if (!l->task.valid() || l->task.done()) continue;
+      l->task.cancel();
+      try {
+        co_await l->task;
+      } catch (const CancelledError&) {
+      }
     }
     for (auto& c : conns_) {
       if (c.idle && c.task.valid()) c.task.cancel();
@@ -175,13 +184,13 @@ class HttpServer {
   struct Listener {
     std::optional<Fd> fd;
     std::unique_ptr<pyconc::detail::IoHandle> io;
-    aio::TaskRef task;
+    aio::Task<> task;
     explicit Listener(int f) { fd.emplace(f); }
     ~Listener() { io.reset(); }
   };
   struct Conn {
     aio::TaskRef task;
-    bool idle = true;
+    bool idle = false;  // waiting for the next request on a kept-alive connection
   };
 
   aio::Task<> accept_loop(Listener* l) {
@@ -193,7 +202,8 @@ class HttpServer {
       }
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
-      const int fd = ::accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd =
+          ::accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         const int err = errno;
         if (err == EAGAIN || err == EWOULDBLOCK) {
@@ -206,12 +216,21 @@ class HttpServer {
       }
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      Fd sock(fd);
       conns_.emplace_back();
       auto it = std::prev(conns_.end());
       try {
-        it->task = aio::TaskRef(aio::create_task(serve(fd, peer_address(ss), it), "http-connection"));
+        auto task =
+            aio::create_task(serve(std::move(sock), peer_address(ss), it), "http-connection");
+        it->task = aio::TaskRef(task);
+        // Bookkeeping in a done-callback, not in the coroutine: a connection task cancelled
+        // before its first step never runs its body (the socket, a parameter, still closes).
+        task.add_done_callback([this, it] {
+          conns_.erase(it);
+          slot_free_.notify();
+          if (conns_.empty()) drained_.notify();
+        });
       } catch (...) {
-        ::close(fd);
         conns_.erase(it);
       }
     }
@@ -219,8 +238,10 @@ class HttpServer {
 
   void write_error(std::string& out, int status, std::string_view reason) {
     const std::string body = std::to_string(status) + ": " + std::string(reason);
-    pyconc::detail::HttpResponseHead head{.status = status, .content_length = body.size(),
-                                          .keep_alive = false, .server = options_.server_header};
+    pyconc::detail::HttpResponseHead head{.status = status,
+                                          .content_length = body.size(),
+                                          .keep_alive = false,
+                                          .server = options_.server_header};
     pyconc::detail::write_response_head(out, head, {{"Content-Type", "text/plain; charset=utf-8"}});
     out += body;
   }
@@ -237,14 +258,17 @@ class HttpServer {
         .server = options_.server_header};
     pyconc::detail::append_status_line(out, head);
     unsigned given = 0;
-    if (!no_body) given |= pyconc::detail::append_header(out, "Content-Type", resp.content_type_header());
-    for (const auto& [name, value] : resp.headers()) given |= pyconc::detail::append_header(out, name, value);
+    if (!no_body)
+      given |= pyconc::detail::append_header(out, "Content-Type", resp.content_type_header());
+    for (const auto& [name, value] : resp.headers())
+      given |= pyconc::detail::append_header(out, name, value);
     pyconc::detail::finish_response_head(out, head, given);
     if (!no_body && req.method() != "HEAD") out += resp.body();
   }
 
   // Writes `out` completely (parking while the socket is full); false if the peer is gone.
-  static aio::Task<bool> flush_slow(pyconc::detail::IoHandle& io, int fd, std::string& out, std::size_t done) {
+  static aio::Task<bool> flush_slow(pyconc::detail::IoHandle& io, int fd, std::string& out,
+                                    std::size_t done) {
     while (done < out.size()) {
       const ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
       if (n >= 0) {
@@ -259,17 +283,8 @@ class HttpServer {
     co_return true;
   }
 
-  aio::Task<> serve(int fd, std::string peer, std::list<Conn>::iterator self) {
-    Fd guard(fd);
-    struct Unregister {
-      HttpServer* s;
-      std::list<Conn>::iterator it;
-      ~Unregister() {
-        s->conns_.erase(it);
-        s->slot_free_.notify();
-        if (s->conns_.empty()) s->drained_.notify();
-      }
-    } unregister{this, self};
+  aio::Task<> serve(Fd sock, std::string peer, std::list<Conn>::iterator self) {
+    const int fd = sock.fd;
     pyconc::detail::IoHandle io(aio::get_running_loop(), fd);
     pyconc::detail::HttpRequestParser parser(options_.limits);
     aio::Timeout deadline(Clock::now() + options_.keepalive_timeout);
@@ -324,9 +339,11 @@ class HttpServer {
             throw;
           } catch (...) {
             ok = false;
-            aio::get_running_loop().call_exception_handler(
-                {"Error handling request " + std::string(req.method()) + " " + std::string(req.path_qs()),
-                 std::current_exception(), {}});
+            aio::get_running_loop().call_exception_handler({"Error handling request " +
+                                                                std::string(req.method()) + " " +
+                                                                std::string(req.path_qs()),
+                                                            std::current_exception(),
+                                                            {}});
           }
           if (!ok) resp = HTTPInternalServerError().to_response();
           try {
@@ -408,7 +425,8 @@ class HttpServer {
 
 // --- AppRunner / TCPSite ---
 
-AppRunner::AppRunner(Application& app, ServerOptions options) : app_(app), options_(std::move(options)) {}
+AppRunner::AppRunner(Application& app, ServerOptions options)
+    : app_(app), options_(std::move(options)) {}
 AppRunner::~AppRunner() = default;
 
 asyncio::Task<> AppRunner::setup() {
@@ -428,7 +446,9 @@ detail_web::HttpServer& AppRunner::server() {
   return *server_;
 }
 
-std::size_t AppRunner::connections() const noexcept { return server_ ? server_->connections() : 0; }
+std::size_t AppRunner::connections() const noexcept {
+  return server_ ? server_->connections() : 0;
+}
 
 TCPSite::TCPSite(AppRunner& runner, std::string host, int port)
     : runner_(runner), host_(std::move(host)), port_(port) {}
@@ -448,7 +468,20 @@ std::string TCPSite::url() const {
 namespace {
 
 // Self-pipe for SIGINT/SIGTERM and stop_app(): the handler only write()s (async-signal-safe).
+// stop_app() (a thread, not a signal) takes g_stop_mu so run_app cannot close the pipe under it;
+// run_app clears g_stop_fd under the same mutex, after restoring the signal handlers, before
+// it closes the pipe.
 std::atomic<int> g_stop_fd{-1};
+std::mutex g_stop_mu;
+
+void request_stop() noexcept {
+  std::lock_guard g(g_stop_mu);
+  const int fd = g_stop_fd.load();
+  if (fd >= 0) {
+    const char b = 1;
+    [[maybe_unused]] auto r = ::write(fd, &b, 1);
+  }
+}
 
 extern "C" void on_stop_signal(int) {
   const int fd = g_stop_fd.load();
@@ -458,14 +491,16 @@ extern "C" void on_stop_signal(int) {
   }
 }
 
-asyncio::Task<> serve_until_stopped(Application& app, const RunAppOptions& options, int stop_read_fd,
-                                    bool print_banner, std::atomic<int>* started) {
+asyncio::Task<> serve_until_stopped(Application& app, const RunAppOptions& options,
+                                    int stop_read_fd, bool print_banner,
+                                    std::atomic<int>* started) {
   AppRunner runner(app, options.server);
   co_await runner.setup();
   TCPSite site(runner, options.host, options.port);
   co_await site.start();
   if (print_banner) {
-    const std::string line = "======== Running on " + site.url() + " ========\n(Press CTRL+C to quit)";
+    const std::string line =
+        "======== Running on " + site.url() + " ========\n(Press CTRL+C to quit)";
     if (options.print) {
       options.print(line);
     } else {
@@ -496,14 +531,16 @@ void run_app(Application& app, RunAppOptions options) {
     throw RuntimeError("run_app is already running in this process");
   }
   struct Restore {
-    struct sigaction old_int {}, old_term {};
+    struct sigaction old_int {
+    }, old_term{};
     bool installed = false;
     ~Restore() {
-      g_stop_fd.store(-1);
       if (installed) {
         ::sigaction(SIGINT, &old_int, nullptr);
         ::sigaction(SIGTERM, &old_term, nullptr);
       }
+      std::lock_guard g(g_stop_mu);
+      g_stop_fd.store(-1);
     }
   } restore;
   if (options.handle_signals) {
@@ -528,7 +565,7 @@ void run_app(Application& app, RunAppOptions options) {
       } catch (...) {
         std::lock_guard g(error_mu);
         if (!worker_error) worker_error = std::current_exception();
-        on_stop_signal(0);
+        request_stop();
       }
       (void)i;
     });
@@ -538,13 +575,15 @@ void run_app(Application& app, RunAppOptions options) {
     asyncio::run(serve_until_stopped(app, options, rd.fd, true, nullptr));
   } catch (...) {
     main_error = std::current_exception();
-    on_stop_signal(0);
+    request_stop();
   }
   for (auto& t : workers) t.join();
   if (main_error) std::rethrow_exception(main_error);
   if (worker_error) std::rethrow_exception(worker_error);
 }
 
-void stop_app() noexcept { on_stop_signal(0); }
+void stop_app() noexcept {
+  request_stop();
+}
 
 }  // namespace pyconc::aiohttp::web

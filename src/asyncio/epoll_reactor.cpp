@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <ctime>
 #include <string>
 
@@ -60,13 +61,20 @@ class EpollReactor final : public Reactor {
 
   void add(int fd, std::uint32_t interest, bool edge, IoWatcher* w) override {
     ctl(EPOLL_CTL_ADD, fd, interest, edge, w);
+    ++registered_;
   }
   void modify(int fd, std::uint32_t interest, bool edge, IoWatcher* w) override {
     ctl(EPOLL_CTL_MOD, fd, interest, edge, w);
   }
-  void remove(int fd) noexcept override { ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+  void remove(int fd) noexcept override {
+    if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) == 0) --registered_;
+  }
 
   void poll(std::int64_t timeout_ns) override {
+    // No fd registered and no waiting wanted: nothing can be reported, so skip the system call
+    // (libuv does the same). A pending wakeup() stays in the eventfd and ends the next blocking
+    // poll early, which is harmless: the loop drains its cross-thread inbox every iteration.
+    if (timeout_ns == 0 && registered_ == 0) return;
     int n = 0;
     if (timeout_ns < 0) {
       n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), -1);
@@ -120,12 +128,15 @@ class EpollReactor final : public Reactor {
 
   int epfd_ = -1;
   int wakefd_ = -1;
+  std::size_t registered_ = 0;  // fds added through add() (the wake-up eventfd not counted)
   bool have_pwait2_ = true;
   std::array<epoll_event, 256> events_{};
 };
 
 }  // namespace
 
-std::unique_ptr<Reactor> make_epoll_reactor() { return std::make_unique<EpollReactor>(); }
+std::unique_ptr<Reactor> make_epoll_reactor() {
+  return std::make_unique<EpollReactor>();
+}
 
 }  // namespace pyconc::detail

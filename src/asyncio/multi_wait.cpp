@@ -4,7 +4,10 @@ namespace pyconc::detail {
 
 MultiWait::MultiWait(const std::vector<TaskCore*>& tasks, WaitUntil until, OnCancel on_cancel,
                      bool cancelled_is_error, const Clock::time_point* deadline)
-    : nodes_(tasks.size()), until_(until), on_cancel_(on_cancel), cancelled_is_error_(cancelled_is_error) {
+    : nodes_(tasks.size()),
+      until_(until),
+      on_cancel_(on_cancel),
+      cancelled_is_error_(cancelled_is_error) {
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     nodes_[i].owner = this;
     nodes_[i].task = tasks[i];
@@ -21,7 +24,9 @@ MultiWait::MultiWait(const std::vector<TaskCore*>& tasks, WaitUntil until, OnCan
   }
 }
 
-MultiWait::~MultiWait() { detach(); }
+MultiWait::~MultiWait() {
+  detach();
+}
 
 bool MultiWait::satisfied() const noexcept {
   if (pending_ == 0) return true;
@@ -43,8 +48,7 @@ void MultiWait::await_suspend(std::coroutine_handle<> h) {
       n.watching = true;
     }
   }
-  if (has_deadline_)
-  {
+  if (has_deadline_) {
     LoopCore* loop = current_task().loop();
     loop->timers().push(this, deadline_);
   }

@@ -2,10 +2,10 @@
 #include <chrono>
 #include <string>
 
+#include "debug.hpp"
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/task.hpp"
 #include "pyconc/detail/exception_info.hpp"
-#include "debug.hpp"
 
 namespace pyconc::detail {
 
@@ -82,9 +82,10 @@ std::string TaskCore::name() const {
 void TaskCore::run() noexcept {
   LoopCore* loop = loop_;
   if (state_ == State::done) return;
-  if (must_cancel_ && resume_point_ == self_) {
+  if (must_cancel_ && !stepped_) {
     // cancel() before the first step: Python throws CancelledError into the coroutine at its
-    // start, so its body never runs.
+    // start, so its body never runs. (Not `resume_point_ == self_`: a task parked directly in
+    // its own coroutine resumes there too, and must see the CancelledError at its await.)
     must_cancel_ = false;
     cancelled_ = true;
     state_ = State::done;
@@ -93,6 +94,7 @@ void TaskCore::run() noexcept {
     release();
     return;
   }
+  stepped_ = true;
   TaskCore* prev = loop->exchange_current(this);
   if (loop->debug()) {
     const auto start = std::chrono::steady_clock::now();

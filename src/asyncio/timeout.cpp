@@ -20,7 +20,8 @@ Timeout::~Timeout() {
 }
 
 void Timeout::reschedule(std::optional<detail::Clock::time_point> when) {
-  if (state_ != State::entered) throw RuntimeError("Timeout: cannot reschedule after expiry or exit");
+  if (state_ != State::entered)
+    throw RuntimeError("Timeout: cannot reschedule after expiry or exit");
   if (armed()) task_->loop()->timers().erase(this);
   when_ = when;
   if (when) task_->loop()->timers().push(this, *when);  // a past deadline fires next iteration

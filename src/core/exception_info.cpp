@@ -51,7 +51,8 @@ std::string group_message(const std::string& message, const std::vector<std::exc
 }
 }  // namespace
 
-ExceptionGroup::ExceptionGroup(const std::string& message, std::vector<std::exception_ptr> exceptions)
+ExceptionGroup::ExceptionGroup(const std::string& message,
+                               std::vector<std::exception_ptr> exceptions)
     : Error(group_message(message, exceptions)), exceptions_(std::move(exceptions)) {}
 
 }  // namespace pyconc

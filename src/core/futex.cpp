@@ -20,9 +20,10 @@ long futex(void* addr, int op, std::uint32_t val, const timespec* ts, std::uint3
 }  // namespace
 
 bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
-                const Clock::time_point* deadline) noexcept {
+                const Clock::time_point* deadline, bool shared) noexcept {
+  const int scope = shared ? 0 : FUTEX_PRIVATE_FLAG;
   if (deadline == nullptr || *deadline == Clock::time_point::max()) {
-    futex(&word, FUTEX_WAIT_PRIVATE, expected, nullptr, 0);
+    futex(&word, FUTEX_WAIT | scope, expected, nullptr, 0);
     return true;
   }
   // steady_clock is CLOCK_MONOTONIC on Linux, so the deadline can be handed to the kernel as an
@@ -34,12 +35,13 @@ bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
   ts.tv_sec = static_cast<time_t>(secs.count());
   ts.tv_nsec = static_cast<long>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs).count());
-  const long rc = futex(&word, FUTEX_WAIT_BITSET_PRIVATE, expected, &ts, FUTEX_BITSET_MATCH_ANY);
+  const long rc = futex(&word, FUTEX_WAIT_BITSET | scope, expected, &ts, FUTEX_BITSET_MATCH_ANY);
   return !(rc == -1 && errno == ETIMEDOUT);
 }
 
-int futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
-  const long rc = futex(&word, FUTEX_WAKE_PRIVATE, static_cast<std::uint32_t>(count), nullptr, 0);
+int futex_wake(std::atomic<std::uint32_t>& word, int count, bool shared) noexcept {
+  const int op = FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+  const long rc = futex(&word, op, static_cast<std::uint32_t>(count), nullptr, 0);
   return rc < 0 ? 0 : static_cast<int>(rc);
 }
 

@@ -20,10 +20,18 @@ std::string py_repr(std::string_view s) {
   std::string out(1, q);
   for (const char c : s) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c == q) {
           out += '\\';
@@ -56,8 +64,8 @@ std::string called_what(int returncode, const std::vector<std::string>& cmd) {
   if (returncode < 0) {
     const char* abbrev = sigabbrev_np(-returncode);
     if (abbrev != nullptr) {
-      what += "died with <Signals.SIG" + std::string(abbrev) + ": " +
-              std::to_string(-returncode) + ">.";
+      what += "died with <Signals.SIG" + std::string(abbrev) + ": " + std::to_string(-returncode) +
+              ">.";
     } else {
       what += "died with unknown signal " + std::to_string(-returncode) + ".";
     }
@@ -84,9 +92,8 @@ CalledProcessError::CalledProcessError(int returncode, std::vector<std::string> 
       output_(std::move(output)),
       stderr_(std::move(stderr_text)) {}
 
-TimeoutExpired::TimeoutExpired(std::vector<std::string> cmd,
-                               std::chrono::duration<double> timeout, std::string output,
-                               std::string stderr_text)
+TimeoutExpired::TimeoutExpired(std::vector<std::string> cmd, std::chrono::duration<double> timeout,
+                               std::string output, std::string stderr_text)
     : SubprocessError(timeout_what(cmd, timeout)),
       cmd_(std::move(cmd)),
       timeout_(timeout),

@@ -50,7 +50,9 @@ std::size_t File::write(std::string_view data) {
   return done;
 }
 
-void File::flush() const { check_open(); }
+void File::flush() const {
+  check_open();
+}
 
 bool File::fill() {
   if (eof_) return false;
@@ -147,6 +149,8 @@ File::LineIterator& File::LineIterator::operator++() {
   return *this;
 }
 
-std::string File::take_buffered() { return take(buffered()); }
+std::string File::take_buffered() {
+  return take(buffered());
+}
 
 }  // namespace pyconc::subprocess

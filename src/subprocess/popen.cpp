@@ -92,7 +92,9 @@ Popen& Popen::operator=(Popen&& other) noexcept {
   return *this;
 }
 
-Popen::~Popen() { release(); }
+Popen::~Popen() {
+  release();
+}
 
 void Popen::release() noexcept {
   if (!s_) return;
@@ -104,13 +106,25 @@ void Popen::release() noexcept {
   s_.reset();
 }
 
-const std::vector<std::string>& Popen::args() const noexcept { return s_->args; }
-pid_t Popen::pid() const noexcept { return s_->pid; }
-std::optional<int> Popen::returncode() const noexcept { return s_->known(); }
+const std::vector<std::string>& Popen::args() const noexcept {
+  return s_->args;
+}
+pid_t Popen::pid() const noexcept {
+  return s_->pid;
+}
+std::optional<int> Popen::returncode() const noexcept {
+  return s_->known();
+}
 
-File& Popen::stdin_() noexcept { return s_->stdin_; }
-File& Popen::stdout_() noexcept { return s_->stdout_; }
-File& Popen::stderr_() noexcept { return s_->stderr_; }
+File& Popen::stdin_() noexcept {
+  return s_->stdin_;
+}
+File& Popen::stdout_() noexcept {
+  return s_->stdout_;
+}
+File& Popen::stderr_() noexcept {
+  return s_->stderr_;
+}
 
 std::optional<int> Popen::poll() {
   if (auto rc = s_->known()) return rc;
@@ -120,7 +134,9 @@ std::optional<int> Popen::poll() {
   return std::nullopt;
 }
 
-int Popen::wait() { return wait_until(nullptr, {}); }
+int Popen::wait() {
+  return wait_until(nullptr, {});
+}
 
 int Popen::wait_until(const detail::Clock::time_point* deadline,
                       std::chrono::duration<double> timeout) {
@@ -147,8 +163,12 @@ void Popen::send_signal(int sig) {
   detail::send_signal(s_->pidfd.get(), s_->pid, sig);
 }
 
-void Popen::terminate() { send_signal(SIGTERM); }
-void Popen::kill() { send_signal(SIGKILL); }
+void Popen::terminate() {
+  send_signal(SIGTERM);
+}
+void Popen::kill() {
+  send_signal(SIGKILL);
+}
 
 std::pair<std::string, std::string> Popen::communicate(std::string_view input) {
   return communicate_until(input, nullptr, {});

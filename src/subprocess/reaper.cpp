@@ -123,6 +123,8 @@ void hand_to_reaper(pid_t pid, UniqueFd pidfd) noexcept {
   Reaper::instance().adopt(pid, std::move(pidfd));
 }
 
-std::size_t reaper_pending() noexcept { return Reaper::instance().pending(); }
+std::size_t reaper_pending() noexcept {
+  return Reaper::instance().pending();
+}
 
 }  // namespace pyconc::detail

@@ -86,6 +86,8 @@ std::pair<int, std::string> getstatusoutput(const std::string& cmd) {
   return {r.returncode, std::move(r.stdout_text)};
 }
 
-std::string getoutput(const std::string& cmd) { return getstatusoutput(cmd).second; }
+std::string getoutput(const std::string& cmd) {
+  return getstatusoutput(cmd).second;
+}
 
 }  // namespace pyconc::subprocess

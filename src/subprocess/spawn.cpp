@@ -199,7 +199,8 @@ SpawnedProcess spawn_process(const std::vector<std::string>& args, const SpawnOp
   // spawned meanwhile by another thread never inherits one, and the dup2() actions below
   // cannot clobber each other.
   SpawnedProcess out;
-  UniqueFd child_ends[3];
+  int source[3] = {-1, -1, -1};  // what becomes the child's 0, 1, 2 (-1: left as is)
+  UniqueFd owned[3];             // the descriptors made here for that
   UniqueFd devnull;
   const Redirect* streams[3] = {&o.stdin_, &o.stdout_, &o.stderr_};
   for (int i = 0; i < 3; ++i) {
@@ -212,7 +213,8 @@ SpawnedProcess spawn_process(const std::vector<std::string>& args, const SpawnOp
         Pipe p = make_pipe(o.pipesize);
         UniqueFd& parent_end = i == 0 ? out.stdin_ : i == 1 ? out.stdout_ : out.stderr_;
         parent_end = std::move(i == 0 ? p.write : p.read);
-        child_ends[i] = std::move(i == 0 ? p.read : p.write);
+        owned[i] = std::move(i == 0 ? p.read : p.write);
+        source[i] = owned[i].get();
         if (o.nonblocking) set_nonblocking(parent_end.get(), true);
         break;
       }
@@ -222,20 +224,21 @@ SpawnedProcess spawn_process(const std::vector<std::string>& args, const SpawnOp
           if (!devnull) raise_os_error(errno, "/dev/null");
           raise_above_stdio(devnull);
         }
-        child_ends[i].reset(::fcntl(devnull.get(), F_DUPFD_CLOEXEC, 3));
-        if (!child_ends[i]) raise_os_error(errno);
+        source[i] = devnull.get();
         break;
       case Redirect::Kind::fd:
-        // A private duplicate: the caller's descriptor may be 0-2 or shared between streams.
-        child_ends[i].reset(::fcntl(r.fd(), F_DUPFD_CLOEXEC, 3));
-        if (!child_ends[i]) raise_os_error(errno);
+        // A private duplicate: the caller's descriptor may be 0-2 or the target of another
+        // stream (stdout_ = 2, stderr_ = 1 must swap them, not make both 2).
+        owned[i].reset(::fcntl(r.fd(), F_DUPFD_CLOEXEC, 3));
+        if (!owned[i]) raise_os_error(errno);
+        source[i] = owned[i].get();
         break;
     }
   }
 
   FileActions actions;
   for (int i = 0; i < 3; ++i) {
-    if (child_ends[i]) actions.dup2(child_ends[i].get(), i);
+    if (source[i] >= 0) actions.dup2(source[i], i);
   }
   if (o.stderr_.kind() == Redirect::Kind::stdout_) actions.dup2(1, 2);  // after stdout is set
   if (o.close_fds || !o.pass_fds.empty()) {
@@ -297,7 +300,7 @@ SpawnedProcess spawn_process(const std::vector<std::string>& args, const SpawnOp
     }
     // Other failures (EMFILE): this child is waited for without a pidfd.
   }
-  return out;  // the child ends close here: the child holds its own copies
+  return out;  // `owned` closes here: the child holds its own copies
 }
 
 int returncode_from_status(int status) noexcept {
@@ -367,7 +370,9 @@ void send_signal(int pidfd, pid_t pid, int sig) {
   if (::kill(pid, sig) != 0 && errno != ESRCH) raise_os_error(errno);
 }
 
-bool pidfd_enabled() noexcept { return g_pidfd_enabled.load(std::memory_order_relaxed); }
+bool pidfd_enabled() noexcept {
+  return g_pidfd_enabled.load(std::memory_order_relaxed);
+}
 void set_pidfd_enabled(bool enabled) noexcept {
   g_pidfd_enabled.store(enabled, std::memory_order_relaxed);
 }

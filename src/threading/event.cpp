@@ -10,7 +10,7 @@ void Event::set() noexcept {
                                         std::memory_order_relaxed));
   // seq_cst on both sides (here and in wait_impl) orders "flag raised" against "sleeper
   // announced": either we see the sleeper, or its futex_wait sees the new word and returns.
-  if (sleepers_.load(std::memory_order_seq_cst) != 0) detail::futex_wake_all(word_);
+  if (sleepers_.load(std::memory_order_seq_cst) != 0) detail::futex_wake_all(word_, shared_);
 }
 
 bool Event::wait_impl(const detail::Clock::time_point* deadline) {
@@ -29,7 +29,7 @@ bool Event::wait_impl(const detail::Clock::time_point* deadline) {
       break;
     }
     if (deadline != nullptr && detail::Clock::now() >= *deadline) break;
-    detail::futex_wait(word_, start, deadline);
+    detail::futex_wait(word_, start, deadline, shared_);
   }
   sleepers_.fetch_sub(1, std::memory_order_relaxed);
   return changed;

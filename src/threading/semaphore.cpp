@@ -9,6 +9,10 @@ Semaphore::Semaphore(int value) : count_(0) {
   count_.store(static_cast<std::uint32_t>(value), std::memory_order_relaxed);
 }
 
+Semaphore::Semaphore(int value, detail::ProcessShared) : Semaphore(value) {
+  shared_ = true;
+}
+
 bool Semaphore::acquire_slow(const detail::Clock::time_point* deadline) {
   const bool in_time = deadline == nullptr || detail::Clock::now() < *deadline;
   if (in_time &&
@@ -25,7 +29,7 @@ bool Semaphore::acquire_slow(const detail::Clock::time_point* deadline) {
       sleepers_.fetch_sub(1, std::memory_order_relaxed);
       return true;
     }
-    const bool in_time = detail::futex_wait(count_, 0, deadline);
+    const bool in_time = detail::futex_wait(count_, 0, deadline, shared_);
     sleepers_.fetch_sub(1, std::memory_order_relaxed);
     if (try_take()) return true;
     if (!in_time || (deadline != nullptr && detail::Clock::now() >= *deadline)) return false;
@@ -39,7 +43,7 @@ bool Semaphore::add(std::uint32_t n, std::uint32_t bound) {
   } while (!count_.compare_exchange_weak(c, c + n, std::memory_order_seq_cst,
                                          std::memory_order_relaxed));
   if (sleepers_.load(std::memory_order_seq_cst) != 0) {
-    detail::futex_wake(count_, static_cast<int>(n));
+    detail::futex_wake(count_, static_cast<int>(n), shared_);
   }
   return true;
 }

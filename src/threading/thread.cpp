@@ -71,12 +71,53 @@ std::shared_ptr<ThreadState> make_main_state() {
   registry().live.insert(s);
   return s;
 }
-const std::shared_ptr<ThreadState>& main_state() {
-  static const std::shared_ptr<ThreadState> s = make_main_state();
+// Replaced in a forked child, where the forking thread becomes the main thread.
+std::shared_ptr<ThreadState>& main_state() {
+  static std::shared_ptr<ThreadState> s = make_main_state();
   return s;
 }
+
+thread_local std::shared_ptr<ThreadState> tls_current;
+
+// fork(): the child has one thread, the one that forked. As Python's threading._after_fork,
+// it becomes the child's "MainThread"; every other thread is marked as ended (join() returns
+// at once, is_alive() is false) and their OS handles are dropped without being joined. The
+// registry's mutexes are held across fork() so the child inherits them in a consistent state,
+// and every per-thread mutex is re-created (another thread may have held one at fork time).
+void fork_prepare() noexcept {
+  registry().mu.lock();
+  registry().hook_mu.lock();
+}
+void fork_parent() noexcept {
+  registry().hook_mu.unlock();
+  registry().mu.unlock();
+}
+void fork_child() noexcept {
+  Registry& r = registry();
+  r.hook_mu.unlock();
+  r.mu.unlock();
+  // Never destroyed (a joinable std::thread must not be), but reachable: not a leak.
+  static auto* orphans = new std::vector<std::thread>();
+  for (const auto& s : r.live) {
+    new (&s->mu) std::mutex();  // the old one may be locked by a thread that no longer exists
+    if (s->os_thread.joinable()) orphans->push_back(std::move(s->os_thread));
+    s->finished.set();
+  }
+  r.live.clear();
+  auto m = std::make_shared<ThreadState>(Kind::main);
+  m->name = "MainThread";
+  m->started = true;
+  m->ident = static_cast<unsigned long>(::pthread_self());
+  m->native_id = static_cast<unsigned long>(::getpid());
+  m->running.set();
+  r.live.insert(m);
+  main_state() = m;
+  tls_current = std::move(m);
+}
+
 // Initialised during static initialisation, which runs on the process's main thread.
-[[maybe_unused]] const bool main_state_ready = (main_state(), true);
+[[maybe_unused]] const bool main_state_ready =
+    (main_state(), ::pthread_atfork(fork_prepare, fork_parent, fork_child), true);
 
 // A thread not started by pyconc that asked for current_thread(): registered while it lives.
 struct DummyHolder {
@@ -88,8 +129,6 @@ struct DummyHolder {
     registry().live.erase(state);
   }
 };
-
-thread_local std::shared_ptr<ThreadState> tls_current;
 
 struct ThreadAccess {
   static ThreadRef make(std::shared_ptr<ThreadState> s) { return ThreadRef(std::move(s)); }

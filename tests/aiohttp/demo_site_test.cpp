@@ -121,7 +121,8 @@ TEST(DemoSite, TitlesAreDeterministicAndUnique) {
   // Every 7th title is Chinese, like the seeds' target; some carry an '&'.
   EXPECT_GT(static_cast<unsigned char>(demo_post_title(7)[0]), 0x7f);
   bool ampersand = false;
-  for (int id = 1; id <= kDemoPosts; ++id) ampersand |= demo_post_title(id).find('&') != std::string::npos;
+  for (int id = 1; id <= kDemoPosts; ++id)
+    ampersand |= demo_post_title(id).find('&') != std::string::npos;
   EXPECT_TRUE(ampersand);
 }
 
@@ -141,9 +142,9 @@ TEST(DemoSite, RobotsIndexAndErrors) {
   EXPECT_EQ(demo_site_page("/static/blog.css").content_type, "text/css; charset=utf-8");
   EXPECT_EQ(demo_site_page("/list/3?sort=new#top").body, demo_site_page("/list/3").body);
   EXPECT_EQ(demo_site_page("http://demo.local/post/5").body, demo_site_page("/post/5").body);
-  for (const char* missing : {"/list/0", "/list/51", "/list/01", "/list/-1", "/list/1/x",
-                              "/list/", "/post/1001", "/post/abc", "/post/99999999999",
-                              "/private/", "/nope", "/static/other.css"}) {
+  for (const char* missing :
+       {"/list/0", "/list/51", "/list/01", "/list/-1", "/list/1/x", "/list/", "/post/1001",
+        "/post/abc", "/post/99999999999", "/private/", "/nope", "/static/other.css"}) {
     const auto page = demo_site_page(missing);
     EXPECT_EQ(page.status, 404) << missing;
     EXPECT_EQ(html::Document(page.body).title(), "404 Not Found");

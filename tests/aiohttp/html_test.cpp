@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace html = pyconc::aiohttp::html;
@@ -109,7 +111,7 @@ TEST(Html, CssSelectors) {
   EXPECT_EQ(soup.select("a.post-item-title.featured").size(), 1u);
   EXPECT_EQ(soup.select("div.post-list a").size(), 3u);
   EXPECT_EQ(soup.select("#main .pager > a").size(), 4u);
-  EXPECT_EQ(soup.select("#main > a").size(), 0u);          // not children of #main
+  EXPECT_EQ(soup.select("#main > a").size(), 0u);  // not children of #main
   EXPECT_EQ(soup.select("div#main a[href]").size(), 6u);
   EXPECT_EQ(soup.select("a[href^=https]").size(), 1u);
   EXPECT_EQ(soup.select("a[href$='18146367']").size(), 1u);
@@ -155,7 +157,11 @@ TEST(Html, GetTextLikeBeautifulSoup) {
   EXPECT_EQ(d->get_text(), "  Hello big\n\t world\xC2\xA0! ");
   EXPECT_EQ(d->get_text({.separator = "|", .strip = true}), "Hello|big|world|!");
   EXPECT_EQ(d->text(), "Hello big world !");  // NBSP is whitespace to str.split()
-  EXPECT_EQ(html::Document("<p>a\xE3\x80\x80" "b</p>").find("p")->text(), "a b");  // U+3000
+  EXPECT_EQ(html::Document("<p>a\xE3\x80\x80"
+                           "b</p>")
+                .find("p")
+                ->text(),
+            "a b");  // U+3000
 }
 
 TEST(Html, ElementApi) {
@@ -174,6 +180,7 @@ TEST(Html, ElementApi) {
   EXPECT_EQ(ul->find_all("li", {.recursive = false}).size(), 2u);
   EXPECT_EQ(ul->attrs().size(), 2u);
   EXPECT_EQ(ul->attrs()[0].first, "id");
+  EXPECT_FALSE(soup.truncated());
   auto li = ul->find("li", {.class_ = "a"});
   ASSERT_TRUE(li);
   EXPECT_EQ(li->parent(), ul);
@@ -214,7 +221,7 @@ TEST(Html, MalformedHtmlIsRepairedLikeABrowser) {
   auto links = soup.find_all("a");
   ASSERT_GE(links.size(), 3u);
   EXPECT_EQ(links[0].get("href"), "/a1");
-  EXPECT_EQ(links[0].text(), "first");       // the inner <a> closed the outer one
+  EXPECT_EQ(links[0].text(), "first");  // the inner <a> closed the outer one
   EXPECT_EQ(links[1].get("href"), "/a2");
   EXPECT_EQ(soup.select("a[href='/fostered']").size(), 1u);  // moved out of the table
   EXPECT_EQ(texts(soup.select("li")), (std::vector<std::string>{"item 1", "item 2"}));
@@ -222,13 +229,39 @@ TEST(Html, MalformedHtmlIsRepairedLikeABrowser) {
 }
 
 TEST(Html, HostileInputDoesNotBreakTheParser) {
-  std::string deep;
-  for (int i = 0; i < 20000; ++i) deep += "<div>";
-  deep += "<a class=t href=/deep>bottom</a>";
-  html::Document d(deep);
+  // Nesting within the limit is parsed whole.
+  std::string nested;
+  for (int i = 0; i < 1000; ++i) nested += "<div class=n>";
+  nested += "<a class=t href=/deep>bottom</a>";
+  html::Document d(nested);
+  EXPECT_FALSE(d.truncated());
   ASSERT_EQ(d.select("a.t").size(), 1u);
   EXPECT_EQ(d.select_one("a.t")->text(), "bottom");
   EXPECT_EQ(d.select("div div div a").size(), 1u);
+  EXPECT_EQ(d.select("div.n").size(), 1000u);
+  // 50,000 nested <div>s (gumbo alone: minutes) are cut at the limit, in milliseconds; what
+  // came before the cut is there.
+  std::string deep = "<title>Deep</title><a href=/top>top</a>";
+  for (int i = 0; i < 50000; ++i) deep += "<div>";
+  deep += "<a href=/bottom>bottom</a>";
+  const auto start = std::chrono::steady_clock::now();
+  html::Document cut(deep);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_TRUE(cut.truncated());
+  EXPECT_EQ(cut.title(), "Deep");
+  EXPECT_EQ(cut.find_all("div").size(), html::kMaxNestingDepth);
+  ASSERT_EQ(cut.find_all("a").size(), 1u);
+  EXPECT_EQ(cut.find_all("a")[0].get("href"), "/top");
+  // Unclosed elements that a sibling closes, void elements, comments and scripts full of
+  // tags do not count as nesting.
+  std::string flat = "<ul>";
+  for (int i = 0; i < 3000; ++i)
+    flat += "<li><p>item<br><img src=x><!-- <div><div> --><script>'<div>'</script>";
+  flat += "</ul><a href=/end>end</a>";
+  html::Document f(flat);
+  EXPECT_FALSE(f.truncated());
+  EXPECT_EQ(f.find_all("li").size(), 3000u);
+  EXPECT_EQ(f.find_all("a").size(), 1u);
   // Bytes that are not UTF-8, NULs, and a truncated tag.
   html::Document junk(std::string("<p>\xff\xfe\x00<a href=x>\x80</a><", 22));
   EXPECT_EQ(junk.find_all("a").size(), 1u);
@@ -242,9 +275,10 @@ TEST(Html, LinksResolveAgainstThePageAndBase) {
   const URL page("https://www.cnblogs.com/sitehome/p/1");
   auto links = soup.links(page, "a.post-item-title");
   EXPECT_EQ(hrefs(links),
-            (std::vector<std::string>{"https://www.cnblogs.com/shudaoshan/p/18151059",
-                                      "https://www.cnblogs.com/FatTiger4399/p/18146367",
-                                      "https://www.cnblogs.com/sitehome/ITnoteforlsy/p/18148656#comments"}));
+            (std::vector<std::string>{
+                "https://www.cnblogs.com/shudaoshan/p/18151059",
+                "https://www.cnblogs.com/FatTiger4399/p/18146367",
+                "https://www.cnblogs.com/sitehome/ITnoteforlsy/p/18148656#comments"}));
   EXPECT_EQ(links[1].text, "低开开发笔记(四)： 实现编辑器内拖拽");
   // Every a[href] by default: javascript: and mailto: are extracted but not crawlable.
   auto all = soup.links(page);
@@ -285,7 +319,27 @@ TEST(Html, CrawlLinksAreNormalisedAndUnique) {
       "<map><area href='/area' alt=''></map><a href='ftp://example.com/f'>7</a>"
       "<a href='https://other.org'>8</a>");
   std::vector<std::string> got;
-  for (const URL& u : soup.crawl_links(URL("http://example.com/index.html"))) got.push_back(u.str());
+  for (const URL& u : soup.crawl_links(URL("http://example.com/index.html")))
+    got.push_back(u.str());
   EXPECT_EQ(got, (std::vector<std::string>{"http://example.com/a", "http://example.com/b/d",
                                            "http://example.com/area", "https://other.org/"}));
+}
+
+TEST(Html, OneDocumentReadByManyThreads) {
+  // Documents are immutable: threads may search one (and copy its Elements) at once.
+  const html::Document soup(kListPage);
+  const URL page("https://www.cnblogs.com/sitehome/p/1");
+  std::vector<std::size_t> found(4, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < found.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto links = soup.links(page, "a.post-item-title");
+        auto copy = soup.select("article a");
+        found[t] += links.size() + copy.size() + (soup.title() ? 1 : 0);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (std::size_t n : found) EXPECT_EQ(n, 50u * (3 + 3 + 1));
 }

@@ -37,9 +37,17 @@ Fields fields(pyconc::detail::HttpHeaderView v) {
 }
 
 Seen seen(const HttpRequest& r) {
-  return {std::string(r.method()), std::string(r.target()), std::string(r.path()),
-          std::string(r.query_string()), r.version_major(), r.version_minor(),
-          fields(r.headers()), fields(r.trailers()), r.body(), r.keep_alive(), r.upgrade(),
+  return {std::string(r.method()),
+          std::string(r.target()),
+          std::string(r.path()),
+          std::string(r.query_string()),
+          r.version_major(),
+          r.version_minor(),
+          fields(r.headers()),
+          fields(r.trailers()),
+          r.body(),
+          r.keep_alive(),
+          r.upgrade(),
           r.chunked()};
 }
 
@@ -52,8 +60,8 @@ struct Outcome {
   // Where an error stops the parser within the bad bytes depends on the feeding; the verdict
   // must not.
   bool operator==(const Outcome& o) const {
-    return requests == o.requests && phase == o.phase && status == o.status &&
-           reason == o.reason && (status != 0 || consumed == o.consumed);
+    return requests == o.requests && phase == o.phase && status == o.status && reason == o.reason &&
+           (status != 0 || consumed == o.consumed);
   }
   friend void PrintTo(const Outcome& o, std::ostream* os) {
     *os << o.requests.size() << " requests, phase " << static_cast<int>(o.phase) << ", status "
@@ -261,6 +269,16 @@ TEST(HttpParser, UpgradeStopsTheParserUntilDeclined) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->target(), "/again");
 
+  // An upgrade that also closes: refusing it leaves nothing more to parse.
+  HttpRequestParser closing;
+  const std::string up_close =
+      "GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, close\r\nUpgrade: x\r\n\r\n";
+  EXPECT_EQ(closing.feed(up_close + after), up_close.size());
+  ASSERT_TRUE(closing.next());
+  closing.decline_upgrade();
+  EXPECT_EQ(closing.phase(), HttpParserPhase::closed);
+  EXPECT_EQ(closing.feed(after), 0u);
+
   HttpRequestParser q;
   const std::string connect = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n";
   EXPECT_EQ(q.feed(connect + "\x16\x03\x01"), connect.size());
@@ -367,8 +385,7 @@ TEST(HttpParser, RecyclingNextReusesBuffers) {
   HttpRequest r;
   for (int i = 0; i < 1000; ++i) {
     const std::string target = "/item/" + std::to_string(i);
-    const std::string in = "POST " + target +
-                           " HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nX-N: " +
+    const std::string in = "POST " + target + " HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nX-N: " +
                            std::to_string(i) + "\r\n\r\nbody";
     ASSERT_EQ(p.feed(in), in.size());
     ASSERT_TRUE(p.next(r));

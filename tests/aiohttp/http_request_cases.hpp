@@ -18,9 +18,9 @@ inline constexpr pyconc::detail::HttpLimits kTableLimits{
 struct BadRequest {
   std::string name;
   std::string input;
-  int status;            // what to answer
-  std::string reason;    // a part of error_reason()
-  bool eof = false;      // the peer closes after sending `input`
+  int status;          // what to answer
+  std::string reason;  // a part of error_reason()
+  bool eof = false;    // the peer closes after sending `input`
   friend void PrintTo(const BadRequest& b, std::ostream* os) { *os << b.name; }
 };
 
@@ -107,7 +107,8 @@ inline std::vector<BadRequest> bad_requests() {
       {"te_not_chunked", post + "Transfer-Encoding: gzip\r\n\r\nabc", 400, "chunked"},
       {"te_chunked_not_last", post + "Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400, ""},
       {"te_chunked_then_other_header",
-       post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n", 400, ""},
+       post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n", 400,
+       ""},
       {"te_chunked_twice", post + "Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400, ""},
       {"te_xchunked", post + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 400, "chunked"},
       {"te_gzip_chunked", post + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, "gzip"},
@@ -117,14 +118,13 @@ inline std::vector<BadRequest> bad_requests() {
       {"chunk_size_not_hex", chunked + "zz\r\nabc\r\n0\r\n\r\n", 400, "chunk size"},
       {"chunk_size_negative", chunked + "-3\r\nabc\r\n0\r\n\r\n", 400, "chunk size"},
       {"chunk_size_0x", chunked + "0x3\r\nabc\r\n0\r\n\r\n", 400, "chunk size"},
-      {"chunk_size_overflow", chunked + "fffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 400,
-       "overflow"},
+      {"chunk_size_overflow", chunked + "fffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 400, "overflow"},
       {"chunk_size_space", chunked + "3 \r\nabc\r\n0\r\n\r\n", 400, "chunk size"},
       {"chunk_size_bare_lf", chunked + "3\nabc\r\n0\r\n\r\n", 400, ""},
       {"chunk_longer_than_size", chunked + "3\r\nabcd\r\n0\r\n\r\n", 400, "CRLF"},
       {"chunked_too_large", big_chunks, 413, "65536"},
-      {"chunk_extensions_too_large",
-       chunked + "1;" + std::string(5000, 'e') + "\r\na\r\n0\r\n\r\n", 413, "extensions"},
+      {"chunk_extensions_too_large", chunked + "1;" + std::string(5000, 'e') + "\r\na\r\n0\r\n\r\n",
+       413, "extensions"},
       {"too_many_trailers", many_trailers, 431, "more than 32 header fields"},
       {"trailers_too_large", chunked + "1\r\na\r\n0\r\nX: " + std::string(5000, 't') + "\r\n\r\n",
        431, "trailer fields larger than 4096"},
@@ -156,8 +156,8 @@ inline std::vector<GoodRequests> good_requests() {
        "5;name=val\r\nhello\r\n6;q=\"a b\"\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n",
        1},
       {"http_1_0", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n\r\n", 2},
-      {"upgrade", "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
-       1},
+      {"upgrade",
+       "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", 1},
       {"options_star", "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", 1},
       {"absolute_form", "GET http://h.org/p?q=1 HTTP/1.1\r\nHost: h.org\r\n\r\n", 1},
   };

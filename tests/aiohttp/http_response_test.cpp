@@ -78,16 +78,18 @@ TEST(HttpResponse, DateAndServerFromTheCallerWin) {
             "Content-Length: 0\r\n\r\n");
   std::string with_date;
   write_response_head(with_date, {.content_length = 0});
-  EXPECT_THAT(with_date, testing::MatchesRegex(
-                             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nDate: [A-Z][a-z][a-z], [0-9][0-9] "
-                             "[A-Z][a-z][a-z] [0-9]+ [0-9][0-9]:[0-9][0-9]:[0-9][0-9] GMT\r\n\r\n"));
+  EXPECT_THAT(with_date,
+              testing::MatchesRegex(
+                  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nDate: [A-Z][a-z][a-z], [0-9][0-9] "
+                  "[A-Z][a-z][a-z] [0-9]+ [0-9][0-9]:[0-9][0-9]:[0-9][0-9] GMT\r\n\r\n"));
 }
 
 TEST(HttpResponse, HeadersFromAnyRange) {
   pyconc::aiohttp::CIMultiDict h{{"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}};
   std::string out;
   write_response_head(out, {.content_length = 0, .date = false}, h);
-  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n");
   std::vector<std::pair<std::string, std::string>> v{{"X-A", "1"}};
   out.clear();
   write_response_head(out, {.content_length = 0, .date = false}, v);
@@ -134,7 +136,8 @@ TEST(HttpResponse, ChunkedEncoder) {
   EXPECT_FALSE(enc.finished());
   enc.finish(out, {{"X-Checksum", "42"}});
   EXPECT_TRUE(enc.finished());
-  EXPECT_EQ(out, "5\r\nhello\r\n12c\r\n" + std::string(300, 'x') + "\r\n0\r\nX-Checksum: 42\r\n\r\n");
+  EXPECT_EQ(out,
+            "5\r\nhello\r\n12c\r\n" + std::string(300, 'x') + "\r\n0\r\nX-Checksum: 42\r\n\r\n");
   EXPECT_THROW(enc.write(out, "late"), pyconc::RuntimeError);
   EXPECT_THROW(enc.finish(out), pyconc::RuntimeError);
 
@@ -149,7 +152,8 @@ TEST(HttpResponse, ChunkedOutputParsesBack) {
   ChunkedEncoder enc;
   std::string body;
   for (int i = 0; i < 50; ++i) {
-    const std::string piece(static_cast<std::size_t>(i * 37 % 500), static_cast<char>('a' + i % 26));
+    const std::string piece(static_cast<std::size_t>(i * 37 % 500),
+                            static_cast<char>('a' + i % 26));
     body += piece;
     enc.write(wire, piece);
   }

@@ -44,7 +44,7 @@ TEST(Robots, LongestMatchWinsAndAllowWinsTies) {
   rp.parse("User-agent: *\nAllow: /folder\nDisallow: /folder\n");
   EXPECT_TRUE(rp.can_fetch("bot", "/folder/page"));
   rp.parse("User-agent: *\nAllow: /page\nDisallow: /*.htm\n");
-  EXPECT_FALSE(rp.can_fetch("bot", "/page.htm"));  // "/*.htm" is longer than "/page"
+  EXPECT_FALSE(rp.can_fetch("bot", "/page.htm"));   // "/*.htm" is longer than "/page"
   EXPECT_FALSE(rp.can_fetch("bot", "/page.html"));  // patterns match prefixes: ".htm" of ".html"
   rp.parse("User-agent: *\nAllow: /$\nDisallow: /\n");
   EXPECT_TRUE(rp.can_fetch("bot", "http://e.com/"));
@@ -136,14 +136,17 @@ TEST(Robots, SyntaxVariants) {
 
 TEST(Robots, PercentEncodingIsComparedNormalised) {
   auto rp = parsed(
-      "User-agent: *\nDisallow: /%7ejoe/\nDisallow: /a%2fb\nDisallow: /\xC3\xBC" "ber\n"
+      "User-agent: *\nDisallow: /%7ejoe/\nDisallow: /a%2fb\nDisallow: /\xC3\xBC"
+      "ber\n"
       "Disallow: /sp ace\n");
   EXPECT_FALSE(rp.can_fetch("x", "/~joe/index.html"));
   EXPECT_FALSE(rp.can_fetch("x", "/%7Ejoe/index.html"));
   EXPECT_TRUE(rp.can_fetch("x", "/a/b"));  // %2F is a reserved character: not a slash
   EXPECT_FALSE(rp.can_fetch("x", "/a%2Fb"));
   EXPECT_FALSE(rp.can_fetch("x", "/%C3%BCber"));
-  EXPECT_FALSE(rp.can_fetch("x", "http://e.com/\xC3\xBC" "ber/x"));
+  EXPECT_FALSE(rp.can_fetch("x",
+                            "http://e.com/\xC3\xBC"
+                            "ber/x"));
   EXPECT_FALSE(rp.can_fetch("x", "/sp%20ace"));
   EXPECT_TRUE(rp.can_fetch("x", URL("http://e.com/space")));
   EXPECT_THROW(rp.can_fetch("x", "http://e.com:bad/"), pyconc::ValueError);

@@ -104,7 +104,10 @@ TEST(URL, EncodesWhatMayNotAppearLikeABrowser) {
 }
 
 TEST(URL, InternationalHostsUsePunycode) {
-  EXPECT_EQ(URL("http://b\xC3\xBC" "cher.example/").host(), "xn--bcher-kva.example");
+  EXPECT_EQ(URL("http://b\xC3\xBC"
+                "cher.example/")
+                .host(),
+            "xn--bcher-kva.example");
   EXPECT_EQ(URL("http://\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E.jp/").host(), "xn--wgv71a119e.jp");
   EXPECT_EQ(URL("http://M\xC3\xBCnchen.DE/").host(), "xn--mnchen-3ya.de");
   EXPECT_EQ(URL("http://\xE4\xB8\xAD\xE5\x9B\xBD.cn").str(), "http://xn--fiqs8s.cn");
@@ -178,29 +181,26 @@ INSTANTIATE_TEST_SUITE_P(
                     JoinCase{"#s", "http://a/b/c/d;p?q#s"}, JoinCase{"g#s", "http://a/b/c/g#s"},
                     JoinCase{"g?y#s", "http://a/b/c/g?y#s"}, JoinCase{";x", "http://a/b/c/;x"},
                     JoinCase{"g;x", "http://a/b/c/g;x"},
-                    JoinCase{"g;x?y#s", "http://a/b/c/g;x?y#s"},
-                    JoinCase{"", "http://a/b/c/d;p?q"}, JoinCase{".", "http://a/b/c/"},
-                    JoinCase{"./", "http://a/b/c/"}, JoinCase{"..", "http://a/b/"},
-                    JoinCase{"../", "http://a/b/"}, JoinCase{"../g", "http://a/b/g"},
-                    JoinCase{"../..", "http://a/"}, JoinCase{"../../", "http://a/"},
-                    JoinCase{"../../g", "http://a/g"}));
+                    JoinCase{"g;x?y#s", "http://a/b/c/g;x?y#s"}, JoinCase{"", "http://a/b/c/d;p?q"},
+                    JoinCase{".", "http://a/b/c/"}, JoinCase{"./", "http://a/b/c/"},
+                    JoinCase{"..", "http://a/b/"}, JoinCase{"../", "http://a/b/"},
+                    JoinCase{"../g", "http://a/b/g"}, JoinCase{"../..", "http://a/"},
+                    JoinCase{"../../", "http://a/"}, JoinCase{"../../g", "http://a/g"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Abnormal, URLJoinRfc3986,
-    testing::Values(JoinCase{"../../../g", "http://a/g"}, JoinCase{"../../../../g", "http://a/g"},
-                    JoinCase{"/./g", "http://a/g"}, JoinCase{"/../g", "http://a/g"},
-                    JoinCase{"g.", "http://a/b/c/g."}, JoinCase{".g", "http://a/b/c/.g"},
-                    JoinCase{"g..", "http://a/b/c/g.."}, JoinCase{"..g", "http://a/b/c/..g"},
-                    JoinCase{"./../g", "http://a/b/g"}, JoinCase{"./g/.", "http://a/b/c/g/"},
-                    JoinCase{"g/./h", "http://a/b/c/g/h"}, JoinCase{"g/../h", "http://a/b/c/h"},
-                    JoinCase{"g;x=1/./y", "http://a/b/c/g;x=1/y"},
-                    JoinCase{"g;x=1/../y", "http://a/b/c/y"},
-                    JoinCase{"g?y/./x", "http://a/b/c/g?y/./x"},
-                    JoinCase{"g?y/../x", "http://a/b/c/g?y/../x"},
-                    JoinCase{"g#s/./x", "http://a/b/c/g#s/./x"},
-                    JoinCase{"g#s/../x", "http://a/b/c/g#s/../x"},
-                    // strict parsers (this one): a scheme in the reference wins
-                    JoinCase{"http:g", "http:g"}));
+    testing::Values(
+        JoinCase{"../../../g", "http://a/g"}, JoinCase{"../../../../g", "http://a/g"},
+        JoinCase{"/./g", "http://a/g"}, JoinCase{"/../g", "http://a/g"},
+        JoinCase{"g.", "http://a/b/c/g."}, JoinCase{".g", "http://a/b/c/.g"},
+        JoinCase{"g..", "http://a/b/c/g.."}, JoinCase{"..g", "http://a/b/c/..g"},
+        JoinCase{"./../g", "http://a/b/g"}, JoinCase{"./g/.", "http://a/b/c/g/"},
+        JoinCase{"g/./h", "http://a/b/c/g/h"}, JoinCase{"g/../h", "http://a/b/c/h"},
+        JoinCase{"g;x=1/./y", "http://a/b/c/g;x=1/y"}, JoinCase{"g;x=1/../y", "http://a/b/c/y"},
+        JoinCase{"g?y/./x", "http://a/b/c/g?y/./x"}, JoinCase{"g?y/../x", "http://a/b/c/g?y/../x"},
+        JoinCase{"g#s/./x", "http://a/b/c/g#s/./x"}, JoinCase{"g#s/../x", "http://a/b/c/g#s/../x"},
+        // strict parsers (this one): a scheme in the reference wins
+        JoinCase{"http:g", "http:g"}));
 
 TEST(URL, JoinEdgeCases) {
   // Base with an authority and an empty path (RFC 3986 §5.2.3 merge).
@@ -245,7 +245,8 @@ TEST(URL, QueryParsingAndEncoding) {
   EXPECT_EQ(q.getone("e"), "");
   EXPECT_EQ(q.size(), 6u);
 
-  URL w = URL("http://a.org/p?old=1#f").with_query({{"q", "a b&c=d"}, {"x", "1+1"}, {"u", "\xC3\xA9/?"}});
+  URL w = URL("http://a.org/p?old=1#f")
+              .with_query({{"q", "a b&c=d"}, {"x", "1+1"}, {"u", "\xC3\xA9/?"}});
   EXPECT_EQ(w.str(), "http://a.org/p?q=a+b%26c%3Dd&x=1%2B1&u=%C3%A9/?#f");
   EXPECT_EQ(w.query().getone("q"), "a b&c=d");
   EXPECT_EQ(w.query().getone("x"), "1+1");

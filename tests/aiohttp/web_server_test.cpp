@@ -18,6 +18,7 @@
 
 #include "pyconc/aiohttp/web.hpp"
 #include "pyconc/asyncio.hpp"
+#include "pyconc/threading/event.hpp"
 
 namespace aio = pyconc::asyncio;
 namespace web = pyconc::aiohttp::web;
@@ -74,7 +75,7 @@ std::string http_exchange(int port, std::string_view request) {
 
 std::string get(int port, std::string_view path, std::string_view method = "GET") {
   return http_exchange(port, std::string(method) + " " + std::string(path) +
-                            " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+                                 " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
 }
 
 int status_of(const std::string& response) {
@@ -94,8 +95,10 @@ std::size_t count(const std::string& s, std::string_view what) {
 }
 
 // Serves `app` on an ephemeral port and runs `client(port)` on a thread meanwhile.
-void with_server(web::Application& app, const std::function<void(int)>& client, web::ServerOptions options = {}) {
-  aio::run([](web::Application& a, const std::function<void(int)>& c, web::ServerOptions o) -> aio::Task<> {
+void with_server(web::Application& app, const std::function<void(int)>& client,
+                 web::ServerOptions options = {}) {
+  aio::run([](web::Application& a, const std::function<void(int)>& c,
+              web::ServerOptions o) -> aio::Task<> {
     web::AppRunner runner(a, o);
     co_await runner.setup();
     web::TCPSite site(runner, "127.0.0.1", 0);
@@ -113,10 +116,12 @@ web::Application& demo_app() {
       co_return web::Response("<h1>Index</h1>", {.content_type = "text/html"});
     });
     a->router().add_get("/hello/{name}", [](web::Request& req) -> aio::Task<web::Response> {
-      co_return web::Response("<h1>hello, " + req.match_info("name") + "!</h1>", {.content_type = "text/html"});
+      co_return web::Response("<h1>hello, " + req.match_info("name") + "!</h1>",
+                              {.content_type = "text/html"});
     });
     a->router().add_get("/n/{id:\\d+}", [](web::Request& req) -> aio::Task<web::Response> {
-      co_return web::Response("id=" + req.match_info("id") + " q=" + std::string(req.query().get("q").value_or("-")));
+      co_return web::Response("id=" + req.match_info("id") +
+                              " q=" + std::string(req.query().get("q").value_or("-")));
     });
     a->router().add_post("/echo", [](web::Request& req) -> aio::Task<web::Response> {
       std::string body = co_await req.text();
@@ -214,18 +219,25 @@ TEST(WebServer, BodiesChunkedJsonAndLimits) {
       app,
       [](int port) {
         auto r = http_exchange(port,
-                          "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-                          "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+                               "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
+                               "chunked\r\nConnection: close\r\n\r\n"
+                               "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
         EXPECT_EQ(body_of(r), "hello world");
         auto j = http_exchange(port,
-                          "POST /json HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 8\r\n"
-                          "Connection: close\r\n\r\n{\"x\":42}");
+                               "POST /json HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                               "application/json\r\nContent-Length: 8\r\n"
+                               "Connection: close\r\n\r\n{\"x\":42}");
         EXPECT_EQ(body_of(j), "{\"got\":42}");
-        auto bad_json = http_exchange(port, "POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nConnection: close\r\n\r\n{{{");
+        auto bad_json = http_exchange(
+            port,
+            "POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nConnection: close\r\n\r\n{{{");
         EXPECT_EQ(status_of(bad_json), 400);
-        auto big = http_exchange(port, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'));
+        auto big =
+            http_exchange(port, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" +
+                                    std::string(5000, 'x'));
         EXPECT_EQ(status_of(big), 413);
-        auto head = http_exchange(port, "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n");
+        auto head = http_exchange(
+            port, "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n");
         EXPECT_EQ(status_of(head), 431);
         EXPECT_EQ(status_of(get(port, "/")), 200);
       },
@@ -251,7 +263,8 @@ std::vector<BadInput> bad_inputs() {
       {"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0},
       {"space in target", "GET /a b HTTP/1.1\r\n" + host + "\r\n", 400},
       {"NUL in target", std::string("GET /\0 HTTP/1.1\r\n", 17) + host + "\r\n", 400},
-      {"NUL in header value", std::string("GET / HTTP/1.1\r\nX: a\0b\r\n", 24) + host + "\r\n", 400},
+      {"NUL in header value", std::string("GET / HTTP/1.1\r\nX: a\0b\r\n", 24) + host + "\r\n",
+       400},
       {"bare LF in header value", "GET / HTTP/1.1\r\nX: a\nb: c\r\n" + host + "\r\n", 400},
       {"bare CR", "GET / HTTP/1.1\r\nX: a\rb\r\n" + host + "\r\n", 400},
       {"obs-fold", "GET / HTTP/1.1\r\n" + host + "X: a\r\n  b\r\n\r\n", 400},
@@ -260,27 +273,50 @@ std::vector<BadInput> bad_inputs() {
       {"invalid header name", "GET / HTTP/1.1\r\n" + host + "X(y): a\r\n\r\n", 400},
       {"no Host in 1.1", "GET / HTTP/1.1\r\n\r\n", 400},
       {"two Hosts", "GET / HTTP/1.1\r\n" + host + host + "\r\n", 400},
-      {"CL and TE (smuggling)", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-      {"two different CL", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400},
+      {"CL and TE (smuggling)",
+       "POST /echo HTTP/1.1\r\n" + host +
+           "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       400},
+      {"two different CL",
+       "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+       400},
       {"negative CL", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: -1\r\n\r\n", 400},
       {"non-numeric CL", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 1x\r\n\r\n", 400},
-      {"huge CL", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 99999999999999999999\r\n\r\n", 400},
-      {"bad chunk size", "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
-      {"chunk size overflow", "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n", 400},
-      {"chunk without CRLF", "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n", 400},
-      {"TE not chunked last", "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked, gzip\r\n\r\n", 400},
+      {"huge CL", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 99999999999999999999\r\n\r\n",
+       400},
+      {"bad chunk size",
+       "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+      {"chunk size overflow",
+       "POST /echo HTTP/1.1\r\n" + host +
+           "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n",
+       400},
+      {"chunk without CRLF",
+       "POST /echo HTTP/1.1\r\n" + host +
+           "Transfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
+       400},
+      {"TE not chunked last",
+       "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked, gzip\r\n\r\n", 400},
       {"TE in HTTP/1.0", "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
       {"unknown TE", "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip\r\n\r\n", 0},
-      {"oversize header", "GET / HTTP/1.1\r\n" + host + "X: " + std::string(20000, 'a') + "\r\n\r\n", 431},
-      {"too many headers", [&] {
+      {"oversize header",
+       "GET / HTTP/1.1\r\n" + host + "X: " + std::string(20000, 'a') + "\r\n\r\n", 431},
+      {"too many headers",
+       [&] {
          std::string r = "GET / HTTP/1.1\r\n" + host;
          for (int i = 0; i < 150; ++i) r += "X-" + std::to_string(i) + ": v\r\n";
          return r + "\r\n";
-       }(), 431},
-      {"oversize request line", "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n" + host + "\r\n", 431},
-      {"body too large", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 2000000\r\n\r\nxx", 413},
-      {"chunked body too large", "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n200000\r\n" + std::string(1100000, 'x'), 413},
-      {"truncated body then EOF", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 10\r\n\r\nabc", 400},
+       }(),
+       431},
+      {"oversize request line", "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n" + host + "\r\n",
+       431},
+      {"body too large", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 2000000\r\n\r\nxx",
+       413},
+      {"chunked body too large",
+       "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n200000\r\n" +
+           std::string(1100000, 'x'),
+       413},
+      {"truncated body then EOF",
+       "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 10\r\n\r\nabc", 400},
       {"header without colon", "GET / HTTP/1.1\r\n" + host + "NoColon\r\n\r\n", 400},
   };
 }
@@ -359,17 +395,20 @@ TEST(WebServer, MaxConnections) {
 
 TEST(WebServer, MiddlewaresInOrderAndStaticFiles) {
   web::Application app;
-  auto dir = std::filesystem::temp_directory_path() / ("pyconc_static_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("pyconc_static_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir / "sub");
   std::ofstream(dir / "sub" / "a.css") << "body{}";
   app.router().add_static("/static", dir.string());
-  app.router().add_get("/", [](web::Request&) -> aio::Task<web::Response> { co_return web::Response("x"); });
+  app.router().add_get(
+      "/", [](web::Request&) -> aio::Task<web::Response> { co_return web::Response("x"); });
   for (const char* tag : {"1", "2"}) {
-    app.middlewares().push_back([tag](web::Request& r, const web::Handler& next) -> aio::Task<web::Response> {
-      web::Response resp = co_await next(r);
-      resp.set_body(resp.body() + tag);
-      co_return resp;
-    });
+    app.middlewares().push_back(
+        [tag](web::Request& r, const web::Handler& next) -> aio::Task<web::Response> {
+          web::Response resp = co_await next(r);
+          resp.set_body(resp.body() + tag);
+          co_return resp;
+        });
   }
   with_server(app, [](int port) {
     EXPECT_EQ(body_of(get(port, "/")), "x21");  // the first middleware is the outermost
@@ -403,14 +442,17 @@ TEST(WebServer, GracefulShutdownFinishesRequestsInProgress) {
 
 TEST(WebServer, RunAppStopsOnStopApp) {
   web::Application app;
-  app.router().add_get("/", [](web::Request&) -> aio::Task<web::Response> { co_return web::Response("ok"); });
-  std::atomic<bool> banner{false};
+  app.router().add_get(
+      "/", [](web::Request&) -> aio::Task<web::Response> { co_return web::Response("ok"); });
+  pyconc::threading::Event started;
   std::thread server([&] {
-    web::run_app(app, {.host = "127.0.0.1", .port = 0, .workers = 2, .handle_signals = false,
-                       .print = [&](const std::string&) { banner = true; }});
+    web::run_app(app, {.host = "127.0.0.1",
+                       .port = 0,
+                       .workers = 2,
+                       .handle_signals = false,
+                       .print = [&](const std::string&) { started.set(); }});
   });
-  for (int i = 0; i < 5000 && !banner; ++i) std::this_thread::sleep_for(1ms);  // bounded wait for start
-  EXPECT_TRUE(banner.load());
+  EXPECT_TRUE(started.wait(10s));
   web::stop_app();
   server.join();
 }

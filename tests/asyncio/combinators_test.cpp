@@ -13,9 +13,9 @@ using namespace std::chrono_literals;
 namespace {
 
 // ASSERT_* returns from the function, which a coroutine cannot do: co_return instead.
-#define CO_ASSERT_EQ(a, b)    \
-  do {                        \
-    EXPECT_EQ(a, b);          \
+#define CO_ASSERT_EQ(a, b)        \
+  do {                            \
+    EXPECT_EQ(a, b);              \
     if (!((a) == (b))) co_return; \
   } while (0)
 
@@ -29,7 +29,9 @@ aio::Task<int> fail_after(std::chrono::milliseconds d, std::string msg) {
   throw pyconc::ValueError(msg);
 }
 
-aio::Task<> nothing() { co_return; }
+aio::Task<> nothing() {
+  co_return;
+}
 
 // Records whether it was cancelled (and lets the cancellation through).
 aio::Task<int> sleeper(bool& cancelled, std::chrono::milliseconds d = std::chrono::hours(1)) {
@@ -93,7 +95,8 @@ TEST(Gather, ReturnExceptions) {
     EXPECT_THROW(outcomes[1].value(), pyconc::ValueError);
     EXPECT_THROW(std::rethrow_exception(outcomes[2].exception()), pyconc::CancelledError);
 
-    auto [o1, o2] = co_await aio::gather(aio::return_exceptions, after(1ms, 9), fail_after(1ms, "y"));
+    auto [o1, o2] =
+        co_await aio::gather(aio::return_exceptions, after(1ms, 9), fail_after(1ms, "y"));
     EXPECT_EQ(o1.value(), 9);
     EXPECT_FALSE(o2.has_value());
   };
@@ -117,7 +120,8 @@ TEST(Gather, CancellingTheGatherCancelsChildren) {
 
 TEST(Wait, FirstCompletedAndAll) {
   auto main = []() -> aio::Task<> {
-    std::vector<aio::Task<int>> tasks{aio::create_task(after(1ms, 1)), aio::create_task(after(1h, 2))};
+    std::vector<aio::Task<int>> tasks{aio::create_task(after(1ms, 1)),
+                                      aio::create_task(after(1h, 2))};
     auto [done, pending] = co_await aio::wait(tasks, aio::FIRST_COMPLETED);
     CO_ASSERT_EQ(done.size(), 1U);
     CO_ASSERT_EQ(pending.size(), 1U);
@@ -135,7 +139,8 @@ TEST(Wait, FirstCompletedAndAll) {
 
 TEST(Wait, FirstException) {
   auto main = []() -> aio::Task<> {
-    std::vector<aio::Task<int>> tasks{aio::create_task(fail_after(1ms, "e")), aio::create_task(after(1h, 2))};
+    std::vector<aio::Task<int>> tasks{aio::create_task(fail_after(1ms, "e")),
+                                      aio::create_task(after(1h, 2))};
     auto [done, pending] = co_await aio::wait(tasks, aio::FIRST_EXCEPTION);
     CO_ASSERT_EQ(done.size(), 1U);
     EXPECT_THROW(done[0].result(), pyconc::ValueError);
@@ -188,7 +193,8 @@ TEST(Timeout, ScopeAndOutsideCancel) {
 TEST(Shield, InnerSurvivesOuterCancel) {
   auto main = []() -> aio::Task<> {
     auto inner = aio::create_task(after(20ms, 8));
-    auto outer = aio::create_task([](aio::Task<int> t) -> aio::Task<int> { co_return co_await aio::shield(t); }(inner));
+    auto outer = aio::create_task(
+        [](aio::Task<int> t) -> aio::Task<int> { co_return co_await aio::shield(t); }(inner));
     co_await aio::sleep(0s);
     outer.cancel();
     EXPECT_THROW(co_await outer, pyconc::CancelledError);
@@ -205,7 +211,8 @@ TEST(AsCompleted, CompletionOrderAndTimeout) {
     for (auto next : aio::as_completed(std::move(tasks))) order.push_back(co_await next);
     EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 
-    std::vector<aio::Task<int>> slow{aio::create_task(after(1ms, 1)), aio::create_task(after(1h, 2))};
+    std::vector<aio::Task<int>> slow{aio::create_task(after(1ms, 1)),
+                                     aio::create_task(after(1h, 2))};
     auto ac = aio::as_completed(slow, 20ms);
     auto it = ac.begin();
     EXPECT_EQ(co_await *it, 1);

@@ -31,7 +31,9 @@ struct Reports {
   }
 };
 
-aio::Task<int> crawl_page(int v) { co_return v; }
+aio::Task<int> crawl_page(int v) {
+  co_return v;
+}
 
 TEST(Debug, NeverAwaitedCoroutineIsNamed) {
   Reports r;

@@ -13,14 +13,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-aio::Task<int> add(int a, int b) { co_return a + b; }
+aio::Task<int> add(int a, int b) {
+  co_return a + b;
+}
 
 aio::Task<int> nested(int depth) {
   if (depth == 0) co_return 0;
   co_return 1 + co_await nested(depth - 1);
 }
 
-TEST(Task, RunReturnsValue) { EXPECT_EQ(aio::run(add(2, 3)), 5); }
+TEST(Task, RunReturnsValue) {
+  EXPECT_EQ(aio::run(add(2, 3)), 5);
+}
 
 // Sanitizer builds instrument the coroutine resume functions, which stops GCC from turning the
 // symmetric transfer into a tail call (the stack then grows with the chain): they check the

@@ -15,7 +15,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int square(int x) { return x * x; }
+int square(int x) {
+  return x * x;
+}
 
 TEST(Threads, ToThreadAndRunInExecutor) {
   cf::ThreadPoolExecutor pool(2);
@@ -56,7 +58,8 @@ TEST(Threads, FutureExceptionPropagates) {
 TEST(Threads, CancelWhileAwaitingFuture) {
   pyconc::Future<int> never;  // nobody completes it
   auto main = [&]() -> aio::Task<> {
-    auto t = aio::create_task([](pyconc::Future<int> f) -> aio::Task<int> { co_return co_await f; }(never));
+    auto t = aio::create_task(
+        [](pyconc::Future<int> f) -> aio::Task<int> { co_return co_await f; }(never));
     co_await aio::sleep(0s);
     t.cancel();
     EXPECT_THROW(co_await t, pyconc::CancelledError);

@@ -2,8 +2,8 @@
 // non-blocking descriptors, closed files.
 #include "pyconc/subprocess/file.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <string>

@@ -1,10 +1,11 @@
 #include "pyconc/subprocess/popen.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -46,9 +47,12 @@ struct TestPipe {
   }
 };
 
+// n bytes that are not all alike (so that a misplaced chunk shows), built by doubling.
 std::string pattern(std::size_t n) {
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  std::string s;
+  s.reserve(n);
+  for (int i = 0; i < 4099; ++i) s += static_cast<char>('a' + i % 26);
+  while (s.size() < n) s.append(s, 0, std::min(s.size(), n - s.size()));
   return s;
 }
 
@@ -282,7 +286,8 @@ TEST(Popen, DestructorHandsARunningChildToTheReaper) {
   ASSERT_TRUE(st.has_value());
   EXPECT_NE(st->state, 'Z');
   gate.close_write();  // now it exits, and the reaper reaps it
-  EXPECT_TRUE(eventually([&] { return process_gone(pid) && pyconc::detail::reaper_pending() == 0; }));
+  EXPECT_TRUE(
+      eventually([&] { return process_gone(pid) && pyconc::detail::reaper_pending() == 0; }));
 }
 
 TEST(Popen, DestructorClosesStdinSoTheChildCanFinish) {

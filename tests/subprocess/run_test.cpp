@@ -1,7 +1,7 @@
 #include "pyconc/subprocess/run.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -47,7 +47,8 @@ TEST(Run, CheckRaisesCalledProcessErrorWithFields) {
     FAIL() << "no CalledProcessError";
   } catch (const sp::CalledProcessError& e) {
     EXPECT_EQ(e.returncode(), 3);
-    EXPECT_EQ(e.cmd(), (std::vector<std::string>{"sh", "-c", "echo partial; echo oops >&2; exit 3"}));
+    EXPECT_EQ(e.cmd(),
+              (std::vector<std::string>{"sh", "-c", "echo partial; echo oops >&2; exit 3"}));
     EXPECT_EQ(e.output(), "partial\n");
     EXPECT_EQ(e.stdout_text(), "partial\n");
     EXPECT_EQ(e.stderr_text(), "oops\n");
@@ -66,7 +67,8 @@ TEST(Run, KilledBySignalIsNegative) {
     FAIL();
   } catch (const sp::CalledProcessError& e) {
     EXPECT_EQ(e.returncode(), -9);
-    EXPECT_STREQ(e.what(), "Command '['sh', '-c', 'kill -KILL $$']' died with <Signals.SIGKILL: 9>.");
+    EXPECT_STREQ(e.what(),
+                 "Command '['sh', '-c', 'kill -KILL $$']' died with <Signals.SIGKILL: 9>.");
   }
 }
 
@@ -122,8 +124,7 @@ TEST(Run, Input) {
 
 TEST(Run, InputAndStdinConflict) {
   EXPECT_THROW(sp::run({"cat"}, {.stdin_ = sp::DEVNULL, .input = "x"}), pyconc::ValueError);
-  EXPECT_THROW(sp::run({"cat"}, {.stdout_ = sp::PIPE, .capture_output = true}),
-               pyconc::ValueError);
+  EXPECT_THROW(sp::run({"cat"}, {.stdout_ = sp::PIPE, .capture_output = true}), pyconc::ValueError);
 }
 
 TEST(Run, Cwd) {

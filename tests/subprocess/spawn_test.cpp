@@ -3,8 +3,8 @@
 // threads at once -- also while a ThreadPoolExecutor keeps the parent busy.
 #include "pyconc/subprocess/detail/spawn.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -22,6 +23,7 @@
 
 #include "pyconc/errors.hpp"
 #include "pyconc/futures/thread_pool_executor.hpp"
+#include "pyconc/subprocess/file.hpp"
 #include "pyconc/subprocess/popen.hpp"
 #include "pyconc/subprocess/run.hpp"
 #include "subprocess_test_util.hpp"
@@ -135,7 +137,8 @@ TEST(Spawn, SignalMaskAndIgnoredSignalsAreReset) {
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
   ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &usr1, &old), 0);
-  const auto killed = sp::run({"sh", "-c", "kill -USR1 $$; echo survived"}, {.capture_output = true});
+  const auto killed =
+      sp::run({"sh", "-c", "kill -USR1 $$; echo survived"}, {.capture_output = true});
   const auto blocked = sp::run({"sh", "-c", "kill -USR1 $$; echo survived"},
                                {.capture_output = true, .restore_signals = false});
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
@@ -144,7 +147,8 @@ TEST(Spawn, SignalMaskAndIgnoredSignalsAreReset) {
   EXPECT_EQ(blocked.stdout_text, "survived\n");
 
   // SIGPIPE ignored here is back to its default in the child (Python's restore_signals).
-  struct sigaction ign {}, prev {};
+  struct sigaction ign {
+  }, prev{};
   ign.sa_handler = SIG_IGN;
   ASSERT_EQ(sigaction(SIGPIPE, &ign, &prev), 0);
   const auto read_sigign = [](bool restore) {
@@ -163,7 +167,8 @@ TEST(Spawn, SignalMaskAndIgnoredSignalsAreReset) {
 TEST(Spawn, NewSessionAndProcessGroup) {
   int gate[2];
   ASSERT_EQ(pipe2(gate, O_CLOEXEC), 0);
-  sp::Popen session({"cat"}, {.stdin_ = gate[0], .stdout_ = sp::DEVNULL, .start_new_session = true});
+  sp::Popen session({"cat"},
+                    {.stdin_ = gate[0], .stdout_ = sp::DEVNULL, .start_new_session = true});
   sp::Popen group({"cat"}, {.stdin_ = gate[0], .stdout_ = sp::DEVNULL, .process_group = 0});
   sp::Popen plain({"cat"}, {.stdin_ = gate[0], .stdout_ = sp::DEVNULL});
   const auto s = sp_test::proc_stat(session.pid());
@@ -182,15 +187,14 @@ TEST(Spawn, NewSessionAndProcessGroup) {
 
 TEST(Spawn, Executable) {
   // argv[0] stays what was given; the program run is `executable`.
-  EXPECT_EQ(sp::check_output({"renamed", "-c", "echo $0"}, {.executable = "/bin/sh"}),
-            "renamed\n");
+  EXPECT_EQ(sp::check_output({"renamed", "-c", "echo $0"}, {.executable = "/bin/sh"}), "renamed\n");
   EXPECT_EQ(sp::check_output({"echo $0"}, {.shell = true, .executable = "/bin/bash"}),
             "/bin/bash\n");
 }
 
 TEST(Spawn, PathDirectoryWithoutExecutableIsPermissionError) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("pyconc_spawn_test_" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("pyconc_spawn_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "pyconc-noexec") << "#!/bin/sh\n";
   chmod((dir / "pyconc-noexec").c_str(), 0644);
@@ -290,4 +294,32 @@ TEST(Spawn, WhileAThreadPoolIsBusy) {
   stop = true;
   for (auto& f : busy) EXPECT_GT(f.result(60s), 0);
   EXPECT_EQ(main_ok, 20);
+}
+
+TEST(Spawn, DescriptorsGivenForStreamsMayBeSwapped) {
+  // stdout_ = 2, stderr_ = 1: the child's stdout is our stderr and the other way round. Our
+  // 1 and 2 are pointed at two pipes for the duration of the run.
+  int out_pipe[2], err_pipe[2];
+  ASSERT_EQ(pipe2(out_pipe, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(err_pipe, O_CLOEXEC), 0);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const int saved_out = fcntl(1, F_DUPFD_CLOEXEC, 3);
+  const int saved_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+  dup2(out_pipe[1], 1);
+  dup2(err_pipe[1], 2);
+  const int rc =
+      sp::run({"sh", "-c", "echo to-stdout; echo to-stderr >&2"}, {.stdout_ = 2, .stderr_ = 1})
+          .returncode;
+  dup2(saved_out, 1);
+  dup2(saved_err, 2);
+  close(saved_out);
+  close(saved_err);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  sp::File ours_1{detail::UniqueFd(out_pipe[0])};
+  sp::File ours_2{detail::UniqueFd(err_pipe[0])};
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(ours_1.read(), "to-stderr\n");
+  EXPECT_EQ(ours_2.read(), "to-stdout\n");
 }

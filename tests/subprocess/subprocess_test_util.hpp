@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <dirent.h>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -84,9 +84,8 @@ inline std::set<int> open_fds(pid_t pid) {
 class NoZombies : public ::testing::Environment {
  public:
   void TearDown() override {
-    const bool clean = eventually([] {
-      return pyconc::detail::reaper_pending() == 0 && zombie_children().empty();
-    });
+    const bool clean = eventually(
+        [] { return pyconc::detail::reaper_pending() == 0 && zombie_children().empty(); });
     EXPECT_TRUE(clean) << "children left: reaper holds " << pyconc::detail::reaper_pending()
                        << ", zombies " << zombie_children().size();
   }

@@ -207,7 +207,7 @@ std::string threads_lesson(const WorkloadRun& w, int cpus) {
   if (!py_part.empty()) {
     s += "; Python's " + py_part + " (the GIL lets one thread run Python code at a time";
     double best_proc = 0;
-    for (const char* key : {"process_pool", "mp_pool"}) {
+    for (const char* key : {"process_per_task", "process_pool", "mp_pool"}) {
       if (const PythonModel* pp = find_python(w, key)) {
         best_proc = std::max(best_proc, ps->seconds / pp->seconds);
       }

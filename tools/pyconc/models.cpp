@@ -1,17 +1,25 @@
 // tools/pyconc/models.cpp -- the C++ execution models of `pyconc compare`.
 #include "models.hpp"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <functional>
+#include <system_error>
 #include <vector>
 
 #include "pyconc/futures.hpp"
+#include "pyconc/multiprocessing.hpp"
 #include "pyconc/threading/thread.hpp"
 
 namespace pyconc::tool {
 
 namespace th = pyconc::threading;
 namespace cf = pyconc::futures;
+namespace mp = pyconc::multiprocessing;
 
 namespace {
 
@@ -71,12 +79,80 @@ void run_thread_pool_map(const Tasks& tasks, const ModelOptions& /*options*/) {
   for (const u128 r : pool.map(tasks.fn, tasks.inputs)) tasks.results[i++] = r;
 }
 
+// The seeds' Process per task: processes = [Process(target=f, args=(x,)) for x in xs]; start
+// all, then join all; each child sends its result back through a pipe (Python: a Queue).
+// A child is a fork() of this process, as Python's Process on Linux: the models run one at a
+// time, so no other thread exists when it forks (the pools of the models before are gone).
+void run_process_per_task(const Tasks& tasks, const ModelOptions& /*options*/) {
+  struct Child {
+    pid_t pid;
+    int fd;
+  };
+  std::vector<Child> children;
+  children.reserve(tasks.size());
+  auto reap = [&children] {
+    for (const Child& c : children) {
+      ::close(c.fd);
+      ::waitpid(c.pid, nullptr, 0);
+    }
+  };
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) {
+      reap();
+      throw std::system_error(errno, std::generic_category(), "pipe2");
+    }
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      const u128 r = tasks.fn(tasks.inputs[i]);
+      const bool ok = ::write(p[1], &r, sizeof r) == static_cast<ssize_t>(sizeof r);
+      ::_exit(ok ? 0 : 1);
+    }
+    ::close(p[1]);
+    if (pid < 0) {
+      ::close(p[0]);
+      reap();
+      throw std::system_error(errno, std::generic_category(), "fork");
+    }
+    children.push_back({pid, p[0]});
+  }
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    u128 r = 0;
+    std::size_t got = 0;
+    while (got < sizeof r) {
+      const ssize_t n = ::read(children[i].fd, reinterpret_cast<char*>(&r) + got, sizeof r - got);
+      if (n <= 0 && errno != EINTR) break;
+      if (n > 0) got += static_cast<std::size_t>(n);
+    }
+    tasks.results[i] = r;  // a failed child leaves 0: verify() reports the wrong result
+  }
+  reap();
+}
+
+// with ProcessPoolExecutor(max_workers=N) as pool: results = list(pool.map(fn, inputs))
+// Starting the worker processes is timed, as in Python.
+void run_process_pool(const Tasks& tasks, const ModelOptions& options) {
+  cf::ProcessPoolExecutor pool(options.workers);
+  std::size_t i = 0;
+  for (const u128 r : pool.map(tasks.fn, tasks.inputs)) tasks.results[i++] = r;
+}
+
+// with multiprocessing.Pool(N) as pool: results = pool.map(fn, inputs)   (Python's chunksize)
+void run_mp_pool(const Tasks& tasks, const ModelOptions& options) {
+  mp::Pool pool(options.workers);
+  const std::vector<u128> results = pool.map(tasks.fn, tasks.inputs);
+  for (std::size_t i = 0; i < results.size(); ++i) tasks.results[i] = results[i];
+}
+
 constexpr CppModel kCppModels[] = {
     {"serial", run_serial},
     {"thread_per_task", run_thread_per_task},
     {"workers", run_workers},
     {"thread_pool", run_thread_pool},
     {"thread_pool_map", run_thread_pool_map},
+    {"process_per_task", run_process_per_task},
+    {"process_pool", run_process_pool},
+    {"mp_pool", run_mp_pool},
 };
 
 // Keys are the Python script's model names (compare_cpu.py, MODELS).
@@ -86,8 +162,9 @@ constexpr ModelRow kRows[] = {
     {"workers", "threads ({N} workers)"},
     {"thread_pool", "ThreadPoolExecutor.submit"},
     {"thread_pool_map", "ThreadPoolExecutor.map"},
-    {"process_pool", "ProcessPoolExecutor"},
-    {"mp_pool", "multiprocessing.Pool"},
+    {"process_per_task", "Process per task"},
+    {"process_pool", "ProcessPoolExecutor.map"},
+    {"mp_pool", "multiprocessing.Pool.map"},
 };
 
 }  // namespace

@@ -27,10 +27,10 @@ set(_factor " +~?[0-9.]+×")
 # A space in wrapped prose, where the line may break ("\n" is a newline: CMake regexes have
 # no escape for it).
 set(_sp "[ \n]+")
-# Both ThreadPoolExecutor rows carry a C++ time and speed-up, and the lesson line reports the
-# C++ pool beside Thread per task.
+# Both ThreadPoolExecutor rows and the three process rows carry a C++ time and speed-up, and
+# the lesson line reports the C++ pool beside Thread per task.
 pyconc_tool_test(compare_quick ARGS compare --quick --no-python EXIT 0
-                 EXPECT "ThreadPoolExecutor\\.submit${_time}${_factor}.*ThreadPoolExecutor\\.map${_time}${_factor}.*333332833333500000.*C\\+\\+${_sp}Thread${_sp}per${_sp}task${_sp}[0-9.]+×,${_sp}ThreadPoolExecutor${_sp}[0-9.]+×${_sp}\\(no${_sp}GIL\\)"
+                 EXPECT "ThreadPoolExecutor\\.submit${_time}${_factor}.*ThreadPoolExecutor\\.map${_time}${_factor}.*Process per task${_time}${_factor}.*ProcessPoolExecutor\\.map${_time}${_factor}.*multiprocessing\\.Pool\\.map${_time}${_factor}.*333332833333500000.*C\\+\\+${_sp}Thread${_sp}per${_sp}task${_sp}[0-9.]+×,${_sp}ThreadPoolExecutor${_sp}[0-9.]+×${_sp}\\(no${_sp}GIL\\)"
                  FORBID "warning|error" TIMEOUT 300)
 pyconc_tool_test(compare_missing_python ARGS compare --quick --python /nonexistent/python3
                  EXIT 0 EXPECT "not found.*threads \\(" TIMEOUT 300)

@@ -11,7 +11,10 @@
 // `[attr^=v]`, `[attr$=v]`, `[attr*=v]`, compounds of these (`a.c1.c2[href]`), descendant
 // (`div.x a`) and child (`ul > li`) combinators, and lists (`h1, h2`). Anything else raises
 // ValueError naming the position. Tag and attribute names are case-insensitive, classes and
-// ids are not. The input must be UTF-8 (invalid bytes become U+FFFD).
+// ids are not. The input must be UTF-8 (invalid bytes become U+FFFD). A page that nests
+// elements deeper than kMaxNestingDepth is parsed up to the tag that goes deeper (truncated()):
+// gumbo's tree building slows down with the square of the depth (30,000 nested <div>s take it
+// half a minute), and browsers stop nesting at 512.
 //
 // Links: links() resolves each href against the page URL and the first <base href> (HTML
 // standard "document base URL"), and keeps the element's text with whitespace collapsed.
@@ -38,14 +41,17 @@ struct HtmlTree;  // the gumbo output and the text it points into
 
 namespace pyconc::aiohttp::html {
 
+// Deepest nesting of elements a Document parses (see the banner).
+inline constexpr std::size_t kMaxNestingDepth = 1024;
+
 // Filters of find_all()/find() beyond the tag name; at namespace scope for designated
 // initializers. Python: find_all(name, class_=..., id=..., attrs={...}, limit=..., recursive=...).
 struct FindOptions {
   std::string_view class_{};  // one of the element's classes (or its whole class attribute)
   std::string_view id{};
   std::vector<std::pair<std::string_view, std::string_view>> attrs{};  // exact values
-  std::size_t limit{0};     // 0 = no limit
-  bool recursive{true};     // false: direct children only
+  std::size_t limit{0};                                                // 0 = no limit
+  bool recursive{true};  // false: direct children only
 };
 
 // Python: tag.get_text(separator, strip).
@@ -109,6 +115,10 @@ class Document {
  public:
   // Parses `html` (UTF-8). Never fails: like a browser, the parser makes a tree of anything.
   explicit Document(std::string html);
+
+  // Whether the page nested elements deeper than kMaxNestingDepth and was parsed only up to
+  // the tag that went deeper.
+  bool truncated() const noexcept;
 
   // The <title> text, whitespace collapsed; nullopt without a title. Python: soup.title.string.
   std::optional<std::string> title() const;

@@ -41,9 +41,7 @@ struct CaseSensitiveKey {
 };
 
 struct CaseInsensitiveKey {
-  static bool equal(std::string_view a, std::string_view b) noexcept {
-    return iequals_ascii(a, b);
-  }
+  static bool equal(std::string_view a, std::string_view b) noexcept { return iequals_ascii(a, b); }
 };
 
 }  // namespace pyconc::detail
@@ -78,10 +76,10 @@ class BasicMultiDict {
     const auto pos = static_cast<std::size_t>(it - items_.begin());
     const std::string probe = key;
     *it = value_type(std::move(key), std::move(value));
-    items_.erase(std::remove_if(items_.begin() + static_cast<std::ptrdiff_t>(pos) + 1,
-                                items_.end(),
-                                [&](const value_type& kv) { return KeyEqual::equal(kv.first, probe); }),
-                 items_.end());
+    items_.erase(
+        std::remove_if(items_.begin() + static_cast<std::ptrdiff_t>(pos) + 1, items_.end(),
+                       [&](const value_type& kv) { return KeyEqual::equal(kv.first, probe); }),
+        items_.end());
   }
 
   // The first value of `key`, or nullopt. The view is valid until the dict is modified.
@@ -107,8 +105,9 @@ class BasicMultiDict {
   }
   bool contains(std::string_view key) const { return find(key) != items_.end(); }
   std::size_t count(std::string_view key) const {
-    return static_cast<std::size_t>(std::count_if(
-        items_.begin(), items_.end(), [&](const value_type& kv) { return KeyEqual::equal(kv.first, key); }));
+    return static_cast<std::size_t>(
+        std::count_if(items_.begin(), items_.end(),
+                      [&](const value_type& kv) { return KeyEqual::equal(kv.first, key); }));
   }
 
   // Removes and returns the first value of `key`; KeyError if there is none. Python: popone.
@@ -133,9 +132,10 @@ class BasicMultiDict {
   // raises KeyError instead when there are none).
   std::size_t erase(std::string_view key) {
     const auto before = items_.size();
-    items_.erase(std::remove_if(items_.begin(), items_.end(),
-                                [&](const value_type& kv) { return KeyEqual::equal(kv.first, key); }),
-                 items_.end());
+    items_.erase(
+        std::remove_if(items_.begin(), items_.end(),
+                       [&](const value_type& kv) { return KeyEqual::equal(kv.first, key); }),
+        items_.end());
     return before - items_.size();
   }
   void clear() noexcept { items_.clear(); }

@@ -104,7 +104,9 @@ Task<std::tuple<detail::result_or_monostate<Ts>...>> gather(Task<Ts>... aws) {
     }
   }
   co_return std::apply(
-      [](auto&... t) { return std::tuple<detail::result_or_monostate<Ts>...>(detail::take_result(t)...); },
+      [](auto&... t) {
+        return std::tuple<detail::result_or_monostate<Ts>...>(detail::take_result(t)...);
+      },
       tasks);
 }
 
@@ -113,11 +115,12 @@ Task<std::tuple<Outcome<Ts>...>> gather(return_exceptions_t, Task<Ts>... aws) {
   std::tuple<Task<Ts>...> tasks{ensure_future(std::move(aws))...};
   {
     auto cores = std::apply([](auto&... t) { return detail::cores_of(t...); }, tasks);
-    detail::MultiWait wait(cores, detail::WaitUntil::all_done, detail::OnCancel::cancel_children, true);
+    detail::MultiWait wait(cores, detail::WaitUntil::all_done, detail::OnCancel::cancel_children,
+                           true);
     co_await wait;
   }
-  co_return std::apply([](auto&... t) { return std::tuple<Outcome<Ts>...>(detail::take_outcome(t)...); },
-                       tasks);
+  co_return std::apply(
+      [](auto&... t) { return std::tuple<Outcome<Ts>...>(detail::take_outcome(t)...); }, tasks);
 }
 
 template <class T>
@@ -129,7 +132,8 @@ Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(std::ve
     cores.push_back(&t.core());
   }
   {
-    detail::MultiWait wait(cores, detail::WaitUntil::first_error, detail::OnCancel::cancel_children, true);
+    detail::MultiWait wait(cores, detail::WaitUntil::first_error, detail::OnCancel::cancel_children,
+                           true);
     co_await wait;
     if (detail::TaskCore* f = wait.first_error()) {
       detail::retrieve_when_done(cores);
@@ -155,7 +159,8 @@ Task<std::vector<Outcome<T>>> gather(std::vector<Task<T>> aws, return_exceptions
     cores.push_back(&t.core());
   }
   {
-    detail::MultiWait wait(cores, detail::WaitUntil::all_done, detail::OnCancel::cancel_children, true);
+    detail::MultiWait wait(cores, detail::WaitUntil::all_done, detail::OnCancel::cancel_children,
+                           true);
     co_await wait;
   }
   std::vector<Outcome<T>> out;

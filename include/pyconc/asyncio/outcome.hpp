@@ -22,7 +22,8 @@ class Outcome {
   explicit Outcome(std::exception_ptr e) noexcept : error_(std::move(e)) {}
   template <class U = T>
   requires(!std::is_void_v<U>) explicit Outcome(U&& v) : value_(std::forward<U>(v)) {}
-  Outcome() requires std::is_void_v<T> = default;
+  Outcome() requires std::is_void_v<T>
+  = default;
 
   bool has_value() const noexcept { return error_ == nullptr; }
   explicit operator bool() const noexcept { return has_value(); }

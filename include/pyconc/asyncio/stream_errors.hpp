@@ -10,42 +10,4 @@
 // Thread safety: plain values.
 #pragma once
 
-#include <cstddef>
-#include <optional>
-#include <string>
-#include <utility>
-
-#include "pyconc/errors.hpp"
-
-namespace pyconc::asyncio {
-
-// EOF arrived before the requested bytes (readexactly) or the separator (readuntil). `partial`
-// holds what was read before EOF; it is no longer in the reader's buffer.
-class IncompleteReadError : public Error {
- public:
-  IncompleteReadError(std::string partial_bytes, std::optional<std::size_t> expected_bytes)
-      : Error(message(partial_bytes.size(), expected_bytes)),
-        partial(std::move(partial_bytes)),
-        expected(expected_bytes) {}
-
-  std::string partial;
-  std::optional<std::size_t> expected;
-
- private:
-  static std::string message(std::size_t got, std::optional<std::size_t> want) {
-    return std::to_string(got) + " bytes read on a total of " +
-           (want ? std::to_string(*want) : std::string("undefined")) + " expected bytes";
-  }
-};
-
-// readuntil() found no separator within the reader's limit (or found it beyond the limit).
-// The data stays in the buffer: `consumed` bytes can be dropped with read(consumed).
-class LimitOverrunError : public Error {
- public:
-  LimitOverrunError(const std::string& message, std::size_t consumed_bytes)
-      : Error(message), consumed(consumed_bytes) {}
-
-  std::size_t consumed;
-};
-
-}  // namespace pyconc::asyncio
+#include "pyconc/asyncio/exceptions.hpp"  // IncompleteReadError, LimitOverrunError live there

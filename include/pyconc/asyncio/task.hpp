@@ -224,8 +224,8 @@ namespace pyconc::asyncio {
 
 template <class T>
 template <class F>
-requires std::invocable<F&, Task<T>&> || std::invocable<F&>
-void Task<T>::add_done_callback(F fn) const {
+requires std::invocable < F&, Task<T>
+& > || std::invocable<F&> void Task<T>::add_done_callback(F fn) const {
   if constexpr (std::invocable<F&, Task&>) {
     Task self = *this;
     detail::add_task_callback(core(), [fn = std::move(fn), self]() mutable { fn(self); });

@@ -63,7 +63,10 @@ Future<T> run_coroutine_threadsafe(Task<T> coro, EventLoop& loop) {
     Starter(Task<T> c, Future<T> f, std::shared_ptr<detail::LoopRemote> r, detail::LoopCore* l)
         : coro(std::move(c)), fut(std::move(f)), remote(std::move(r)), loop(l) {}
     Starter(Starter&& o) noexcept
-        : coro(std::move(o.coro)), fut(o.fut), remote(o.remote), loop(o.loop),
+        : coro(std::move(o.coro)),
+          fut(o.fut),
+          remote(o.remote),
+          loop(o.loop),
           started(std::exchange(o.started, true)) {}
     ~Starter() {
       if (!started && !fut.done()) {

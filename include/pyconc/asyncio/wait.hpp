@@ -45,7 +45,8 @@ struct WaitResult {
 
 namespace detail_wait {
 template <class T>
-Task<WaitResult<T>> wait_impl(std::vector<Task<T>> aws, std::optional<pyconc::detail::Clock::time_point> deadline,
+Task<WaitResult<T>> wait_impl(std::vector<Task<T>> aws,
+                              std::optional<pyconc::detail::Clock::time_point> deadline,
                               ReturnWhen when) {
   if (aws.empty()) throw ValueError("Set of Tasks/Futures is empty.");
   std::vector<pyconc::detail::TaskCore*> cores;
@@ -128,7 +129,8 @@ class AsCompleted {
     ~Awaiter() { detach(); }
     bool await_ready() const noexcept { return s_->taken < s_->finished.size() || expired(); }
     void await_suspend(std::coroutine_handle<> h) {
-      if (s_->waiter != nullptr) throw RuntimeError("as_completed: another task awaits the next result");
+      if (s_->waiter != nullptr)
+        throw RuntimeError("as_completed: another task awaits the next result");
       park(h);
       s_->waiter = this;
       if (s_->deadline) task_->loop()->timers().push(this, *s_->deadline);

@@ -41,6 +41,20 @@ Clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout,
   return d >= Clock::time_point::max() - now ? Clock::time_point::max() : now + d;
 }
 
+// Condition.wait_for(predicate[, timeout]): evaluates predicate() and calls wait(deadline)
+// until it is true or `deadline` (nullptr: none) passed; returns predicate()'s last value.
+template <class Predicate, class Wait>
+auto wait_for_predicate(Predicate& predicate, Wait wait,
+                        const Clock::time_point* deadline = nullptr) {
+  auto result = predicate();
+  while (!result) {
+    if (deadline != nullptr && Clock::now() >= *deadline) break;
+    wait(deadline);
+    result = predicate();
+  }
+  return result;
+}
+
 // Time left until `deadline`, never negative.
 inline Clock::duration remaining(Clock::time_point deadline) {
   const auto now = Clock::now();

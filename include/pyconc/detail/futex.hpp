@@ -2,6 +2,10 @@
 //
 // Every blocking primitive in pyconc (Lock, Event, Semaphore, Condition, queues) is an atomic
 // state word plus these two calls, so the platform code stays in one small file (src/core/).
+// `shared = false` (the default) uses the kernel's process-private futexes, keyed by address
+// space: cheaper, and right for every word in ordinary memory. Words in memory shared between
+// processes (pyconc::multiprocessing) pass `shared = true`, so that a wake in one process
+// reaches a waiter in another.
 // The memory ordering of a primitive is carried by its atomic operations, never by the futex
 // call: futex_wait may return spuriously and callers always re-check their word.
 // Thread safety: any thread may call either function on any word at any time.
@@ -21,13 +25,20 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 // or spuriously. Returns false only when the deadline passed. `deadline == nullptr` waits
 // without a time limit.
 bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
-                const Clock::time_point* deadline = nullptr) noexcept;
+                const Clock::time_point* deadline = nullptr, bool shared = false) noexcept;
 
 // Wakes up to `count` threads blocked in futex_wait on `word`. Returns how many were woken.
-int futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept;
-inline int futex_wake_all(std::atomic<std::uint32_t>& word) noexcept {
-  return futex_wake(word, 0x7fffffff);
+int futex_wake(std::atomic<std::uint32_t>& word, int count, bool shared = false) noexcept;
+inline int futex_wake_all(std::atomic<std::uint32_t>& word, bool shared = false) noexcept {
+  return futex_wake(word, 0x7fffffff, shared);
 }
+
+// Tag for the constructors of primitives placed in memory shared between processes
+// (threading::Event, threading::Semaphore): they then wait and wake with shared futexes.
+struct ProcessShared {
+  explicit ProcessShared() = default;
+};
+inline constexpr ProcessShared process_shared{};
 
 // A pause instruction for spin loops: tells the CPU (and a hyper-thread sibling) we are waiting.
 inline void cpu_relax() noexcept {

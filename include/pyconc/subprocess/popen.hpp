@@ -67,7 +67,7 @@ struct PopenOptions {
   std::string executable{};  // the program to run instead of args[0] (shell: the shell)
   Redirect stdin_{};
   Redirect stdout_{};
-  Redirect stderr_{};  // also STDOUT
+  Redirect stderr_{};     // also STDOUT
   bool close_fds = true;  // false: descriptors not marked close-on-exec leak into the child
   bool shell = false;
   std::optional<std::filesystem::path> cwd{};

@@ -65,7 +65,7 @@ struct RunOptions {
 // Python: subprocess.CompletedProcess -- what run() returns.
 struct CompletedProcess {
   std::vector<std::string> args{};
-  int returncode = 0;       // negative: killed by that signal
+  int returncode = 0;         // negative: killed by that signal
   std::string stdout_text{};  // captured stdout ("" if not captured)
   std::string stderr_text{};  // captured stderr ("" if not captured)
 

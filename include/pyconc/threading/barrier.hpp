@@ -17,18 +17,13 @@
 #include <functional>
 #include <optional>
 
+#include "pyconc/detail/barrier_core.hpp"
 #include "pyconc/errors.hpp"
 #include "pyconc/threading/condition.hpp"
+#include "pyconc/threading/exceptions.hpp"
 #include "pyconc/threading/lock.hpp"
 
 namespace pyconc::threading {
-
-// Python: threading.BrokenBarrierError (a RuntimeError subclass in Python).
-class BrokenBarrierError : public RuntimeError {
- public:
-  BrokenBarrierError() : RuntimeError("barrier is broken") {}
-  using RuntimeError::RuntimeError;
-};
 
 class Barrier {
  public:
@@ -53,26 +48,19 @@ class Barrier {
   // Puts the barrier in the broken state; current and future waiters get BrokenBarrierError.
   void abort();
 
-  int parties() const noexcept { return parties_; }
+  int parties() const noexcept { return core_.parties(); }
   // Threads currently waiting (a snapshot).
   int n_waiting();
   bool broken();
 
  private:
-  enum class State { filling, draining, resetting, broken };
-
-  int wait_impl(std::optional<Duration> timeout);
-  void release_all();  // last arrival: run the action, let everyone go
-  void break_locked();
-  void exit_locked();
+  int wait_impl(std::optional<Duration> timeout) { return core_.wait(cond_, action_, timeout); }
 
   Lock lock_;
   Condition cond_{lock_};
   std::function<void()> action_;
   std::optional<Duration> timeout_;
-  int parties_;
-  int count_ = 0;
-  State state_ = State::filling;
+  detail::BarrierCore core_;
 };
 
 }  // namespace pyconc::threading

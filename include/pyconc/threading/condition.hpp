@@ -59,25 +59,17 @@ class Condition {
   // wait_for(predicate): waits until predicate() is true (it is evaluated with the lock held).
   template <class Predicate>
   auto wait_for(Predicate predicate) {
-    auto result = predicate();
-    while (!result) {
-      wait_until_impl(nullptr);
-      result = predicate();
-    }
-    return result;
+    return detail::wait_for_predicate(
+        predicate, [this](const detail::Clock::time_point* d) { return wait_until_impl(d); });
   }
   // wait_for(predicate, timeout): as above, giving up after `timeout` in total; returns the
   // last value of predicate() (false-ish on timeout).
   template <class Predicate, class Rep, class Period>
   auto wait_for(Predicate predicate, std::chrono::duration<Rep, Period> timeout) {
     const auto deadline = detail::deadline_after(timeout);
-    auto result = predicate();
-    while (!result) {
-      if (detail::Clock::now() >= deadline) break;
-      wait_until_impl(&deadline);
-      result = predicate();
-    }
-    return result;
+    return detail::wait_for_predicate(
+        predicate, [this](const detail::Clock::time_point* d) { return wait_until_impl(d); },
+        &deadline);
   }
 
   // Wakes up to n threads waiting on this condition (the longest-waiting first).

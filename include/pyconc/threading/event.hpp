@@ -25,6 +25,8 @@ namespace pyconc::threading {
 class Event {
  public:
   Event() = default;
+  // For pyconc::multiprocessing: an Event placed in memory shared between processes.
+  explicit Event(detail::ProcessShared) noexcept : shared_(true) {}
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
 
@@ -52,6 +54,7 @@ class Event {
   std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> sleepers_{0};
   detail::AdaptiveSpin spin_;
+  bool shared_ = false;  // futexes shared between processes
 };
 
 }  // namespace pyconc::threading

@@ -29,6 +29,8 @@ namespace pyconc::threading {
 class Semaphore {
  public:
   explicit Semaphore(int value = 1);
+  // For pyconc::multiprocessing: a Semaphore placed in memory shared between processes.
+  Semaphore(int value, detail::ProcessShared);
   Semaphore(const Semaphore&) = delete;
   Semaphore& operator=(const Semaphore&) = delete;
 
@@ -80,12 +82,17 @@ class Semaphore {
   std::atomic<std::uint32_t> count_;
   std::atomic<std::uint32_t> sleepers_{0};
   detail::AdaptiveSpin spin_;
+  bool shared_ = false;  // futexes shared between processes
 };
 
 class BoundedSemaphore : public Semaphore {
  public:
   explicit BoundedSemaphore(int value = 1)
       : Semaphore(value), initial_(static_cast<std::uint32_t>(value)) {}
+  BoundedSemaphore(int value, detail::ProcessShared tag)
+      : Semaphore(value, tag), initial_(static_cast<std::uint32_t>(value)) {}
+  // The initial value, which release() never lets the counter exceed.
+  int initial_value() const noexcept { return static_cast<int>(initial_); }
 
   // As Semaphore::release, but ValueError("Semaphore released too many times") if the counter
   // would exceed the initial value.

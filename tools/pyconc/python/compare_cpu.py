@@ -10,8 +10,9 @@ The workloads are the seeds' code, unchanged:
   A: is_prime(112272535095293) for each of [112272535095293] * prime_tasks
   B: cpu_bound(number) = sum(i * i for i in range(number)) for [sum_base + x for x in range(sum_tasks)]
 and each runs under every model: serial, one threading.Thread per task, ThreadPoolExecutor()
-through submit (then each result() in order) and through map, ProcessPoolExecutor(workers)
-and multiprocessing.Pool(workers). Creating the threads or the pool is inside the timed
+through submit (then each result() in order) and through map, one multiprocessing.Process per
+task (results through a SimpleQueue), ProcessPoolExecutor(workers).map and
+multiprocessing.Pool(workers).map. Creating the threads or the pool is inside the timed
 region, as in the seeds. (The seeds' own 0.11 s for ProcessPoolExecutor was a crash in
 Jupyter -- its workers could not import is_prime -- not a result.)
 
@@ -82,6 +83,25 @@ def run_thread_pool_map(fn, inputs, workers):
         return list(pool.map(fn, inputs))
 
 
+def _put_result(queue, fn, i, x):
+    queue.put((i, fn(x)))
+
+
+def run_process_per_task(fn, inputs, workers):
+    queue = multiprocessing.SimpleQueue()
+    procs = [multiprocessing.Process(target=_put_result, args=(queue, fn, i, x))
+             for i, x in enumerate(inputs)]
+    for p in procs:
+        p.start()
+    results = [None] * len(inputs)
+    for _ in inputs:
+        i, r = queue.get()
+        results[i] = r
+    for p in procs:
+        p.join()
+    return results
+
+
 def run_process_pool(fn, inputs, workers):
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(fn, inputs))
@@ -98,6 +118,7 @@ MODELS = [
     ("thread_per_task", run_thread_per_task),
     ("thread_pool", run_thread_pool),
     ("thread_pool_map", run_thread_pool_map),
+    ("process_per_task", run_process_per_task),
     ("process_pool", run_process_pool),
     ("mp_pool", run_mp_pool),
 ]

@@ -49,9 +49,9 @@ namespace pyconc::detail {
 
 // Limits of one request; at namespace scope for designated initializers.
 struct HttpLimits {
-  std::size_t max_head_bytes{16384};       // request line + headers + final CRLF (431)
-  std::size_t max_headers{100};            // header fields, trailers included (431)
-  std::uint64_t max_body_bytes{1 << 20};   // decoded body (413); aiohttp's client_max_size
+  std::size_t max_head_bytes{16384};      // request line + headers + final CRLF (431)
+  std::size_t max_headers{100};           // header fields, trailers included (431)
+  std::uint64_t max_body_bytes{1 << 20};  // decoded body (413); aiohttp's client_max_size
 };
 
 // Offsets of one header field in the request's buffer.

@@ -37,13 +37,13 @@ std::string_view http_date();
 // initializers.
 struct HttpResponseHead {
   int status{200};
-  std::string_view reason{};               // empty: http_reason_phrase(status)
-  int version_minor{1};                    // HTTP/1.1 or HTTP/1.0
+  std::string_view reason{};  // empty: http_reason_phrase(status)
+  int version_minor{1};       // HTTP/1.1 or HTTP/1.0
   std::optional<std::uint64_t> content_length{};
-  bool chunked{false};                     // Transfer-Encoding: chunked (HTTP/1.1 only)
-  bool keep_alive{true};                   // false: Connection: close
-  bool date{true};                         // add Date unless the caller's headers have one
-  std::string_view server{};               // add Server: ... unless empty or given
+  bool chunked{false};        // Transfer-Encoding: chunked (HTTP/1.1 only)
+  bool keep_alive{true};      // false: Connection: close
+  bool date{true};            // add Date unless the caller's headers have one
+  std::string_view server{};  // add Server: ... unless empty or given
 };
 
 // Appends the status line to `out`. ValueError for a status outside 100..999 or a reason

@@ -43,20 +43,30 @@ class UrlDispatcher {
   // `method` "*" matches any method. ValueError for a malformed pattern or regex.
   void add_route(std::string_view method, std::string_view path, Handler handler);
   void add_get(std::string_view path, Handler handler, bool allow_head = true);
-  void add_head(std::string_view path, Handler handler) { add_route("HEAD", path, std::move(handler)); }
-  void add_post(std::string_view path, Handler handler) { add_route("POST", path, std::move(handler)); }
-  void add_put(std::string_view path, Handler handler) { add_route("PUT", path, std::move(handler)); }
-  void add_patch(std::string_view path, Handler handler) { add_route("PATCH", path, std::move(handler)); }
-  void add_delete(std::string_view path, Handler handler) { add_route("DELETE", path, std::move(handler)); }
+  void add_head(std::string_view path, Handler handler) {
+    add_route("HEAD", path, std::move(handler));
+  }
+  void add_post(std::string_view path, Handler handler) {
+    add_route("POST", path, std::move(handler));
+  }
+  void add_put(std::string_view path, Handler handler) {
+    add_route("PUT", path, std::move(handler));
+  }
+  void add_patch(std::string_view path, Handler handler) {
+    add_route("PATCH", path, std::move(handler));
+  }
+  void add_delete(std::string_view path, Handler handler) {
+    add_route("DELETE", path, std::move(handler));
+  }
   // Serves files below `directory` at `prefix`/<relative path> (GET and HEAD); paths that
   // leave the directory ("..") are refused with 403, missing files are 404.
   void add_static(std::string_view prefix, std::string directory);
 
   // Result of matching a request.
   struct Resolved {
-    const Handler* handler = nullptr;     // null: see status
-    int status = 200;                     // 404 or 405 when handler is null
-    std::string allow;                    // for 405
+    const Handler* handler = nullptr;  // null: see status
+    int status = 200;                  // 404 or 405 when handler is null
+    std::string allow;                 // for 405
     std::vector<std::pair<std::string, std::string>> match_info;
   };
   Resolved resolve(std::string_view method, const std::string& path) const;

@@ -34,11 +34,11 @@ class HTTPException : public pyconc::Error {
   CIMultiDict headers_;
 };
 
-#define PYCONC_HTTP_EXCEPTION(Name, code)                                              \
-  class Name : public HTTPException {                                                  \
-   public:                                                                             \
-    explicit Name(std::string text = {}, CIMultiDict headers = {})                     \
-        : HTTPException(code, std::move(text), std::move(headers)) {}                  \
+#define PYCONC_HTTP_EXCEPTION(Name, code)                             \
+  class Name : public HTTPException {                                 \
+   public:                                                            \
+    explicit Name(std::string text = {}, CIMultiDict headers = {})    \
+        : HTTPException(code, std::move(text), std::move(headers)) {} \
   };
 PYCONC_HTTP_EXCEPTION(HTTPBadRequest, 400)
 PYCONC_HTTP_EXCEPTION(HTTPUnauthorized, 401)

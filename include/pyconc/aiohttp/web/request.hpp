@@ -78,7 +78,9 @@ class Request {
   // --- for the server ---
   pyconc::detail::HttpRequest& raw() noexcept { return raw_; }
   void prepare(Application* app, std::string remote);
-  void set_match_info(std::vector<std::pair<std::string, std::string>> m) { match_info_ = std::move(m); }
+  void set_match_info(std::vector<std::pair<std::string, std::string>> m) {
+    match_info_ = std::move(m);
+  }
 
  private:
   pyconc::detail::HttpRequest raw_;

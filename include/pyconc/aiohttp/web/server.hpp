@@ -37,9 +37,9 @@ namespace pyconc::aiohttp::web {
 
 // Options of the HTTP server; at namespace scope for designated initializers.
 struct ServerOptions {
-  pyconc::detail::HttpLimits limits{};                   // head 16 KiB, 100 headers, body 1 MiB
-  std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};     // head + body
-  std::chrono::milliseconds keepalive_timeout{std::chrono::seconds(75)};   // aiohttp's default
+  pyconc::detail::HttpLimits limits{};  // head 16 KiB, 100 headers, body 1 MiB
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};    // head + body
+  std::chrono::milliseconds keepalive_timeout{std::chrono::seconds(75)};  // aiohttp's default
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(60)};
   std::size_t max_connections{10000};
   int backlog{1024};

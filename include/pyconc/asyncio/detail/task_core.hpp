@@ -131,7 +131,7 @@ class TaskCore : public Runnable {
   LoopCore* loop_ = nullptr;
   std::exception_ptr exception_;
   DoneWatcher* watchers_ = nullptr;
-  std::string name_;        // set by create_task(name) / set_name(); else "Task-<number_>"
+  std::string name_;          // set by create_task(name) / set_name(); else "Task-<number_>"
   std::uint64_t number_ = 0;  // formatted lazily: naming a task must not cost a string
   const char* coroutine_name_ = "coroutine";  // the coroutine function's name (a literal)
   std::uint32_t refs_ = 1;
@@ -139,6 +139,7 @@ class TaskCore : public Runnable {
   State state_ = State::created;
   bool cancelled_ = false;
   bool must_cancel_ = false;
+  bool stepped_ = false;  // the task ran its first step
   bool retrieved_ = false;
 };
 

@@ -62,15 +62,15 @@ struct SpawnOptions {
   bool close_fds = true;        // false: descriptors without O_CLOEXEC leak into the child
   std::vector<int> pass_fds{};  // kept open in the child (implies close_fds)
   bool restore_signals = true;
-  bool start_new_session = false;           // setsid() in the child
-  std::optional<pid_t> process_group{};     // setpgid(0, pgid) in the child (0: its own group)
-  int pipesize = -1;                        // > 0: F_SETPIPE_SZ on each new pipe
-  bool nonblocking = false;                 // parent ends of the pipes get O_NONBLOCK
+  bool start_new_session = false;        // setsid() in the child
+  std::optional<pid_t> process_group{};  // setpgid(0, pgid) in the child (0: its own group)
+  int pipesize = -1;                     // > 0: F_SETPIPE_SZ on each new pipe
+  bool nonblocking = false;              // parent ends of the pipes get O_NONBLOCK
 };
 
 struct SpawnedProcess {
   pid_t pid = -1;
-  UniqueFd pidfd;  // -1 where pidfd_open() is unavailable
+  UniqueFd pidfd;                     // -1 where pidfd_open() is unavailable
   UniqueFd stdin_, stdout_, stderr_;  // parent ends of PIPE streams (O_CLOEXEC), else -1
 };
 

@@ -1,0 +1,95 @@
+// pyconc/aiohttp/form_data.hpp -- FormData and RequestData: what a request's `data=` can be.
+//
+// Python: aiohttp.FormData, and the forms `data=` takes in session.post(url, data=...):
+//   session.post(url, {.data = "raw body"});                            // str/bytes
+//   session.post(url, {.data = {{"user", "alice"}, {"lang", "c++"}}});  // dict: urlencoded
+//   aiohttp::FormData form;                                             // FormData()
+//   form.add_field("file", bytes, {.content_type = "image/png", .filename = "a.png"});
+//   session.post(url, {.data = form});                                  // multipart/form-data
+// A form is sent as application/x-www-form-urlencoded unless a field has a filename or a
+// content type (or multipart was asked for), then as multipart/form-data (built by libcurl's
+// MIME API, boundary included). A raw string body gets Content-Type "text/plain;
+// charset=utf-8" (Python's str) unless the request's headers name one.
+// Differences: values are strings (bytes); no file objects or streams (read the file first).
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "pyconc/aiohttp/multidict.hpp"
+
+namespace pyconc::aiohttp {
+
+// add_field()'s keyword arguments; at namespace scope for designated initializers.
+struct FormFieldOptions {
+  std::optional<std::string> content_type{};
+  std::optional<std::string> filename{};
+};
+
+// One field of a FormData.
+struct FormField {
+  std::string name;
+  std::string value;
+  std::optional<std::string> content_type{};
+  std::optional<std::string> filename{};
+};
+
+class FormData {
+ public:
+  FormData() = default;
+  FormData(std::initializer_list<std::pair<std::string, std::string>> fields) {
+    for (const auto& [k, v] : fields) add_field(k, v);
+  }
+  FormData(const MultiDict& fields) {  // NOLINT: a dict is a form, as in Python
+    for (const auto& [k, v] : fields) add_field(k, v);
+  }
+
+  // Python: form.add_field(name, value, content_type=None, filename=None).
+  void add_field(std::string name, std::string value, FormFieldOptions options = {}) {
+    if (options.content_type || options.filename) multipart_ = true;
+    fields_.push_back({std::move(name), std::move(value), std::move(options.content_type),
+                       std::move(options.filename)});
+  }
+  // Sends the form as multipart/form-data even if no field needs it.
+  void set_multipart(bool on = true) noexcept { multipart_ = on; }
+  bool is_multipart() const noexcept { return multipart_; }
+  const std::vector<FormField>& fields() const noexcept { return fields_; }
+  bool empty() const noexcept { return fields_.empty(); }
+
+  // The application/x-www-form-urlencoded body: name=value pairs joined by '&', each
+  // percent-encoded with spaces as '+' (Python: urllib.parse.urlencode).
+  std::string urlencoded() const;
+
+ private:
+  std::vector<FormField> fields_;
+  bool multipart_ = false;
+};
+
+// The body of a request given as `data=`: nothing, raw bytes, or a form.
+class RequestData {
+ public:
+  RequestData() = default;
+  RequestData(std::string bytes) : v_(std::move(bytes)) {}         // NOLINT: implicit, like Python
+  RequestData(std::string_view bytes) : v_(std::string(bytes)) {}  // NOLINT
+  RequestData(const char* bytes) : v_(std::string(bytes)) {}       // NOLINT
+  RequestData(FormData form) : v_(std::move(form)) {}              // NOLINT
+  RequestData(const MultiDict& form) : v_(FormData(form)) {}       // NOLINT
+  RequestData(std::initializer_list<std::pair<std::string, std::string>> form)  // NOLINT
+      : v_(FormData(form)) {}
+
+  bool has_value() const noexcept { return !std::holds_alternative<std::monostate>(v_); }
+  const std::string* bytes() const noexcept { return std::get_if<std::string>(&v_); }
+  const FormData* form() const noexcept { return std::get_if<FormData>(&v_); }
+
+ private:
+  std::variant<std::monostate, std::string, FormData> v_;
+};
+
+}  // namespace pyconc::aiohttp

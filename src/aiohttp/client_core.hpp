@@ -1,0 +1,279 @@
+// src/aiohttp/client_core.hpp -- the machinery under ClientSession (private to the library).
+//
+// ClientSessionCore owns one libcurl multi handle and drives it from the event loop:
+//   - libcurl's socket callback (CURLMOPT_SOCKETFUNCTION) says which sockets to watch for
+//     what; each gets a SocketWatcher registered level-triggered with the loop's reactor;
+//   - libcurl's timer callback (CURLMOPT_TIMERFUNCTION) arms one loop timer;
+//   - readiness (SocketWatcher::on_io, called inside the reactor's poll) is only queued and a
+//     "pump" callback scheduled with call_soon; the pump, in the loop's run phase, hands the
+//     queued events (and an expired timer) to curl_multi_socket_action, then reads
+//     curl_multi_info_read and completes the finished transfers. Nothing runs inside the
+//     poll, so a watcher that libcurl removes while events are being dispatched is never
+//     touched after it is freed.
+// ClientTransfer is one request (one easy handle, reused across its redirect hops): it parses
+// the response head from libcurl's header callback, appends the body from the write callback,
+// enforces ClientTimeout with one loop timer, and wakes the one task waiting on it (a
+// TransferAwaiter, which follows SuspendPoint's contract: cancelling it aborts the transfer).
+//
+// Loop lifetime: the session may outlive its loop. Loop state (reactor registrations, timer
+// and call_soon handles) is touched only while the loop is not closed -- checked through the
+// loop's LoopRemote, which outlives it. Timers are call_at handles rather than TimerEntry
+// objects in our memory, so a loop that closes with one armed releases it itself.
+//
+// Thread safety: loop-thread only.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <array>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "pyconc/aiohttp/client_options.hpp"
+#include "pyconc/aiohttp/client_response.hpp"
+#include "pyconc/aiohttp/exceptions.hpp"
+#include "pyconc/aiohttp/multidict.hpp"
+#include "pyconc/aiohttp/url.hpp"
+#include "pyconc/asyncio/detail/reactor.hpp"
+#include "pyconc/asyncio/detail/task_core.hpp"
+#include "pyconc/asyncio/event_loop.hpp"
+#include "pyconc/detail/deadline.hpp"
+
+namespace pyconc::detail {
+
+class ClientTransfer;
+
+// One response (one hop of a request).
+struct ClientResponseState {
+  int status = 0;
+  std::string reason;
+  aiohttp::CIMultiDict headers;
+  aiohttp::HttpVersion version;
+  aiohttp::URL url;
+  aiohttp::URL real_url;
+  aiohttp::RequestInfo request_info;
+  std::vector<aiohttp::ClientResponse> history;
+  std::string body;
+  // The transfer still producing this response's body; null once released (or for a
+  // redirect response in history).
+  std::unique_ptr<ClientTransfer> transfer;
+  bool released = false;
+
+  ClientResponseState();
+  ~ClientResponseState();
+};
+
+enum class TransferPhase : std::uint8_t { idle, running, head, done };
+
+// The timeouts of one request, resolved against its start.
+struct TransferTimeouts {
+  std::optional<Clock::time_point> total_deadline;
+  std::optional<Clock::duration> connect;
+  std::optional<Clock::duration> sock_read;
+};
+
+class TransferAwaiter;
+
+class ClientSessionCore {
+ public:
+  explicit ClientSessionCore(aiohttp::ClientSessionOptions options);
+  ~ClientSessionCore();
+  ClientSessionCore(const ClientSessionCore&) = delete;
+  ClientSessionCore& operator=(const ClientSessionCore&) = delete;
+
+  const aiohttp::ClientSessionOptions& options() const noexcept { return options_; }
+  const std::optional<aiohttp::URL>& base_url() const noexcept { return base_url_; }
+  bool closed() const noexcept { return closed_; }
+  void close() noexcept;
+
+  // Binds the session to the running loop on first use; RuntimeError if closed, outside a
+  // loop, or on another loop than the one it is bound to.
+  asyncio::EventLoop& bind();
+  // The bound loop is still open (its state may be touched).
+  bool loop_usable() const;
+  asyncio::EventLoop& loop() noexcept { return *loop_; }
+
+  // Options every easy handle of this session gets.
+  void setup_easy(CURL* easy);
+  // Adds/removes a transfer's easy handle to/from the multi handle.
+  void add(ClientTransfer& t);
+  void remove(ClientTransfer& t) noexcept;
+  void link(ClientTransfer* t) noexcept;
+  void unlink(ClientTransfer* t) noexcept;
+
+  // The cookie engine's handle (an easy handle on the share, never transferring).
+  CURL* cookie_handle() const noexcept { return cookie_easy_; }
+
+ private:
+  struct SocketWatcher final : IoWatcher {
+    ClientSessionCore* core = nullptr;
+    int fd = -1;
+    std::uint32_t interest = 0;
+    void on_io(std::uint32_t events) noexcept override;
+  };
+
+  static int socket_callback(CURL* easy, curl_socket_t s, int what, void* userp, void* socketp);
+  static int timer_callback(CURLM* multi, long timeout_ms, void* userp);
+  int on_socket(curl_socket_t s, int what) noexcept;
+  void on_timer(long timeout_ms) noexcept;
+  void watch(int fd, std::uint32_t interest);
+  void unwatch(int fd) noexcept;
+  void schedule_pump();
+  void pump() noexcept;
+  void read_done() noexcept;
+
+  aiohttp::ClientSessionOptions options_;
+  std::optional<aiohttp::URL> base_url_;
+  CURLM* multi_ = nullptr;
+  CURLSH* share_ = nullptr;
+  CURL* cookie_easy_ = nullptr;
+  asyncio::EventLoop* loop_ = nullptr;
+  std::shared_ptr<LoopRemote> remote_;
+  std::unordered_map<int, std::unique_ptr<SocketWatcher>> sockets_;
+  std::vector<std::pair<int, std::uint32_t>> pending_;  // (fd, IoEvent bits) since the pump
+  std::vector<std::pair<int, std::uint32_t>> pumping_;
+  asyncio::Handle pump_handle_;
+  asyncio::Handle timer_handle_;
+  std::vector<ClientTransfer*> transfers_;  // live transfers (aborted by close())
+  bool pump_scheduled_ = false;
+  bool timeout_due_ = false;
+  bool closed_ = false;
+  bool in_pump_ = false;
+};
+
+class ClientTransfer {
+ public:
+  ClientTransfer(std::shared_ptr<ClientSessionCore> core, TransferTimeouts timeouts);
+  ~ClientTransfer();
+  ClientTransfer(const ClientTransfer&) = delete;
+  ClientTransfer& operator=(const ClientTransfer&) = delete;
+
+  CURL* easy() const noexcept { return easy_; }
+  ClientSessionCore* core() const noexcept { return core_.get(); }
+  TransferPhase phase() const noexcept { return phase_; }
+  bool failed() const noexcept { return error_ != nullptr; }
+
+  // Per-hop request data the easy handle points into (kept alive here).
+  void set_headers(curl_slist* list) noexcept;
+  void set_mime(curl_mime* mime) noexcept;
+  std::string& request_body() noexcept { return request_body_; }
+  std::string& cookie_header() noexcept { return cookie_; }
+
+  // Starts a hop whose response goes to `out` (the easy handle is configured already).
+  // `discard_redirect_body`: the body of a redirect response that will be followed is dropped.
+  void start(ClientResponseState* out, bool discard_redirect_body);
+  // The failure of the transfer, if any, for a task that waited for `target`: a failure
+  // after the head arrived is not the head's (it surfaces when the body is read).
+  std::exception_ptr failure_for(TransferPhase target) const noexcept;
+  TransferAwaiter wait(TransferPhase target) noexcept;
+
+  // From the session core.
+  void on_done(CURLcode code) noexcept;
+  // Stops the transfer (removing it from libcurl, which closes its connection if it was
+  // mid-response) and fails it with `error`. No-op once done.
+  void abort(std::exception_ptr error) noexcept;
+  // The session is closing: abort, free the easy handle, forget the session.
+  void detach() noexcept;
+
+ private:
+  friend class TransferAwaiter;
+  static std::size_t header_callback(char* data, std::size_t size, std::size_t n, void* self);
+  static std::size_t write_callback(char* data, std::size_t size, std::size_t n, void* self);
+  static int prereq_callback(void* self, char*, char*, int, int);
+  void on_header(std::string_view line);
+  void flush_field();
+  void on_head_complete();
+  void finish(std::exception_ptr error) noexcept;
+  void notify() noexcept;
+  void arm_timer() noexcept;
+  void cancel_timer() noexcept;
+  void on_timer() noexcept;
+
+  std::shared_ptr<ClientSessionCore> core_;
+  CURL* easy_ = nullptr;
+  curl_slist* headers_ = nullptr;
+  curl_mime* mime_ = nullptr;
+  std::string request_body_;
+  std::string cookie_;
+  ClientResponseState* out_ = nullptr;
+  TransferAwaiter* waiter_ = nullptr;
+  std::exception_ptr error_;
+  TransferPhase error_phase_ = TransferPhase::idle;  // the phase the failure happened in
+  TransferPhase phase_ = TransferPhase::idle;
+  TransferTimeouts timeouts_;
+  std::optional<Clock::time_point> connect_deadline_;
+  Clock::time_point last_activity_{};
+  curl_off_t uploaded_ = 0;  // request body bytes sent when the read deadline was last checked
+  std::string field_name_;   // the header field being received (it may continue on the
+  std::string field_value_;  // next line: obsolete folding)
+  bool field_open_ = false;
+  asyncio::Handle timer_;
+  Clock::time_point timer_when_{};
+  bool timer_armed_ = false;
+  bool in_multi_ = false;
+  bool connected_ = false;
+  bool expect_status_ = true;
+  bool discard_redirect_body_ = false;
+  bool discard_body_ = false;
+  std::array<char, CURL_ERROR_SIZE> errbuf_{};
+};
+
+// Waits until a transfer reaches a phase (the response head, or done). SuspendPoint's
+// contract: cancel() aborts the transfer at once and throws CancelledError in the waiter. Once
+// woken, the awaiter no longer touches the transfer (which its owner may free before the
+// waiting task resumes): the outcome is copied into it by wake().
+class TransferAwaiter final : public SuspendPoint {
+ public:
+  TransferAwaiter(ClientTransfer* t, TransferPhase target) noexcept : t_(t), target_(target) {}
+  TransferAwaiter(TransferAwaiter&& o) noexcept : t_(o.t_), target_(o.target_) {}
+  ~TransferAwaiter() { leave_slot(); }
+
+  bool await_ready() const noexcept { return t_->phase_ >= target_; }
+  void await_suspend(std::coroutine_handle<> h);
+  void await_resume() {
+    if (!parked_) {
+      if (auto e = t_->failure_for(target_)) std::rethrow_exception(e);
+      return;
+    }
+    resume_check();
+    if (error_) std::rethrow_exception(error_);
+  }
+  bool cancel() noexcept override;
+  TransferPhase target() const noexcept { return target_; }
+
+  // From the transfer, which has already cleared its waiter slot.
+  void wake(std::exception_ptr error) noexcept {
+    attached_ = false;
+    error_ = std::move(error);
+    complete();
+  }
+  void orphan() noexcept { attached_ = false; }
+
+ private:
+  void leave_slot() noexcept {
+    if (attached_ && t_->waiter_ == this) t_->waiter_ = nullptr;
+    attached_ = false;
+  }
+  ClientTransfer* t_;
+  TransferPhase target_;
+  std::exception_ptr error_;
+  bool parked_ = false;
+  bool attached_ = false;
+};
+
+inline TransferAwaiter ClientTransfer::wait(TransferPhase target) noexcept {
+  return TransferAwaiter(this, target);
+}
+
+// The exception for a libcurl failure of a transfer of `url`; `head` tells whether the
+// response head had arrived (a failure mid-body is a ClientPayloadError).
+std::exception_ptr curl_failure(CURLcode code, const char* errbuf, const aiohttp::URL& url,
+                                bool head, long os_errno);
+
+}  // namespace pyconc::detail

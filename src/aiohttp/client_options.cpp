@@ -1,0 +1,65 @@
+// BasicAuth::encode and FormData::urlencoded.
+#include <string>
+
+#include "percent.hpp"
+#include "pyconc/aiohttp/client_options.hpp"
+#include "pyconc/aiohttp/form_data.hpp"
+#include "pyconc/errors.hpp"
+
+namespace pyconc::aiohttp {
+
+namespace {
+
+std::string base64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string BasicAuth::encode() const {
+  if (login.find(':') != std::string::npos) {
+    throw ValueError("A \":\" is not allowed in login (RFC 7617 section 2)");
+  }
+  return "Basic " + base64(login + ":" + password);
+}
+
+std::string FormData::urlencoded() const {
+  std::string out;
+  for (const auto& f : fields_) {
+    if (f.filename || f.content_type) {
+      throw ValueError("field '" + f.name +
+                       "' has a filename or content type: the form must "
+                       "be sent as multipart/form-data");
+    }
+    if (!out.empty()) out += '&';
+    // Python's urlencode (quote_plus): unreserved characters stay, a space is '+'.
+    detail::append_encoded(out, f.name, detail::kUnreserved, false, true);
+    out += '=';
+    detail::append_encoded(out, f.value, detail::kUnreserved, false, true);
+  }
+  return out;
+}
+
+}  // namespace pyconc::aiohttp

@@ -1,0 +1,276 @@
+// The worker side of the process pools: the loop a re-executed /proc/self/exe runs instead of
+// main() (see process_pool.cpp for how it gets here).
+//
+// It reads task messages from its socket, runs them in order, and sends results back in
+// batches: results are written when the worker runs out of input (it is about to block) or when
+// the oldest unsent result is older than kResultLatency, so a burst of tiny tasks costs one
+// write per batch while a slow task never holds back the results before it.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "pool_worker.hpp"
+#include "pyconc/multiprocessing/detail/remote_call.hpp"
+
+namespace pyconc::detail {
+
+namespace {
+
+constexpr auto kResultLatency = std::chrono::microseconds(100);
+using WorkerClock = std::chrono::steady_clock;
+
+[[noreturn]] void leave(int code) {
+  std::fflush(nullptr);  // what tasks printed (std::cout shares stdio's buffers)
+  ::_exit(code);
+}
+
+class Worker {
+ public:
+  Worker(int fd, int max_tasks, std::atomic<std::uint64_t>* claim)
+      : fd_(fd), max_tasks_(max_tasks), claim_(claim) {}
+
+  [[noreturn]] void run() {
+    for (;;) {
+      while (const char* msg = next_message()) handle(msg);
+      flush();                // about to block: everything computed so far goes out first
+      if (!fill()) leave(0);  // the pool closed our socket: nothing more to do
+    }
+  }
+
+ private:
+  // The next complete message in the input buffer (its length prefix), or null.
+  const char* next_message() {
+    const std::size_t avail = in_.size() - in_pos_;
+    if (avail < kWirePrefix) return nullptr;
+    const auto body = get_raw<std::uint32_t>(in_.data() + in_pos_);
+    if (body == 0) leave(4);  // every message has at least its kind
+    if (avail < 4 + static_cast<std::size_t>(body)) return nullptr;
+    const char* msg = in_.data() + in_pos_;
+    in_pos_ += 4 + static_cast<std::size_t>(body);
+    return msg;
+  }
+
+  // Reads more input (blocking). False at end of input.
+  bool fill() {
+    if (in_pos_ == in_.size()) {
+      in_.clear();
+      in_pos_ = 0;
+    } else if (in_pos_ > 0) {
+      in_.erase(0, in_pos_);
+      in_pos_ = 0;
+    }
+    std::size_t want = 256 * 1024;
+    if (in_.size() >= 4) {  // a large message: make room for all of it at once
+      const auto body = get_raw<std::uint32_t>(in_.data());
+      want = std::max<std::size_t>(want, 4 + static_cast<std::size_t>(body) - in_.size());
+    }
+    const std::size_t old = in_.size();
+    in_.resize(old + want);
+    for (;;) {
+      const ssize_t n = ::recv(fd_, in_.data() + old, want, 0);
+      if (n > 0) {
+        in_.resize(old + static_cast<std::size_t>(n));
+        return true;
+      }
+      if (n == 0) return false;
+      if (errno != EINTR) leave(3);
+    }
+  }
+
+  void flush() {
+    if (out_.empty()) return;
+    std::fflush(nullptr);  // a task's output comes before its result
+    std::size_t pos = 0;
+    while (pos < out_.size()) {
+      const ssize_t n = ::send(fd_, out_.data() + pos, out_.size() - pos, MSG_NOSIGNAL);
+      if (n > 0) {
+        pos += static_cast<std::size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        leave(3);  // the pool is gone
+      }
+    }
+    out_.clear();
+    has_pending_ = false;
+  }
+
+  void handle(const char* msg) {
+    const auto body = get_raw<std::uint32_t>(msg);
+    const auto kind = static_cast<WireKind>(msg[4]);
+    const std::string_view payload(msg + kWirePrefix, body - 1);
+    switch (kind) {
+      case WireKind::define:
+        define(payload);
+        break;
+      case WireKind::task:
+        run_task(payload);
+        break;
+      case WireKind::init:
+        run_initializer(payload);
+        break;
+      case WireKind::exit:
+        flush();
+        leave(0);
+      default:
+        leave(4);  // protocol error: the pool will see us exit
+    }
+  }
+
+  void define(std::string_view p) {
+    if (p.size() < 12) leave(4);
+    const auto id = get_raw<std::uint32_t>(p.data());
+    CodeLocation loc;
+    loc.offset = get_raw<std::uint64_t>(p.data() + 4);
+    loc.object.assign(p.substr(12));
+    if (code_.size() <= id) {
+      code_.resize(id + 1, nullptr);
+      errors_.resize(id + 1);
+    }
+    code_[id] = resolve_code(loc, errors_[id]);
+  }
+
+  // Runs the call in `p` (task or init body), appending its result bytes to out_. Throws what
+  // the call throws.
+  void call(std::string_view p) {
+    const auto invoker = get_raw<std::uint32_t>(p.data() + 12);
+    const auto target = get_raw<std::uint32_t>(p.data() + 16);
+    auto code = [this](std::uint32_t id) -> const void* {
+      if (id >= code_.size() || code_[id] == nullptr) {
+        throw RuntimeError("pyconc worker: unknown code id " + std::to_string(id) +
+                           (id < errors_.size() ? ": " + errors_[id] : std::string()));
+      }
+      return code_[id];
+    };
+    const void* target_address = target == 0 ? nullptr : code(target);
+    auto fn = reinterpret_cast<RemoteInvoker>(const_cast<void*>(code(invoker)));
+    fn(target_address, p.substr(20), out_);
+  }
+
+  // Claims task `seq` of `epoch` before running it: false if the pool took it back (it has
+  // moved to a later epoch, and given the task to another worker).
+  bool claim(std::uint64_t seq, std::uint32_t epoch) {
+    std::uint64_t w = claim_->load(std::memory_order_seq_cst);
+    for (;;) {
+      if (claim_epoch(w) != epoch) return false;
+      if (claim_->compare_exchange_weak(w, claim_word(epoch, seq), std::memory_order_seq_cst)) {
+        return true;
+      }
+    }
+  }
+
+  void run_task(std::string_view p) {
+    if (p.size() < 20) leave(4);
+    const auto seq = get_raw<std::uint64_t>(p.data());
+    if (!claim(seq, get_raw<std::uint32_t>(p.data() + 8))) return;  // taken back: skip it
+    if (has_pending_ && WorkerClock::now() - pending_since_ > kResultLatency) flush();
+    const std::size_t start = out_.size();
+    put_raw(out_, std::uint32_t{0});
+    out_.push_back(static_cast<char>(WireKind::result_ok));
+    put_raw(out_, seq);
+    put_raw(out_, std::uint64_t{0});  // run time, filled in below
+    const auto t0 = WorkerClock::now();
+    try {
+      call(p);
+    } catch (...) {
+      out_.resize(start + kWirePrefix + 16);
+      out_[start + 4] = static_cast<char>(WireKind::result_error);
+      try {
+        out_ += multiprocessing::dumps_exception(std::current_exception());
+      } catch (...) {  // could not even describe it (out of memory): a bare RuntimeError
+        out_ += multiprocessing::dumps_exception(
+            std::make_exception_ptr(RuntimeError("task failed; its exception was lost")));
+      }
+    }
+    const auto t1 = WorkerClock::now();
+    const auto ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
+    std::memcpy(out_.data() + start + kWirePrefix + 8, &ns, sizeof ns);
+    finish_message(out_, start);
+    if (!has_pending_) {
+      has_pending_ = true;
+      pending_since_ = t1;
+    }
+    if (max_tasks_ > 0 && ++done_ >= max_tasks_) {
+      put_raw(out_, std::uint32_t{1});  // a message with a kind and no body
+      out_.push_back(static_cast<char>(WireKind::retiring));
+      flush();
+      leave(0);
+    }
+  }
+
+  void run_initializer(std::string_view p) {
+    if (p.size() < 20) leave(4);
+    std::string scratch;
+    scratch.swap(out_);
+    try {
+      call(p);
+    } catch (...) {
+      std::string msg;
+      put_raw(msg, std::uint32_t{0});
+      msg.push_back(static_cast<char>(WireKind::init_failed));
+      msg += multiprocessing::dumps_exception(std::current_exception());
+      finish_message(msg, 0);
+      out_ = std::move(msg);
+      flush();
+      leave(1);
+    }
+    out_.swap(scratch);  // the initializer's own result is dropped
+  }
+
+  int fd_;
+  int max_tasks_;
+  std::atomic<std::uint64_t>* claim_;
+  int done_ = 0;
+  std::string in_;
+  std::size_t in_pos_ = 0;
+  std::string out_;
+  bool has_pending_ = false;
+  WorkerClock::time_point pending_since_{};
+  std::vector<const void*> code_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace
+
+void run_pool_worker(const char* spec) {
+  // spec: "<socket fd>:<parent pid>:<max tasks>:<claim word fd>"
+  int fd = -1;
+  long parent = 0;
+  int max_tasks = 0;
+  int claim_fd = -1;
+  if (std::sscanf(spec, "%d:%ld:%d:%d", &fd, &parent, &max_tasks, &claim_fd) != 4 || fd < 0 ||
+      claim_fd < 0) {
+    leave(5);
+  }
+  void* shared =
+      ::mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, claim_fd, 0);
+  if (shared == MAP_FAILED) leave(5);
+  ::close(claim_fd);
+  ::unsetenv(kPoolWorkerEnv);  // processes this worker starts are ordinary programs
+  ::signal(SIGPIPE, SIG_IGN);
+  // Die with the pool's manager thread (the spawning thread) even if it is SIGKILLed.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != static_cast<pid_t>(parent)) leave(6);  // the pool died before prctl
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);                         // not inherited by our children
+  // The claim word lives in memory shared with the pool: a lock-free std::atomic is
+  // address-free, so both processes may operate on it.
+  static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+  Worker w(fd, max_tasks, static_cast<std::atomic<std::uint64_t>*>(shared));
+  w.run();
+}
+
+}  // namespace pyconc::detail

@@ -1,0 +1,141 @@
+// Helpers shared by the multiprocessing tests.
+//
+// MpTest checks, after every test, what multi-process code leaks most easily: file
+// descriptors, zombie children, shared memory blocks in /dev/shm. (ctest runs each test in
+// its own process, so each test is checked on its own.)
+#pragma once
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace mp_test {
+
+inline std::set<std::string> list_dir(const char* path) {
+  std::set<std::string> out;
+  if (DIR* d = ::opendir(path)) {
+    while (dirent* e = ::readdir(d)) {
+      const std::string n = e->d_name;
+      if (n != "." && n != "..") out.insert(n);
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+inline std::set<std::string> open_fds() {
+  return list_dir("/proc/self/fd");
+}
+
+// Children of this process that are zombies (ended, not reaped).
+inline std::vector<int> zombie_children() {
+  std::vector<int> out;
+  const std::string self = std::to_string(::getpid());
+  for (const auto& name : list_dir("/proc")) {
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f("/proc/" + name + "/stat");
+    std::string line;
+    if (!std::getline(f, line)) continue;
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string state, ppid;
+    rest >> state >> ppid;
+    if (ppid == self && state == "Z") out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+class MpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fds_ = open_fds();
+    shm_ = list_dir("/dev/shm");
+  }
+  void TearDown() override {
+    // The directory handle used for listing is closed again by then.
+    EXPECT_EQ(open_fds(), fds_) << "file descriptors leaked";
+    EXPECT_TRUE(zombie_children().empty()) << "zombie children left";
+    std::set<std::string> leaked;
+    for (const auto& n : list_dir("/dev/shm")) {
+      if (!shm_.count(n) && n.rfind("psm_", 0) == 0) leaked.insert(n);
+    }
+    EXPECT_TRUE(leaked.empty()) << "shared memory blocks left in /dev/shm: " << *leaked.begin();
+  }
+
+ private:
+  std::set<std::string> fds_;
+  std::set<std::string> shm_;
+};
+
+// A raw pipe for a child to report text to the test (before Pipe is under test).
+class RawPipe {
+ public:
+  RawPipe() {
+    if (::pipe2(fds_, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  }
+  ~RawPipe() {
+    close_write();
+    if (fds_[0] >= 0) ::close(fds_[0]);
+  }
+  RawPipe(const RawPipe&) = delete;
+  RawPipe& operator=(const RawPipe&) = delete;
+
+  int write_fd() const { return fds_[1]; }
+  // In the parent: one line (without '\n'), even while writers are still alive.
+  std::string read_line() {
+    std::string out;
+    char c = 0;
+    for (;;) {
+      const auto n = ::read(fds_[0], &c, 1);
+      if (n == 1 && c != '\n') {
+        out += c;
+      } else if (n == 1 || n == 0 || errno != EINTR) {
+        return out;
+      }
+    }
+  }
+  // From the child.
+  void write(const std::string& s) const {
+    std::size_t off = 0;
+    while (off < s.size()) {
+      const auto n = ::write(fds_[1], s.data() + off, s.size() - off);
+      if (n <= 0) return;
+      off += static_cast<std::size_t>(n);
+    }
+  }
+  void close_write() {
+    if (fds_[1] >= 0) ::close(fds_[1]);
+    fds_[1] = -1;
+  }
+  // In the parent, once every writer is done: everything written.
+  std::string read_all() {
+    close_write();
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      const auto n = ::read(fds_[0], buf, sizeof buf);
+      if (n > 0) {
+        out.append(buf, static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        break;
+      }
+    }
+    return out;
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+};
+
+}  // namespace mp_test

@@ -157,15 +157,13 @@ PY_NOTES = []  # "# ..." lines of the Python scripts worth repeating (memory fig
 
 
 def load_python(path):
-    """{workload: ns} for CPython's default loop, {workload: ns} for uvloop ("@uvloop")."""
-    figures, uv, version = {}, {}, "?"
+    """({workload: ns}, {workload: ns}, {workload: {"cpython_<loop>": ns}}, version) from the
+    Python scripts' output: CPython on its default loop; CPython on uvloop (a line
+    `<Workload>@uvloop <ns>`, shown in the uvloop column); and CPython on any other loop given
+    as `<Workload>@<loop> <ns>` (also uvloop), used as a peer where WORKLOADS names such a peer."""
+    figures, uv, peers, version = {}, {}, {}, "?"
     if not path:
-        return figures, uv, version
-    """({workload: ns}, {workload: {"cpython_<loop>": ns}}, version) from the Python scripts'
-    output; a line `<Workload>@<loop> <ns>` (e.g. @uvloop) is CPython on another event loop,
-    shown as a peer of pyconc."""
-    figures, peers, version = {}, {}, "?"
-        return figures, peers, version
+        return figures, uv, peers, version
     with open(path) as f:
         for line in f:
             line = line.strip()
@@ -176,15 +174,14 @@ def load_python(path):
                 PY_NOTES.append(line[1:].strip())
             elif line and not line.startswith("#"):
                 name, ns = line.split()
-                if name.endswith("@uvloop"):
-                    uv[name[: -len("@uvloop")]] = float(ns)
-                else:
-                    figures[name] = float(ns)
-    return figures, uv, version
                 if "@" in name:
                     workload, loop = name.split("@", 1)
                     peers.setdefault(workload, {})["cpython_" + loop] = float(ns)
-    return figures, peers, version
+                    if loop == "uvloop":
+                        uv[workload] = float(ns)
+                else:
+                    figures[name] = float(ns)
+    return figures, uv, peers, version
 
 
 def fmt_ns(ns):
@@ -211,11 +208,13 @@ def main():
     args = ap.parse_args()
 
     bench = load_benchmarks(args.json)
-    python, uvloop, py_version = load_python(args.python)
-    python, python_peers, py_version = load_python(args.python)
+    python, uvloop, python_peers, py_version = load_python(args.python)
     for workload, impls in python_peers.items():
-        if workload in bench:  # only beside a C++ figure that was run
+        main_peer = WORKLOADS.get(workload, (None, None))[0] or ""
+        # Only beside a C++ figure that was run, and where the main peer is CPython on a loop.
+        if workload in bench and main_peer.startswith("cpython_"):
             bench[workload].update(impls)
+            uvloop.pop(workload, None)  # shown as a peer, not again in the uvloop column
 
     order = list(WORKLOADS) + sorted(w for w in bench if w not in WORKLOADS)
     rows = []
@@ -225,7 +224,6 @@ def main():
         if not impls:  # not run (a filter), or not a C++ workload
             continue
         ours = impls.get("pyconc")
-        py = python.get(workload)
         uv = uvloop.get(workload)
         # CPython measured inside a C++ benchmark (its servers driven by the C++ load generator)
         # goes in the Python column.

@@ -20,7 +20,16 @@ mkdir -p "$out"
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-benches=(threading_bench queue_bench futures_bench asyncio_bench)
+benches=(threading_bench queue_bench futures_bench asyncio_bench aiohttp_client_bench)
+
+# The HTTP client benchmark fetches from a local nginx (bench/nginx.sh); without nginx its
+# benchmarks report an error and the rest still runs.
+if nginx_env=$(bash "$here/nginx.sh" start); then
+  eval "$nginx_env"
+  trap 'bash "$here/nginx.sh" stop "$NGINX_DIR"' EXIT
+else
+  echo "bench/run.sh: no nginx, the HTTP client benchmark is skipped" >&2
+fi
 jsons=()
 for b in "${benches[@]}"; do
   exe="$build/bench/$b"
@@ -46,6 +55,7 @@ echo "== CPython ($py)"
 "$py" "$here/python/threading_queue.py" | tee "$out/python.txt"
 "$py" "$here/python/futures_pool.py" | tee -a "$out/python.txt"
 "$py" "$here/python/asyncio_core.py" | tee -a "$out/python.txt"
+"$py" "$here/python/aiohttp_client.py" | tee -a "$out/python.txt"
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)

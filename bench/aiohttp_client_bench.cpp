@@ -30,7 +30,9 @@ namespace {
 
 constexpr int kConcurrency = 32;
 
-const char* base_url() { return std::getenv("PYCONC_BENCH_HTTP_URL"); }
+const char* base_url() {
+  return std::getenv("PYCONC_BENCH_HTTP_URL");
+}
 
 aio::Task<std::size_t> fetch(http::ClientSession& session, const std::string& url) {
   auto resp = co_await session.get(url);
@@ -70,7 +72,8 @@ std::size_t curl_batch(const std::string& url, int n) {
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Sink::write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &sinks[static_cast<std::size_t>(slot)]);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<void*>(&sinks[static_cast<std::size_t>(slot)]));
+    curl_easy_setopt(e, CURLOPT_PRIVATE,
+                     static_cast<void*>(&sinks[static_cast<std::size_t>(slot)]));
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
     curl_multi_add_handle(multi, e);
@@ -120,18 +123,38 @@ void run_http(benchmark::State& state, const char* path, int n, std::size_t size
   state.counters["items_per_iteration"] = n;
 }
 
-void BM_Http_GetSmall_pyconc(benchmark::State& s) { run_http<pyconc_batch>(s, "/small.txt", 2000, 1024); }
-void BM_Http_GetSmall_libcurl_multi(benchmark::State& s) { run_http<curl_batch>(s, "/small.txt", 2000, 1024); }
-void BM_Http_Get64K_pyconc(benchmark::State& s) { run_http<pyconc_batch>(s, "/64k.bin", 500, 65536); }
-void BM_Http_Get64K_libcurl_multi(benchmark::State& s) { run_http<curl_batch>(s, "/64k.bin", 500, 65536); }
+void BM_Http_GetSmall_pyconc(benchmark::State& s) {
+  run_http<pyconc_batch>(s, "/small.txt", 2000, 1024);
+}
+void BM_Http_GetSmall_libcurl_multi(benchmark::State& s) {
+  run_http<curl_batch>(s, "/small.txt", 2000, 1024);
+}
+void BM_Http_Get64K_pyconc(benchmark::State& s) {
+  run_http<pyconc_batch>(s, "/64k.bin", 500, 65536);
+}
+void BM_Http_Get64K_libcurl_multi(benchmark::State& s) {
+  run_http<curl_batch>(s, "/64k.bin", 500, 65536);
+}
 
 }  // namespace
 
 // Wall-clock time: the work is I/O with a server in another process.
-BENCHMARK(BM_Http_GetSmall_pyconc)->Name("BM_Http_GetSmall/pyconc")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Http_GetSmall_libcurl_multi)->Name("BM_Http_GetSmall/libcurl_multi")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Http_Get64K_pyconc)->Name("BM_Http_Get64K/pyconc")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Http_Get64K_libcurl_multi)->Name("BM_Http_Get64K/libcurl_multi")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Http_GetSmall_pyconc)
+    ->Name("BM_Http_GetSmall/pyconc")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Http_GetSmall_libcurl_multi)
+    ->Name("BM_Http_GetSmall/libcurl_multi")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Http_Get64K_pyconc)
+    ->Name("BM_Http_Get64K/pyconc")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Http_Get64K_libcurl_multi)
+    ->Name("BM_Http_Get64K/libcurl_multi")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -20,16 +20,7 @@ mkdir -p "$out"
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-benches=(threading_bench queue_bench futures_bench asyncio_bench aiohttp_client_bench)
-
-# The HTTP client benchmark fetches from a local nginx (bench/nginx.sh); without nginx its
-# benchmarks report an error and the rest still runs.
-if nginx_env=$(bash "$here/nginx.sh" start); then
-  eval "$nginx_env"
-  trap 'bash "$here/nginx.sh" stop "$NGINX_DIR"' EXIT
-else
-  echo "bench/run.sh: no nginx, the HTTP client benchmark is skipped" >&2
-fi
+benches=(threading_bench queue_bench futures_bench asyncio_bench)
 jsons=()
 for b in "${benches[@]}"; do
   exe="$build/bench/$b"
@@ -48,6 +39,9 @@ for b in "${benches[@]}"; do
   jsons+=("$out/$b.json")
 done
 
+# The HTTP client against a local nginx, beside libcurl alone and Python's aiohttp (its own table).
+bash "$here/aiohttp_client.sh" "$build" | tee "$out/http_client.md"
+
 # CPython: Debian's interpreter (what users have), else whatever python3 is on PATH.
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
@@ -55,7 +49,6 @@ echo "== CPython ($py)"
 "$py" "$here/python/threading_queue.py" | tee "$out/python.txt"
 "$py" "$here/python/futures_pool.py" | tee -a "$out/python.txt"
 "$py" "$here/python/asyncio_core.py" | tee -a "$out/python.txt"
-"$py" "$here/python/aiohttp_client.py" | tee -a "$out/python.txt"
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)

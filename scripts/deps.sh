@@ -3,23 +3,21 @@
 # Idempotent and non-interactive. Usage: scripts/deps.sh [build|test|bench|fuzz|all]
 #   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11,
 #            llhttp sources, gumbo, libcurl, nlohmann-json)
-#   test   - additionally what some tests use when it is there (they skip without it): nginx
-#            and openssl for the HTTP client's tests
-#   bench  - additionally the C++ peers measured by `make bench`, nginx and Python's aiohttp
+#   bench  - additionally the C++ peers measured by `make bench`
+#   test   - additionally what tests use when present (they skip without): nginx, openssl
 #   fuzz   - additionally clang and its libFuzzer runtime (`make fuzz`)
 set -euo pipefail
 
 profile=${1:-build}
 build_pkgs=(g++ cmake ninja-build make pkg-config libgtest-dev libgmock-dev libcli11-dev node-llhttp
             libgumbo-dev libcurl4-openssl-dev nlohmann-json3-dev)
-test_pkgs=(nginx openssl)
-bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev nginx python3-aiohttp)
+bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
-  test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  test) want=("${build_pkgs[@]}" nginx openssl) ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
   fuzz) want=("${build_pkgs[@]}" clang libclang-rt-14-dev) ;;
-  all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" clang libclang-rt-14-dev clang-format clang-tidy) ;;
+  all) want=("${build_pkgs[@]}" "${bench_pkgs[@]}" clang libclang-rt-14-dev clang-format clang-tidy) ;;
   *) echo "usage: $0 [build|test|bench|fuzz|all]" >&2; exit 2 ;;
 esac
 

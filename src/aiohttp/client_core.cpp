@@ -36,7 +36,8 @@ long to_long_limit(std::size_t n, const char* name) {
 
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -89,8 +90,9 @@ ClientSessionCore::ClientSessionCore(aiohttp::ClientSessionOptions options)
   curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
   // The pool keeps as many idle connections as may be open at once.
   if (limit > 0) curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, limit);
-  curl_multi_setopt(multi_, CURLMOPT_PIPELINING,
-                    options_.http2 ? static_cast<long>(CURLPIPE_MULTIPLEX) : static_cast<long>(CURLPIPE_NOTHING));
+  curl_multi_setopt(
+      multi_, CURLMOPT_PIPELINING,
+      options_.http2 ? static_cast<long>(CURLPIPE_MULTIPLEX) : static_cast<long>(CURLPIPE_NOTHING));
   // One thread uses the share (the loop's): no lock callbacks are needed.
   if (options_.cookie_jar) curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
   curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
@@ -99,7 +101,9 @@ ClientSessionCore::ClientSessionCore(aiohttp::ClientSessionOptions options)
   if (options_.cookie_jar) curl_easy_setopt(cookie_easy_, CURLOPT_COOKIEFILE, "");
 }
 
-ClientSessionCore::~ClientSessionCore() { close(); }
+ClientSessionCore::~ClientSessionCore() {
+  close();
+}
 
 asyncio::EventLoop& ClientSessionCore::bind() {
   if (closed_) throw RuntimeError("Session is closed");
@@ -108,8 +112,9 @@ asyncio::EventLoop& ClientSessionCore::bind() {
     loop_ = &loop;
     remote_ = loop.remote();
   } else if (remote_ != loop.remote()) {
-    throw RuntimeError("ClientSession is bound to another event loop (a session belongs to "
-                       "the loop of its first request)");
+    throw RuntimeError(
+        "ClientSession is bound to another event loop (a session belongs to "
+        "the loop of its first request)");
   }
   return loop;
 }
@@ -133,12 +138,15 @@ void ClientSessionCore::setup_easy(CURL* e) {
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                    options_.http2 ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
                                   : static_cast<long>(CURL_HTTP_VERSION_1_1));
-  if (!options_.ssl_cafile.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ssl_cafile.c_str());
+  if (!options_.ssl_cafile.empty())
+    curl_easy_setopt(e, CURLOPT_CAINFO, options_.ssl_cafile.c_str());
   // Python's aiohttp ignores proxy variables unless trust_env=True; an empty CURLOPT_PROXY
   // makes libcurl ignore them too.
   if (!options_.trust_env) curl_easy_setopt(e, CURLOPT_PROXY, "");
   curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, static_cast<long>(std::max<std::int64_t>(1, options_.keepalive_timeout.count())));
+  curl_easy_setopt(
+      e, CURLOPT_MAXAGE_CONN,
+      static_cast<long>(std::max<std::int64_t>(1, options_.keepalive_timeout.count())));
   if (options_.force_close) curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 }
@@ -421,7 +429,8 @@ std::exception_ptr ClientTransfer::failure_for(TransferPhase target) const noexc
   return error_;
 }
 
-std::size_t ClientTransfer::header_callback(char* data, std::size_t size, std::size_t n, void* self) {
+std::size_t ClientTransfer::header_callback(char* data, std::size_t size, std::size_t n,
+                                            void* self) {
   auto* t = static_cast<ClientTransfer*>(self);
   try {
     t->on_header(std::string_view(data, size * n));
@@ -448,7 +457,9 @@ void ClientTransfer::on_header(std::string_view line) {
     std::string_view rest = sp == std::string_view::npos ? std::string_view() : s.substr(sp + 1);
     aiohttp::HttpVersion v{0, 9};
     const auto dot = version.find('.');
-    std::from_chars(version.data(), version.data() + (dot == std::string_view::npos ? version.size() : dot), v.major);
+    std::from_chars(version.data(),
+                    version.data() + (dot == std::string_view::npos ? version.size() : dot),
+                    v.major);
     v.minor = 0;
     if (dot != std::string_view::npos) {
       std::from_chars(version.data() + dot + 1, version.data() + version.size(), v.minor);
@@ -457,8 +468,9 @@ void ClientTransfer::on_header(std::string_view line) {
     const auto code_end = rest.find(' ');
     const std::string_view code = rest.substr(0, code_end);
     std::from_chars(code.data(), code.data() + code.size(), status);
-    const std::string_view reason =
-        code_end == std::string_view::npos ? std::string_view() : trim_ows(rest.substr(code_end + 1));
+    const std::string_view reason = code_end == std::string_view::npos
+                                        ? std::string_view()
+                                        : trim_ows(rest.substr(code_end + 1));
     out_->version = v;
     out_->status = status;
     out_->reason = reason.empty() ? std::string(http_reason_phrase(status)) : std::string(reason);
@@ -503,19 +515,22 @@ void ClientTransfer::on_head_complete() {
   if (discard_redirect_body_ && is_redirect_status(out_->status) &&
       (out_->headers.contains("Location") || out_->headers.contains("URI"))) {
     discard_body_ = true;  // a redirect about to be followed: its body is of no use
-  } else if (auto cl = out_->headers.get("Content-Length"); cl && !out_->headers.contains("Content-Encoding")) {
+  } else if (auto cl = out_->headers.get("Content-Length");
+             cl && !out_->headers.contains("Content-Encoding")) {
     // Reserve the announced size (capped: the server may lie), so a large body is not copied
     // log2(size) times while it grows.
     std::uint64_t n = 0;
     auto [p, ec] = std::from_chars(cl->data(), cl->data() + cl->size(), n);
     if (ec == std::errc() && p == cl->data() + cl->size()) {
-      out_->body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, std::uint64_t{64} << 20)));
+      out_->body.reserve(
+          static_cast<std::size_t>(std::min<std::uint64_t>(n, std::uint64_t{64} << 20)));
     }
   }
   notify();
 }
 
-std::size_t ClientTransfer::write_callback(char* data, std::size_t size, std::size_t n, void* self) {
+std::size_t ClientTransfer::write_callback(char* data, std::size_t size, std::size_t n,
+                                           void* self) {
   auto* t = static_cast<ClientTransfer*>(self);
   const std::size_t len = size * n;
   if (t->timeouts_.sock_read) t->last_activity_ = Clock::now();

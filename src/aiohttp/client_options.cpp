@@ -49,7 +49,8 @@ std::string FormData::urlencoded() const {
   std::string out;
   for (const auto& f : fields_) {
     if (f.filename || f.content_type) {
-      throw ValueError("field '" + f.name + "' has a filename or content type: the form must "
+      throw ValueError("field '" + f.name +
+                       "' has a filename or content type: the form must "
                        "be sent as multipart/form-data");
     }
     if (!out.empty()) out += '&';

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <regex>
 
 #include "client_core.hpp"
@@ -146,7 +147,8 @@ std::string decode_with_iconv(const std::string& in, const std::string& encoding
     // EILSEQ (an invalid sequence) or EINVAL (cut short at the end).
     const std::size_t pos = static_cast<std::size_t>(src - in.data());
     if (errors == Errors::strict) {
-      decode_error(encoding, in, pos, errno == EINVAL ? "unexpected end of data" : "invalid sequence");
+      decode_error(encoding, in, pos,
+                   errno == EINVAL ? "unexpected end of data" : "invalid sequence");
     }
     if (errors == Errors::replace) {
       if (dst_left < 3) {
@@ -234,9 +236,10 @@ asyncio::Task<nlohmann::json> json_body(std::shared_ptr<ClientResponseState> s,
     auto ct = s->headers.get("Content-Type");
     const std::string actual = ct ? lower(trim(*ct)) : std::string();
     if (!expected_content_type(actual, lower(*content_type))) {
-      throw ContentTypeError(s->request_info, s->status,
-                             "Attempt to decode JSON with unexpected mimetype: " + mime_type(actual),
-                             s->headers, s->history.size());
+      throw ContentTypeError(
+          s->request_info, s->status,
+          "Attempt to decode JSON with unexpected mimetype: " + mime_type(actual), s->headers,
+          s->history.size());
     }
   }
   if (trim(text).find_first_not_of(" \t\r\n") == std::string_view::npos) co_return nlohmann::json();
@@ -257,16 +260,36 @@ detail::ClientResponseState& ClientResponse::state() const {
   return *s_;
 }
 
-int ClientResponse::status() const { return state().status; }
-const std::string& ClientResponse::reason() const { return state().reason; }
-const CIMultiDict& ClientResponse::headers() const { return state().headers; }
-const URL& ClientResponse::url() const { return state().url; }
-const URL& ClientResponse::real_url() const { return state().real_url; }
-const std::string& ClientResponse::method() const { return state().request_info.method; }
-HttpVersion ClientResponse::version() const { return state().version; }
-const RequestInfo& ClientResponse::request_info() const { return state().request_info; }
-const std::vector<ClientResponse>& ClientResponse::history() const { return state().history; }
-const std::string& ClientResponse::body() const { return state().body; }
+int ClientResponse::status() const {
+  return state().status;
+}
+const std::string& ClientResponse::reason() const {
+  return state().reason;
+}
+const CIMultiDict& ClientResponse::headers() const {
+  return state().headers;
+}
+const URL& ClientResponse::url() const {
+  return state().url;
+}
+const URL& ClientResponse::real_url() const {
+  return state().real_url;
+}
+const std::string& ClientResponse::method() const {
+  return state().request_info.method;
+}
+HttpVersion ClientResponse::version() const {
+  return state().version;
+}
+const RequestInfo& ClientResponse::request_info() const {
+  return state().request_info;
+}
+const std::vector<ClientResponse>& ClientResponse::history() const {
+  return state().history;
+}
+const std::string& ClientResponse::body() const {
+  return state().body;
+}
 
 std::optional<std::uint64_t> ClientResponse::content_length() const {
   auto v = state().headers.get("Content-Length");
@@ -335,8 +358,8 @@ bool ClientResponse::is_eof() const {
 void ClientResponse::release() {
   auto& s = state();
   if (s.transfer != nullptr && s.transfer->phase() != TransferPhase::done) {
-    s.transfer->abort(std::make_exception_ptr(
-        ClientConnectionError("Connection closed (the response was released before its body was read)")));
+    s.transfer->abort(std::make_exception_ptr(ClientConnectionError(
+        "Connection closed (the response was released before its body was read)")));
   }
   s.released = true;
 }

@@ -36,8 +36,8 @@ void check_header(std::string_view name, std::string_view value) {
 }
 
 const std::string& default_user_agent() {
-  static const std::string ua =
-      std::string("pyconc/0.1 (aiohttp-style client) libcurl/") + curl_version_info(CURLVERSION_NOW)->version;
+  static const std::string ua = std::string("pyconc/0.1 (aiohttp-style client) libcurl/") +
+                                curl_version_info(CURLVERSION_NOW)->version;
   return ua;
 }
 
@@ -74,7 +74,8 @@ URL parse_url(std::string_view text) {
 
 void check_http_url(const URL& u) {
   if (u.scheme() != "http" && u.scheme() != "https") {
-    throw InvalidURL(u.str(), u.is_absolute() ? "not an http or https URL" : "the URL is not absolute");
+    throw InvalidURL(u.str(),
+                     u.is_absolute() ? "not an http or https URL" : "the URL is not absolute");
   }
   if (u.host().empty()) throw InvalidURL(u.str(), "the URL has no host");
 }
@@ -118,7 +119,8 @@ void append_cookies(std::string& out, const MultiDict& cookies) {
 std::optional<detail::Clock::duration> checked(std::optional<detail::Clock::duration> d,
                                                const char* name) {
   if (!d) return d;
-  if (d->count() < 0) throw ValueError(std::string("ClientTimeout.") + name + " must not be negative");
+  if (d->count() < 0)
+    throw ValueError(std::string("ClientTimeout.") + name + " must not be negative");
   if (d->count() == 0) return std::nullopt;  // Python: 0 means no timeout
   return d;
 }
@@ -132,7 +134,8 @@ PreparedRequest prepare(const ClientSessionCore& core, std::string_view method, 
   if (!is_token(r.method)) throw ValueError("invalid HTTP method '" + std::string(method) + "'");
 
   if (!url.is_absolute()) {
-    if (!core.base_url()) throw InvalidURL(url.str(), "the URL is not absolute and there is no base_url");
+    if (!core.base_url())
+      throw InvalidURL(url.str(), "the URL is not absolute and there is no base_url");
     url = core.base_url()->join(url);
   }
   check_http_url(url);
@@ -148,8 +151,9 @@ PreparedRequest prepare(const ClientSessionCore& core, std::string_view method, 
   {
     std::vector<std::string_view> replaced;
     for (const auto& [k, v] : o.headers) {
-      const bool seen = std::any_of(replaced.begin(), replaced.end(),
-                                    [&](std::string_view s) { return detail::iequals_ascii(s, k); });
+      const bool seen = std::any_of(replaced.begin(), replaced.end(), [&](std::string_view s) {
+        return detail::iequals_ascii(s, k);
+      });
       if (!seen) {
         r.headers.erase(k);
         replaced.push_back(k);
@@ -160,11 +164,17 @@ PreparedRequest prepare(const ClientSessionCore& core, std::string_view method, 
   for (const auto& [k, v] : r.headers) check_header(k, v);
   if (!r.headers.contains("User-Agent")) r.headers.add("User-Agent", default_user_agent());
   if (!r.headers.contains("Accept")) r.headers.add("Accept", "*/*");
+  // aiohttp asks for compressed bodies whether or not it decodes them (auto_decompress); when
+  // it does, libcurl sends the codings it can decode.
+  if (!so.auto_decompress && !r.headers.contains("Accept-Encoding")) {
+    r.headers.add("Accept-Encoding", "gzip, deflate");
+  }
   r.auth = o.auth ? o.auth : so.auth;
   if (r.auth) {
     if (o.auth && r.headers.contains("Authorization")) {
-      throw ValueError("Cannot combine AUTHORIZATION header with AUTH argument or credentials "
-                       "encoded in URL");
+      throw ValueError(
+          "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
+          "encoded in URL");
     }
     if (!r.headers.contains("Authorization")) r.headers.add("Authorization", r.auth->encode());
   }
@@ -274,7 +284,8 @@ void configure_hop(ClientTransfer& t, const PreparedRequest& r) {
   } else if (!r.headers.contains("Expect")) {
     list = append_header(list, "Expect: 100-continue");
   }
-  if (!r.multipart && !r.headers.contains("Content-Type")) list = append_header(list, "Content-Type:");
+  if (!r.multipart && !r.headers.contains("Content-Type"))
+    list = append_header(list, "Content-Type:");
   t.set_headers(list);
 
   curl_easy_setopt(e, CURLOPT_COOKIE, r.cookies.empty() ? nullptr : r.cookies.c_str());
@@ -342,9 +353,10 @@ asyncio::Task<ClientResponse> do_request(std::shared_ptr<ClientSessionCore> core
     co_await transfer->wait(TransferPhase::done);  // its body was discarded
     history.emplace_back(hop);
     if (static_cast<int>(history.size()) > r.max_redirects) {
-      throw TooManyRedirects(history.front().request_info(), hop->status,
-                             "Too many redirects (max_redirects=" + std::to_string(r.max_redirects) + ")",
-                             hop->headers, history.size());
+      throw TooManyRedirects(
+          history.front().request_info(), hop->status,
+          "Too many redirects (max_redirects=" + std::to_string(r.max_redirects) + ")",
+          hop->headers, history.size());
     }
     follow(r, *hop, *location);
   }
@@ -372,7 +384,8 @@ ClientSession& ClientSession::operator=(ClientSession&& o) noexcept {
   return *this;
 }
 
-asyncio::Task<ClientResponse> ClientSession::request(std::string_view method, std::string_view url) {
+asyncio::Task<ClientResponse> ClientSession::request(std::string_view method,
+                                                     std::string_view url) {
   return request(method, url, RequestOptions());
 }
 
@@ -396,12 +409,20 @@ void ClientSession::close() {
   if (core_ != nullptr) core_->close();
 }
 
-bool ClientSession::closed() const noexcept { return core_ == nullptr || core_->closed(); }
+bool ClientSession::closed() const noexcept {
+  return core_ == nullptr || core_->closed();
+}
 
-CookieJar ClientSession::cookie_jar() const { return CookieJar(core_); }
+CookieJar ClientSession::cookie_jar() const {
+  return CookieJar(core_);
+}
 
-const CIMultiDict& ClientSession::headers() const { return core_->options().headers; }
+const CIMultiDict& ClientSession::headers() const {
+  return core_->options().headers;
+}
 
-const ClientTimeout& ClientSession::timeout() const { return core_->options().timeout; }
+const ClientTimeout& ClientSession::timeout() const {
+  return core_->options().timeout;
+}
 
 }  // namespace pyconc::aiohttp

@@ -10,7 +10,9 @@ namespace pyconc::aiohttp {
 
 namespace {
 
-bool truthy(std::string_view s) { return s == "TRUE"; }
+bool truthy(std::string_view s) {
+  return s == "TRUE";
+}
 
 // One line of libcurl's Netscape-format cookie list:
 // domain \t subdomains \t path \t secure \t expires \t name \t value ("#HttpOnly_" prefix).
@@ -36,7 +38,8 @@ std::optional<Cookie> parse_line(std::string_view line) {
   c.secure = truthy(f[3]);
   long long expires = 0;
   std::from_chars(f[4].data(), f[4].data() + f[4].size(), expires);
-  if (expires != 0) c.expires = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(expires));
+  if (expires != 0)
+    c.expires = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(expires));
   c.name = std::string(f[5]);
   c.value = std::string(f[6]);
   return c;
@@ -90,15 +93,18 @@ MultiDict CookieJar::filter_cookies(const URL& url) const {
 
 void CookieJar::update_cookies(const MultiDict& cookies, const URL& response_url) {
   if (!response_url.is_absolute() || response_url.host().empty()) {
-    throw ValueError("update_cookies() needs an absolute response URL, not '" + response_url.str() + "'");
+    throw ValueError("update_cookies() needs an absolute response URL, not '" + response_url.str() +
+                     "'");
   }
   if (core_ == nullptr || core_->closed()) return;
   for (const auto& [k, v] : cookies) {
-    if (k.find_first_of("\t\r\n;= ") != std::string::npos || v.find_first_of("\t\r\n;") != std::string::npos) {
+    if (k.find_first_of("\t\r\n;= ") != std::string::npos ||
+        v.find_first_of("\t\r\n;") != std::string::npos) {
       throw ValueError("invalid cookie '" + k + "'");
     }
     // A host-only session cookie for the response's host, path "/".
-    const std::string line = std::string(response_url.host()) + "\tFALSE\t/\tFALSE\t0\t" + k + "\t" + v;
+    const std::string line =
+        std::string(response_url.host()) + "\tFALSE\t/\tFALSE\t0\t" + k + "\t" + v;
     curl_easy_setopt(core_->cookie_handle(), CURLOPT_COOKIELIST, line.c_str());
   }
 }

@@ -26,7 +26,9 @@ void run(F&& body) {
   aio::run(aio::wait_for(body(), 30s));
 }
 
-http::MultiDict query_of(const TestRequest& r) { return http::URL("http://x/?" + r.query).query(); }
+http::MultiDict query_of(const TestRequest& r) {
+  return http::URL("http://x/?" + r.query).query();
+}
 
 // GCC 12 miscompiles a braced options aggregate inside a co_await expression (see client.hpp):
 // requests with options are made in one statement and awaited in the next.
@@ -39,8 +41,11 @@ void routes(const TestRequest& r, TestConn& c) {
   } else if (r.path == "/echo") {
     nlohmann::json headers = nlohmann::json::array();
     for (const auto& [k, v] : r.headers) headers.push_back({k, v});
-    nlohmann::json j = {{"method", r.method}, {"path", r.path}, {"query", r.query},
-                        {"headers", headers}, {"body", r.body}};
+    nlohmann::json j = {{"method", r.method},
+                        {"path", r.path},
+                        {"query", r.query},
+                        {"headers", headers},
+                        {"body", r.body}};
     c.respond(200, j.dump(), {}, "application/json");
   } else if (r.path.starts_with("/status/")) {
     c.respond(std::stoi(r.path.substr(8)), "status body");
@@ -97,8 +102,9 @@ void routes(const TestRequest& r, TestConn& c) {
   } else if (r.path == "/empty-json") {
     c.respond(200, "", {}, "application/json");
   } else if (r.path == "/folded") {
-    c.send("HTTP/1.1 200 OK\r\nX-Folded: first\r\n  second\r\nX-Multi: a\r\nX-Multi: b\r\n"
-           "Content-Length: 0\r\n\r\n");
+    c.send(
+        "HTTP/1.1 200 OK\r\nX-Folded: first\r\n  second\r\nX-Multi: a\r\nX-Multi: b\r\n"
+        "Content-Length: 0\r\n\r\n");
   } else if (r.path == "/no-reason") {
     c.send("HTTP/1.1 404 \r\nContent-Length: 2\r\n\r\nno");
   } else if (r.path == "/continue") {
@@ -108,11 +114,14 @@ void routes(const TestRequest& r, TestConn& c) {
   }
 }
 
-nlohmann::json header_list(const nlohmann::json& echo) { return echo["headers"]; }
+nlohmann::json header_list(const nlohmann::json& echo) {
+  return echo["headers"];
+}
 
 std::string echoed_header(const nlohmann::json& echo, std::string_view name) {
   for (const auto& kv : echo["headers"]) {
-    if (pyconc::detail::iequals_ascii(kv[0].get<std::string>(), name)) return kv[1].get<std::string>();
+    if (pyconc::detail::iequals_ascii(kv[0].get<std::string>(), name))
+      return kv[1].get<std::string>();
   }
   return "<absent>";
 }
@@ -220,21 +229,23 @@ TEST(ClientSession, RawFormAndMultipartBodies) {
     EXPECT_EQ(j2["body"], "user=alice+smith&lang=c%2B%2B");
     EXPECT_EQ(echoed_header(j2, "Content-Type"), "application/x-www-form-urlencoded");
 
-    auto xml_request = session.post(url, {.headers = {{"Content-Type", "application/xml"}},
-                                          .data = std::string("<a/>")});
+    auto xml_request = session.post(
+        url, {.headers = {{"Content-Type", "application/xml"}}, .data = std::string("<a/>")});
     auto r3 = co_await std::move(xml_request);
     EXPECT_EQ(echoed_header(co_await r3.json(), "Content-Type"), "application/xml");
 
     http::FormData form;
     form.add_field("title", "hello");
-    form.add_field("file", std::string("PNG\0data", 8), {.content_type = "image/png", .filename = "a.png"});
+    form.add_field("file", std::string("PNG\0data", 8),
+                   {.content_type = "image/png", .filename = "a.png"});
     auto r4_request = session.post(url, {.data = form});
     auto r4 = co_await std::move(r4_request);
     auto j4 = co_await r4.json();
     const std::string type = echoed_header(j4, "Content-Type");
     EXPECT_TRUE(type.starts_with("multipart/form-data; boundary=")) << type;
     const std::string body = j4["body"];
-    EXPECT_NE(body.find("Content-Disposition: form-data; name=\"title\"\r\n\r\nhello\r\n"), std::string::npos);
+    EXPECT_NE(body.find("Content-Disposition: form-data; name=\"title\"\r\n\r\nhello\r\n"),
+              std::string::npos);
     EXPECT_NE(body.find("name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n" +
                         std::string("PNG\0data", 8)),
               std::string::npos);
@@ -325,17 +336,20 @@ TEST(ClientSession, RedirectMethodsAndCredentials) {
     EXPECT_EQ((co_await r302put.json())["method"], "PUT");
 
     // Basic credentials go to the same origin after a redirect, not to another.
-    auto same_request = session.get(redirect(302, "/echo"), {.auth = http::BasicAuth{"user", "pass"}});
+    auto same_request =
+        session.get(redirect(302, "/echo"), {.auth = http::BasicAuth{"user", "pass"}});
     auto same = co_await std::move(same_request);
     EXPECT_EQ(echoed_header(co_await same.json(), "Authorization"), "Basic dXNlcjpwYXNz");
-    auto other_request = session.get(redirect(302, b.url("/echo")), {.auth = http::BasicAuth{"user", "pass"}});
+    auto other_request =
+        session.get(redirect(302, b.url("/echo")), {.auth = http::BasicAuth{"user", "pass"}});
     auto other = co_await std::move(other_request);
     EXPECT_EQ(other.url().str(), b.url("/echo"));
     EXPECT_EQ(echoed_header(co_await other.json(), "Authorization"), "<absent>");
     EXPECT_EQ(a.seen().back().header("Authorization"), "Basic dXNlcjpwYXNz");
 
     // Credentials in the URL are Basic auth (and leave the URL).
-    const std::string with_user = "http://alice:s%40cret@127.0.0.1:" + std::to_string(a.port()) + "/echo";
+    const std::string with_user =
+        "http://alice:s%40cret@127.0.0.1:" + std::to_string(a.port()) + "/echo";
     auto u = co_await session.get(with_user);
     EXPECT_EQ(echoed_header(co_await u.json(), "Authorization"), "Basic YWxpY2U6c0BjcmV0");
     EXPECT_EQ(u.url().str(), a.url("/echo"));
@@ -367,7 +381,8 @@ TEST(ClientSession, StatusErrors) {
       EXPECT_EQ(e.status(), 404);
       EXPECT_EQ(e.message(), "Not Found");
       EXPECT_EQ(e.url().str(), server.url("/status/404"));
-      EXPECT_STREQ(e.what(), ("404, message='Not Found', url='" + server.url("/status/404") + "'").c_str());
+      EXPECT_STREQ(e.what(),
+                   ("404, message='Not Found', url='" + server.url("/status/404") + "'").c_str());
     }
     auto r500 = co_await session.get(server.url("/status/500"));
     EXPECT_THROW(r500.raise_for_status(), http::ClientResponseError);
@@ -431,7 +446,9 @@ TEST(ClientSession, DecodesText) {
       co_await bad.text();
       ADD_FAILURE() << "invalid UTF-8 accepted";
     } catch (const pyconc::ValueError& e) {
-      EXPECT_NE(std::string(e.what()).find("can't decode byte 0xff in position 3"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("can't decode byte 0xff in position 3"),
+                std::string::npos)
+          << e.what();
     }
     EXPECT_EQ(co_await bad.text(std::nullopt, "replace"), "ok \xef\xbf\xbd\xef\xbf\xbd end");
     EXPECT_EQ(co_await bad.text(std::nullopt, "ignore"), "ok  end");
@@ -451,7 +468,8 @@ TEST(ClientSession, Json) {
       co_await html.json();
       ADD_FAILURE() << "no ContentTypeError";
     } catch (const http::ContentTypeError& e) {
-      EXPECT_NE(std::string(e.what()).find("unexpected mimetype: text/html"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("unexpected mimetype: text/html"), std::string::npos)
+          << e.what();
     }
     EXPECT_EQ((co_await html.json(std::nullopt))["a"], 1);  // no check
     auto broken = co_await session.get(server.url("/broken-json"));
@@ -543,15 +561,17 @@ TEST(ClientSession, ConnectionErrors) {
       EXPECT_EQ(e.host(), "127.0.0.1");
       EXPECT_EQ(e.port(), port);
       EXPECT_EQ(e.errno_value(), ECONNREFUSED);
-      EXPECT_NE(std::string(e.what()).find("Cannot connect to host 127.0.0.1:" + std::to_string(port)),
-                std::string::npos)
+      EXPECT_NE(
+          std::string(e.what()).find("Cannot connect to host 127.0.0.1:" + std::to_string(port)),
+          std::string::npos)
           << e.what();
     }
   });
 }
 
 TEST(ClientSession, TrustEnvUsesTheProxyOfTheEnvironment) {
-  TestServer proxy([](const TestRequest& r, TestConn& c) { c.respond(200, "via proxy " + r.target); });
+  TestServer proxy(
+      [](const TestRequest& r, TestConn& c) { c.respond(200, "via proxy " + r.target); });
   ::setenv("http_proxy", proxy.url("/").c_str(), 1);
   ::setenv("no_proxy", "", 1);
   http::ClientSession trusting({.trust_env = true});

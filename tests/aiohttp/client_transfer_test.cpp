@@ -41,7 +41,9 @@ struct Signal {
 // closed or reset it, 0 it did not within the wait.
 struct PeerClose {
   std::atomic<int> state{-1};
-  void observe(TestConn& c, std::chrono::milliseconds within = 10s) { state = c.wait_peer_close(within) ? 1 : 0; }
+  void observe(TestConn& c, std::chrono::milliseconds within = 10s) {
+    state = c.wait_peer_close(within) ? 1 : 0;
+  }
   bool seen(TestServer& server) {
     return server.wait_until([&] { return state.load() != -1; }) && state.load() == 1;
   }
@@ -87,10 +89,11 @@ TEST(ClientTransfer, LimitPerHostIsHonoured) {
   run([&]() -> aio::Task<> {
     std::vector<aio::Task<std::string>> tasks;
     for (int i = 0; i < 12; ++i) {
-      tasks.push_back(aio::create_task([](http::ClientSession& s, std::string url) -> aio::Task<std::string> {
-        auto r = co_await s.get(url);
-        co_return co_await r.text();
-      }(session, server.url("/" + std::to_string(i)))));
+      tasks.push_back(
+          aio::create_task([](http::ClientSession& s, std::string url) -> aio::Task<std::string> {
+            auto r = co_await s.get(url);
+            co_return co_await r.text();
+          }(session, server.url("/" + std::to_string(i)))));
     }
     auto bodies = co_await aio::gather(std::move(tasks));
     for (const auto& b : bodies) EXPECT_EQ(b, "ok");
@@ -110,7 +113,10 @@ TEST(ClientTransfer, TotalLimitAcrossHosts) {
     while (prev < now && !most.compare_exchange_weak(prev, now)) {
     }
     servers[0]->wait_until(
-        [&] { return in_flight.load() >= 2 || servers[0]->requests() + servers[1]->requests() == 8; }, 5s);
+        [&] {
+          return in_flight.load() >= 2 || servers[0]->requests() + servers[1]->requests() == 8;
+        },
+        5s);
     --in_flight;
     c.respond(200, "ok");
   };
@@ -121,7 +127,8 @@ TEST(ClientTransfer, TotalLimitAcrossHosts) {
   http::ClientSession session({.limit = 2});
   run([&]() -> aio::Task<> {
     std::vector<aio::Task<http::ClientResponse>> tasks;
-    for (int i = 0; i < 8; ++i) tasks.push_back(aio::create_task(session.get((i % 2 ? a : b).url())));
+    for (int i = 0; i < 8; ++i)
+      tasks.push_back(aio::create_task(session.get((i % 2 ? a : b).url())));
     for (auto& r : co_await aio::gather(std::move(tasks))) EXPECT_EQ(co_await r.text(), "ok");
   });
   EXPECT_EQ(most.load(), 2);
@@ -133,12 +140,14 @@ TEST(ClientTransfer, ManyConcurrentRequests) {
   run([&]() -> aio::Task<> {
     std::vector<aio::Task<std::string>> tasks;
     for (int i = 0; i < 200; ++i) {
-      tasks.push_back(aio::create_task([](http::ClientSession& s, std::string url) -> aio::Task<std::string> {
-        co_return co_await (co_await s.get(url)).text();
-      }(session, server.url("/p" + std::to_string(i)))));
+      tasks.push_back(
+          aio::create_task([](http::ClientSession& s, std::string url) -> aio::Task<std::string> {
+            co_return co_await (co_await s.get(url)).text();
+          }(session, server.url("/p" + std::to_string(i)))));
     }
     auto bodies = co_await aio::gather(std::move(tasks));
-    for (int i = 0; i < 200; ++i) EXPECT_EQ(bodies[static_cast<std::size_t>(i)], "/p" + std::to_string(i));
+    for (int i = 0; i < 200; ++i)
+      EXPECT_EQ(bodies[static_cast<std::size_t>(i)], "/p" + std::to_string(i));
   });
   EXPECT_LE(server.max_open(), 16);
   EXPECT_LE(server.connections(), 16);
@@ -155,7 +164,8 @@ TEST(ClientTransfer, LargeBodies) {
       for (std::size_t off = 0; off < (8U << 20); off += 65536) {
         char size[16];
         std::snprintf(size, sizeof size, "%x\r\n", 65536);
-        if (!c.send(size) || !c.send(std::string_view(big).substr(off, 65536)) || !c.send("\r\n")) return;
+        if (!c.send(size) || !c.send(std::string_view(big).substr(off, 65536)) || !c.send("\r\n"))
+          return;
       }
       c.send("0\r\n\r\n");
     }

@@ -7,6 +7,9 @@
 // connection reuse, limits and aborted transfers. Every wait is bounded; the destructor
 // closes all sockets (a handler blocked in a wait returns early) and joins every thread.
 //
+// run_command(): runs a program (posix_spawn) and waits for it; its exit status, -1 if it
+// could not be started.
+//
 // NginxServer: nginx serving a temporary directory on a loopback port chosen by the kernel,
 // config/pid/logs in that directory, started with posix_spawn and stopped with SIGTERM.
 // available() is false when nginx is not installed (tests GTEST_SKIP).
@@ -88,7 +91,8 @@ struct TestRequest {
     for (const auto& [k, v] : headers) {
       if (k.size() == name.size() &&
           std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
           })) {
         return v;
       }
@@ -127,7 +131,8 @@ class TestConn {
       out += k + ": " + v + "\r\n";
       if (k == "Content-Type") has_type = true;
     }
-    if (!has_type && !content_type.empty()) out += "Content-Type: " + std::string(content_type) + "\r\n";
+    if (!has_type && !content_type.empty())
+      out += "Content-Type: " + std::string(content_type) + "\r\n";
     out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     out += body;
     return send(out);
@@ -324,7 +329,8 @@ inline bool TestConn::wait_peer_close(std::chrono::milliseconds timeout) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   char buf[4096];
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
     if (left.count() <= 0 || server_->stopping()) return false;
     pollfd p{fd_, POLLIN, 0};
     const int rc = ::poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 50)));
@@ -336,7 +342,9 @@ inline bool TestConn::wait_peer_close(std::chrono::milliseconds timeout) {
   }
 }
 
-inline bool TestConn::sleep(std::chrono::milliseconds d) { return server_->sleep(d); }
+inline bool TestConn::sleep(std::chrono::milliseconds d) {
+  return server_->sleep(d);
+}
 
 // A listening socket whose accept queue is full and never drained: connecting to it hangs
 // (the kernel drops the SYNs), which is how a connect timeout is tested offline.
@@ -375,6 +383,23 @@ class Blackhole {
   std::vector<int> fillers_;
 };
 
+inline int run_command(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return -1;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 // nginx on a loopback port, serving `root` (a temporary directory of the fixture).
 class NginxServer {
  public:
@@ -386,8 +411,10 @@ class NginxServer {
   }
   static bool available() { return !binary().empty(); }
 
-  // `extra` goes inside the server block.
-  explicit NginxServer(std::string extra = {}) {
+  // `extra` goes inside the server block; `listen_options` after the listen address
+  // ("ssl http2" with ssl_certificate lines in `extra` for HTTPS).
+  explicit NginxServer(std::string extra = {}, std::string listen_options = {})
+      : listen_options_(std::move(listen_options)) {
     char tmpl[] = "/tmp/pyconc-nginx-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -402,6 +429,12 @@ class NginxServer {
     stop();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+  }
+
+  // Replaces the configuration given to the constructor (before start()).
+  void configure(std::string extra, std::string listen_options = {}) {
+    extra_ = std::move(extra);
+    listen_options_ = std::move(listen_options);
   }
 
   // Writes a file under the document root.
@@ -450,13 +483,15 @@ class NginxServer {
          << "error_log " << dir_ << "/error.log warn;\n"
          << "events { worker_connections 1024; }\n"
          << "http {\n  access_log off;\n"
-         << "  client_body_temp_path " << dir_ << "/body;\n  proxy_temp_path " << dir_ << "/proxy;\n"
+         << "  client_body_temp_path " << dir_ << "/body;\n  proxy_temp_path " << dir_
+         << "/proxy;\n"
          << "  fastcgi_temp_path " << dir_ << "/fastcgi;\n  uwsgi_temp_path " << dir_ << "/uwsgi;\n"
          << "  scgi_temp_path " << dir_ << "/scgi;\n"
          << "  keepalive_requests 100000;\n  default_type application/octet-stream;\n"
          << "  types { text/html html; text/plain txt; application/json json; }\n"
-         << "  server {\n    listen 127.0.0.1:" << port_ << ";\n"
-         << "    root " << dir_ << "/www;\n" << extra_ << "\n  }\n}\n";
+         << "  server {\n    listen 127.0.0.1:" << port_ << " " << listen_options_ << ";\n"
+         << "    root " << dir_ << "/www;\n"
+         << extra_ << "\n  }\n}\n";
   }
 
   bool try_start(std::string& why) {
@@ -510,6 +545,7 @@ class NginxServer {
 
   std::string dir_;
   std::string extra_;
+  std::string listen_options_;
   int port_ = 0;
   pid_t pid_ = -1;
 };

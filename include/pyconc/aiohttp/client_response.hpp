@@ -90,7 +90,7 @@ class ClientResponse {
   // UTF-8). errors: "strict" (ValueError on invalid bytes), "replace" (U+FFFD), "ignore".
   // ValueError for an encoding iconv does not know.
   asyncio::Task<std::string> text(std::optional<std::string> encoding = std::nullopt,
-                                   std::string errors = "strict") const;
+                                  std::string errors = "strict") const;
   // The body parsed as JSON (null for an empty body). ContentTypeError unless Content-Type
   // matches `content_type` ("application/json" also accepts application/...+json; nullopt
   // skips the check); ValueError for invalid JSON.

@@ -76,11 +76,11 @@ class FormData {
 class RequestData {
  public:
   RequestData() = default;
-  RequestData(std::string bytes) : v_(std::move(bytes)) {}  // NOLINT: implicit, like Python
+  RequestData(std::string bytes) : v_(std::move(bytes)) {}         // NOLINT: implicit, like Python
   RequestData(std::string_view bytes) : v_(std::string(bytes)) {}  // NOLINT
   RequestData(const char* bytes) : v_(std::string(bytes)) {}       // NOLINT
-  RequestData(FormData form) : v_(std::move(form)) {}               // NOLINT
-  RequestData(const MultiDict& form) : v_(FormData(form)) {}         // NOLINT
+  RequestData(FormData form) : v_(std::move(form)) {}              // NOLINT
+  RequestData(const MultiDict& form) : v_(FormData(form)) {}       // NOLINT
   RequestData(std::initializer_list<std::pair<std::string, std::string>> form)  // NOLINT
       : v_(FormData(form)) {}
 

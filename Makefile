@@ -33,6 +33,7 @@ demo: build
 	./build/tools/pyconc/pyconc compare --quick
 
 test: build
+	@$(DEPS) test
 	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 build-%/build.ninja: | deps
@@ -41,11 +42,13 @@ build-%/build.ninja: | deps
 
 # TSAN_OPTIONS/ASAN_OPTIONS: fail the test on the first report, so a race is never just a warning.
 tsan: build-tsan/build.ninja
+	@$(DEPS) test
 	cmake --build build-tsan -j $(JOBS)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -LE install $(CTEST_ARGS)
 
 asan: build-asan/build.ninja
+	@$(DEPS) test
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" \
 	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -LE install $(CTEST_ARGS)

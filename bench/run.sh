@@ -39,6 +39,9 @@ for b in "${benches[@]}"; do
   jsons+=("$out/$b.json")
 done
 
+# The HTTP client against a local nginx, beside libcurl alone and Python's aiohttp (its own table).
+bash "$here/aiohttp_client.sh" "$build" | tee "$out/http_client.md"
+
 # CPython: Debian's interpreter (what users have), else whatever python3 is on PATH.
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3

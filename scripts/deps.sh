@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pyconc needs, and only those that are missing.
-# Idempotent and non-interactive. Usage: scripts/deps.sh [build|bench|fuzz|all]
+# Idempotent and non-interactive. Usage: scripts/deps.sh [build|test|bench|fuzz|all]
 #   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11,
 #            llhttp sources, gumbo, libcurl, nlohmann-json, cereal)
 #   bench  - additionally the C++ peers measured by `make bench`
+#   test   - additionally what tests use when present (they skip without): nginx, openssl
 #   fuzz   - additionally clang and its libFuzzer runtime (`make fuzz`)
 set -euo pipefail
 
@@ -14,10 +15,11 @@ bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev libms
             python3-uvloop nginx wrk curl)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
+  test) want=("${build_pkgs[@]}" nginx openssl) ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
   fuzz) want=("${build_pkgs[@]}" clang libclang-rt-14-dev) ;;
   all) want=("${build_pkgs[@]}" "${bench_pkgs[@]}" clang libclang-rt-14-dev clang-format clang-tidy) ;;
-  *) echo "usage: $0 [build|bench|fuzz|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|test|bench|fuzz|all]" >&2; exit 2 ;;
 esac
 
 missing=()

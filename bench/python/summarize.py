@@ -26,6 +26,11 @@ import sys
 #   ("peer", max_ratio): pyconc's time at most max_ratio x the main peer's, in the same run;
 #   ("python", min_speedup): pyconc at least min_speedup x faster than CPython, same run.
 WORKLOADS = {
+    # HTTP client (bench/aiohttp_client_bench.cpp, its own table: bench/aiohttp_client.sh): per
+    # request against a local nginx, 32 connections; the peer is libcurl's own loop
+    # (curl_multi_poll), so the ratio is what driving libcurl from our event loop costs.
+    "Http_GetSmall": ("libcurl_multi", ("peer", 1.2)),
+    "Http_Get64K": ("libcurl_multi", ("peer", 1.2)),
     "Lock_Uncontended": ("std_mutex", ("peer", 1.2)),
     "RLock_Uncontended": ("std_recursive_mutex", ("peer", 1.2)),
     "Semaphore_Uncontended": ("std_counting_semaphore", ("peer", 1.2)),

@@ -164,6 +164,11 @@ PreparedRequest prepare(const ClientSessionCore& core, std::string_view method, 
   for (const auto& [k, v] : r.headers) check_header(k, v);
   if (!r.headers.contains("User-Agent")) r.headers.add("User-Agent", default_user_agent());
   if (!r.headers.contains("Accept")) r.headers.add("Accept", "*/*");
+  // aiohttp asks for compressed bodies whether or not it decodes them (auto_decompress); when
+  // it does, libcurl sends the codings it can decode.
+  if (!so.auto_decompress && !r.headers.contains("Accept-Encoding")) {
+    r.headers.add("Accept-Encoding", "gzip, deflate");
+  }
   r.auth = o.auth ? o.auth : so.auth;
   if (r.auth) {
     if (o.auth && r.headers.contains("Authorization")) {

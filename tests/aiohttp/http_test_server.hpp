@@ -7,6 +7,9 @@
 // connection reuse, limits and aborted transfers. Every wait is bounded; the destructor
 // closes all sockets (a handler blocked in a wait returns early) and joins every thread.
 //
+// run_command(): runs a program (posix_spawn) and waits for it; its exit status, -1 if it
+// could not be started.
+//
 // NginxServer: nginx serving a temporary directory on a loopback port chosen by the kernel,
 // config/pid/logs in that directory, started with posix_spawn and stopped with SIGTERM.
 // available() is false when nginx is not installed (tests GTEST_SKIP).
@@ -380,6 +383,23 @@ class Blackhole {
   std::vector<int> fillers_;
 };
 
+inline int run_command(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return -1;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 // nginx on a loopback port, serving `root` (a temporary directory of the fixture).
 class NginxServer {
  public:
@@ -391,8 +411,10 @@ class NginxServer {
   }
   static bool available() { return !binary().empty(); }
 
-  // `extra` goes inside the server block.
-  explicit NginxServer(std::string extra = {}) {
+  // `extra` goes inside the server block; `listen_options` after the listen address
+  // ("ssl http2" with ssl_certificate lines in `extra` for HTTPS).
+  explicit NginxServer(std::string extra = {}, std::string listen_options = {})
+      : listen_options_(std::move(listen_options)) {
     char tmpl[] = "/tmp/pyconc-nginx-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -407,6 +429,12 @@ class NginxServer {
     stop();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+  }
+
+  // Replaces the configuration given to the constructor (before start()).
+  void configure(std::string extra, std::string listen_options = {}) {
+    extra_ = std::move(extra);
+    listen_options_ = std::move(listen_options);
   }
 
   // Writes a file under the document root.
@@ -461,7 +489,7 @@ class NginxServer {
          << "  scgi_temp_path " << dir_ << "/scgi;\n"
          << "  keepalive_requests 100000;\n  default_type application/octet-stream;\n"
          << "  types { text/html html; text/plain txt; application/json json; }\n"
-         << "  server {\n    listen 127.0.0.1:" << port_ << ";\n"
+         << "  server {\n    listen 127.0.0.1:" << port_ << " " << listen_options_ << ";\n"
          << "    root " << dir_ << "/www;\n"
          << extra_ << "\n  }\n}\n";
   }
@@ -517,6 +545,7 @@ class NginxServer {
 
   std::string dir_;
   std::string extra_;
+  std::string listen_options_;
   int port_ = 0;
   pid_t pid_ = -1;
 };

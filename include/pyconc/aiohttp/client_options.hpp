@@ -100,7 +100,8 @@ struct ClientSessionOptions {
                         .sock_connect = std::chrono::seconds(30)};
   bool raise_for_status{false};
   // Send Accept-Encoding for every coding libcurl can decode (gzip, deflate, br, zstd) and
-  // decode bodies; false: bodies are returned as sent.
+  // decode bodies; false: "Accept-Encoding: gzip, deflate" is sent (as aiohttp does) and
+  // bodies are returned as sent.
   bool auto_decompress{true};
   // Verify server certificates against the system's CAs (or ssl_cafile). Python: ssl=True.
   bool ssl{true};

@@ -1,0 +1,359 @@
+// Crawler: level-synchronous breadth-first crawling on a ClientSession.
+#include "pyconc/aiohttp/crawler.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "pyconc/aiohttp/client.hpp"
+#include "pyconc/aiohttp/html.hpp"
+#include "pyconc/aiohttp/robots.hpp"
+#include "pyconc/asyncio/gather.hpp"
+#include "pyconc/asyncio/sleep.hpp"
+#include "pyconc/detail/exception_info.hpp"
+
+namespace pyconc::detail {
+
+// robots.txt of one origin, and the pacing its Crawl-delay asks for.
+struct CrawlOrigin {
+  aiohttp::RobotFileParser parser;
+  std::optional<std::chrono::milliseconds> delay;
+  std::chrono::steady_clock::time_point next_slot{};
+  bool ready = false;
+};
+
+}  // namespace pyconc::detail
+
+namespace pyconc::aiohttp {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using detail::CrawlOrigin;
+
+// What fetching one page gave: its record and the links to follow.
+struct PageResult {
+  CrawlRecord record;
+  std::vector<URL> links;
+};
+
+std::string netloc(const URL& u) {
+  return std::string(u.host()) + ":" + std::to_string(u.port().value_or(0));
+}
+
+std::string describe(const std::exception_ptr& e) {
+  const auto info = detail::describe_exception(e);
+  std::string type = info.type;
+  if (type.starts_with("pyconc::aiohttp::")) type.erase(0, 17);
+  if (type.starts_with("pyconc::")) type.erase(0, 8);
+  return type + ": " + info.message;
+}
+
+bool is_html(const std::string& content_type) {
+  return content_type == "text/html" || content_type == "application/xhtml+xml";
+}
+
+}  // namespace
+
+nlohmann::ordered_json CrawlRecord::to_json() const {
+  nlohmann::ordered_json j;
+  j["url"] = url;
+  j["status"] = status;
+  j["depth"] = depth;
+  j["title"] = title;
+  j["items"] = nlohmann::ordered_json::array();
+  for (const auto& it : items) j["items"].push_back({{"href", it.href}, {"text", it.text}});
+  if (!error.empty()) j["error"] = error;
+  return j;
+}
+
+}  // namespace pyconc::aiohttp
+
+namespace pyconc::detail {
+
+struct CrawlerState {
+  using CrawlerOptions = aiohttp::CrawlerOptions;
+  using ClientSession = aiohttp::ClientSession;
+  using ClientSessionOptions = aiohttp::ClientSessionOptions;
+  CrawlerOptions options;
+  ClientSession session;
+  std::unordered_map<std::string, std::shared_ptr<CrawlOrigin>> origins;
+  std::unordered_set<std::string> seen;     // normalised URLs queued or fetched
+  std::unordered_set<std::string> fetched;  // normalised final URLs recorded
+  bool running = false;
+
+  static ClientSessionOptions session_options(const CrawlerOptions& o) {
+    if (o.concurrency == 0) throw ValueError("Crawler: concurrency must be at least 1");
+    ClientSessionOptions so{.limit = o.concurrency, .limit_per_host = o.per_host};
+    so.headers = o.headers;
+    if (!so.headers.contains("User-Agent")) so.headers.add("User-Agent", o.user_agent);
+    so.timeout = o.timeout;
+    return so;
+  }
+  aiohttp::CrawlStats stats;
+  explicit CrawlerState(CrawlerOptions o)
+      : options(std::move(o)), session(session_options(options)) {}
+};
+
+}  // namespace pyconc::detail
+
+namespace pyconc::aiohttp {
+
+namespace {
+using StatePtr = std::shared_ptr<detail::CrawlerState>;
+}  // namespace
+
+Crawler::Crawler(CrawlerOptions options)
+    : s_(std::make_shared<detail::CrawlerState>(std::move(options))) {
+  if (s_->options.retries < 0) throw ValueError("Crawler: retries must not be negative");
+}
+
+Crawler::~Crawler() = default;
+
+const CrawlStats& Crawler::stats() const noexcept {
+  return s_->stats;
+}
+const CrawlerOptions& Crawler::options() const noexcept {
+  return s_->options;
+}
+
+namespace {
+
+std::chrono::milliseconds backoff_for(const CrawlerOptions& o, int attempt) {
+  return o.backoff * (1LL << std::min(attempt, 20));
+}
+
+// GET robots.txt of `origin` (retrying transient failures) and parse it the way Python's
+// RobotFileParser.read() treats the answer: 2xx parsed, 401/403 disallow all, other 4xx allow
+// all, 5xx (after the retries) disallow all (RFC 9309). A server that cannot be connected to
+// at all is let through: its pages will fail the same way and be recorded as errors (a broken
+// link is worth reporting), while nothing is fetched from it.
+asyncio::Task<> fetch_robots(StatePtr s, std::shared_ptr<CrawlOrigin> rules, URL origin) {
+  const CrawlerOptions& o = s->options;
+  const URL url = origin.join("/robots.txt");
+  for (int attempt = 0;; ++attempt) {
+    bool retry = false;
+    try {
+      auto resp = co_await s->session.get(url);
+      if (resp.status() >= 500 && attempt < o.retries) {
+        resp.release();
+        retry = true;
+      } else {
+        std::string body;
+        if (resp.status() < 300) body = co_await resp.text(std::nullopt, "replace");
+        rules->parser.parse_response(resp.status(), body);
+      }
+    } catch (const CancelledError&) {
+      throw;
+    } catch (const ClientConnectorError&) {
+      retry = attempt < o.retries;
+      if (!retry) rules->parser.parse_response(404, "");  // unreachable host: see above
+    } catch (const TimeoutError&) {
+      retry = attempt < o.retries;
+      if (!retry) rules->parser.parse_response(0, "");
+    } catch (const ClientError&) {
+      retry = attempt < o.retries;
+      if (!retry) rules->parser.parse_response(0, "");
+    } catch (const std::exception&) {
+      rules->parser.parse_response(0, "");
+    }
+    if (!retry) break;
+    co_await asyncio::sleep(backoff_for(o, attempt));
+  }
+  rules->delay = rules->parser.crawl_delay(o.user_agent);
+  rules->ready = true;
+}
+
+// Makes sure the robots.txt of every origin of `level` is known.
+asyncio::Task<> ensure_robots(StatePtr s, const std::vector<URL>& level) {
+  std::vector<asyncio::Task<>> fetches;
+  for (const URL& u : level) {
+    const std::string key = u.origin().str();
+    auto [it, fresh] = s->origins.try_emplace(key);
+    if (!fresh) continue;
+    it->second = std::make_shared<CrawlOrigin>();
+    fetches.push_back(asyncio::create_task(fetch_robots(s, it->second, u.origin())));
+  }
+  if (!fetches.empty()) co_await asyncio::gather(std::move(fetches));
+}
+
+// Waits for the slot Crawl-delay gives the next request to this origin.
+asyncio::Task<> pace(StatePtr s, const URL& url) {
+  auto it = s->origins.find(url.origin().str());
+  if (it == s->origins.end() || !it->second->delay) co_return;
+  CrawlOrigin& r = *it->second;
+  const auto now = Clock::now();
+  const auto slot = std::max(now, r.next_slot);
+  r.next_slot = slot + *r.delay;
+  if (slot > now) co_await asyncio::sleep(slot - now);
+}
+
+asyncio::Task<PageResult> fetch_page(StatePtr s, URL url, int depth) {
+  const CrawlerOptions& o = s->options;
+  PageResult r;
+  r.record.requested = url.str();
+  r.record.url = r.record.requested;
+  r.record.depth = depth;
+  for (int attempt = 0;; ++attempt) {
+    r.record.attempts = attempt + 1;
+    if (o.respect_robots) co_await pace(s, url);
+    bool retry = false;
+    std::exception_ptr failure;
+    try {
+      auto resp = co_await s->session.get(url);
+      r.record.status = resp.status();
+      r.record.url = resp.url().str();
+      if (resp.status() >= 500 && attempt < o.retries) {
+        resp.release();
+        retry = true;
+      } else {
+        const std::string type = resp.content_type();
+        const auto length = resp.content_length();
+        if (length && *length > o.max_body_bytes) {
+          resp.release();  // too large to parse: recorded by its status only
+        } else if (is_html(type)) {
+          const std::string text = co_await resp.text(std::nullopt, "replace");
+          s->stats.bytes += resp.body().size();
+          if (text.size() <= o.max_body_bytes) {
+            const html::Document doc(text);
+            r.record.title = doc.title().value_or("");
+            if (resp.status() < 300) r.links = doc.crawl_links(resp.url());
+            if (!o.select.empty()) {
+              for (const auto& link : doc.links(resp.url(), o.select)) {
+                r.record.items.push_back({link.url.str(), link.text});
+              }
+            }
+          }
+        } else {
+          s->stats.bytes += (co_await resp.read()).size();
+        }
+        r.record.error.clear();
+        co_return r;
+      }
+    } catch (const CancelledError&) {
+      throw;
+    } catch (const TimeoutError&) {
+      failure = std::current_exception();
+      retry = true;
+    } catch (const ClientConnectionError&) {
+      failure = std::current_exception();
+      retry = true;
+    } catch (const ClientPayloadError&) {
+      failure = std::current_exception();
+      retry = true;
+    } catch (...) {
+      failure = std::current_exception();  // 4xx-like failures: not worth another try
+    }
+    if (failure) r.record.error = describe(failure);
+    if (!retry || attempt >= o.retries) co_return r;
+    ++s->stats.retries;
+    co_await asyncio::sleep(backoff_for(o, attempt));
+  }
+}
+
+asyncio::Task<> worker(StatePtr s, const std::vector<URL>& level, int depth,
+                       std::vector<PageResult>& results, std::size_t& next) {
+  for (;;) {
+    const std::size_t i = next++;
+    if (i >= level.size()) co_return;
+    results[i] = co_await fetch_page(s, level[i], depth);
+    if (s->options.on_page) s->options.on_page(results[i].record);
+  }
+}
+
+asyncio::Task<std::vector<CrawlRecord>> crawl_impl(StatePtr s, std::vector<std::string> start) {
+  if (s->running) throw RuntimeError("Crawler: a crawl is already running");
+  s->running = true;
+  struct Done {
+    detail::CrawlerState* s;
+    ~Done() { s->running = false; }
+  } done{s.get()};
+  const CrawlerOptions& o = s->options;
+  const auto began = Clock::now();
+  s->stats = {};
+  s->seen.clear();
+  s->fetched.clear();
+
+  std::vector<URL> level;
+  std::unordered_set<std::string> hosts;
+  for (const std::string& text : start) {
+    URL u;
+    try {
+      u = URL(text);
+    } catch (const ValueError& e) {
+      throw InvalidURL(text, e.what());
+    }
+    if (u.scheme() != "http" && u.scheme() != "https")
+      throw InvalidURL(text, "not an http or https URL");
+    if (u.host().empty()) throw InvalidURL(text, "the URL has no host");
+    u = u.normalized();
+    hosts.insert(netloc(u));
+    if (s->seen.insert(u.str()).second) level.push_back(std::move(u));
+  }
+
+  std::vector<CrawlRecord> out;
+  for (int depth = 0; !level.empty(); ++depth) {
+    if (o.respect_robots) {
+      co_await ensure_robots(s, level);
+      std::vector<URL> allowed;
+      for (URL& u : level) {
+        if (s->origins.at(u.origin().str())->parser.can_fetch(o.user_agent, u)) {
+          allowed.push_back(std::move(u));
+        } else {
+          ++s->stats.robots_skipped;
+        }
+      }
+      level = std::move(allowed);
+    }
+    if (o.max_pages > 0 && level.size() > o.max_pages - out.size())
+      level.resize(o.max_pages - out.size());
+    if (level.empty()) break;
+
+    std::vector<PageResult> results(level.size());
+    std::size_t next = 0;
+    std::vector<asyncio::Task<>> workers;
+    const std::size_t n = std::min(o.concurrency, level.size());
+    for (std::size_t w = 0; w < n; ++w)
+      workers.push_back(asyncio::create_task(worker(s, level, depth, results, next)));
+    co_await asyncio::gather(std::move(workers));
+
+    // Merge in discovery order: the next level's order does not depend on timing.
+    std::vector<URL> next_level;
+    const bool follow = o.max_depth < 0 || depth < o.max_depth;
+    for (PageResult& r : results) {
+      std::string final_url = r.record.url;
+      try {
+        final_url = URL(r.record.url).normalized().str();
+      } catch (const ValueError&) {
+      }
+      if (final_url != r.record.requested && s->fetched.contains(final_url)) {
+        ++s->stats.duplicates;  // redirected to a page recorded already
+        continue;
+      }
+      s->fetched.insert(final_url);
+      s->seen.insert(final_url);
+      if (!r.record.ok()) ++s->stats.errors;
+      out.push_back(std::move(r.record));
+      if (!follow) continue;
+      for (URL& link : r.links) {
+        if (o.same_host && !hosts.contains(netloc(link))) continue;
+        if (s->seen.insert(link.str()).second) next_level.push_back(std::move(link));
+      }
+    }
+    s->stats.pages = out.size();
+    if (o.max_pages > 0 && out.size() >= o.max_pages) break;
+    level = std::move(next_level);
+  }
+  s->stats.pages = out.size();
+  s->stats.elapsed = Clock::now() - began;
+  co_return out;
+}
+
+}  // namespace
+
+asyncio::Task<std::vector<CrawlRecord>> Crawler::crawl(std::vector<std::string> start) {
+  return crawl_impl(s_, std::move(start));
+}
+
+}  // namespace pyconc::aiohttp

@@ -1,8 +1,11 @@
 // Helpers shared by the multiprocessing tests.
 //
 // MpTest checks, after every test, what multi-process code leaks most easily: file
-// descriptors, zombie children, shared memory blocks in /dev/shm. (ctest runs each test in
-// its own process, so each test is checked on its own.)
+// descriptors, zombie children, and (for fixtures that set check_shm_) shared memory blocks in
+// /dev/shm. ctest runs each test in its own process, so fds and zombies are checked per test;
+// /dev/shm is shared by every test running in parallel, so only the shared memory tests look
+// at it, and they hold the ctest resource lock `dev_shm` (tests/CMakeLists.txt), which keeps
+// them from running beside each other -- no other test creates psm_ blocks.
 #pragma once
 
 #include <dirent.h>
@@ -66,12 +69,15 @@ class MpTest : public ::testing::Test {
     // The directory handle used for listing is closed again by then.
     EXPECT_EQ(open_fds(), fds_) << "file descriptors leaked";
     EXPECT_TRUE(zombie_children().empty()) << "zombie children left";
+    if (!check_shm_) return;
     std::set<std::string> leaked;
     for (const auto& n : list_dir("/dev/shm")) {
       if (!shm_.count(n) && n.rfind("psm_", 0) == 0) leaked.insert(n);
     }
     EXPECT_TRUE(leaked.empty()) << "shared memory blocks left in /dev/shm: " << *leaked.begin();
   }
+
+  bool check_shm_ = false;
 
  private:
   std::set<std::string> fds_;

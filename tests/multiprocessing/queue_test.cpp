@@ -104,7 +104,9 @@ TEST_F(QueueTest, ManyProducersAndConsumersAcrossProcesses) {
     auto got = results.get(20s);
     // Each producer's items arrive in the order it put them.
     for (std::size_t i = 1; i < got.size(); ++i) {
-      if (got[i] / kPerProducer == got[i - 1] / kPerProducer) EXPECT_LT(got[i - 1], got[i]);
+      if (got[i] / kPerProducer == got[i - 1] / kPerProducer) {
+        EXPECT_LT(got[i - 1], got[i]);
+      }
     }
     all.insert(all.end(), got.begin(), got.end());
   }

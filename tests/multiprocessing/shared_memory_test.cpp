@@ -18,7 +18,10 @@ namespace mp = pyconc::multiprocessing;
 namespace shm = pyconc::multiprocessing::shared_memory;
 using mp_test::MpTest;
 
-class SharedMemoryTest : public MpTest {};
+class SharedMemoryTest : public MpTest {
+ protected:
+  SharedMemoryTest() { check_shm_ = true; }
+};
 
 TEST_F(SharedMemoryTest, CreateAttachShareAndUnlink) {
   shm::SharedMemory a({.create = true, .size = 100});

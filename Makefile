@@ -16,15 +16,25 @@ DEPS        = scripts/deps.sh
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo test build tsan asan bench fuzz format tidy clean
+# ccache (installed by scripts/deps.sh) keeps rebuilds of an unchanged file cheap, also across
+# clones in other directories: paths are hashed relative to the checkout, not absolutely.
+LAUNCHER    = $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+export CCACHE_BASEDIR  = $(CURDIR)
+export CCACHE_NOHASHDIR = 1
+
+.PHONY: all deps deps-test demo test build tsan asan bench fuzz format tidy clean
 
 all: build
 
 deps:
 	@$(DEPS) build
 
+# The tests also use nginx and openssl (the HTTP client's tests against a real server).
+deps-test:
+	@$(DEPS) test
+
 build/build.ninja: | deps
-	cmake -S . -B build -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B build -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(LAUNCHER)
 
 build: deps build/build.ninja
 	cmake --build build -j $(JOBS)
@@ -38,16 +48,16 @@ test: build
 
 build-%/build.ninja: | deps
 	cmake -S . -B build-$* -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DPYCONC_SANITIZE=$(if $(filter tsan,$*),thread,address) -DPYCONC_BUILD_TOOLS=OFF
+	  -DPYCONC_SANITIZE=$(if $(filter tsan,$*),thread,address) -DPYCONC_BUILD_TOOLS=OFF $(LAUNCHER)
 
 # TSAN_OPTIONS/ASAN_OPTIONS: fail the test on the first report, so a race is never just a warning.
-tsan: build-tsan/build.ninja
+tsan: deps-test build-tsan/build.ninja
 	@$(DEPS) test
 	cmake --build build-tsan -j $(JOBS)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -LE install $(CTEST_ARGS)
 
-asan: build-asan/build.ninja
+asan: deps-test build-asan/build.ninja
 	@$(DEPS) test
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" \

@@ -10,8 +10,10 @@
 #include "pyconc/aiohttp/html.hpp"
 #include "pyconc/aiohttp/robots.hpp"
 #include "pyconc/asyncio/gather.hpp"
+#include "pyconc/asyncio/semaphore.hpp"
 #include "pyconc/asyncio/sleep.hpp"
 #include "pyconc/detail/exception_info.hpp"
+#include "thread_client.hpp"
 
 namespace pyconc::detail {
 
@@ -31,12 +33,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using detail::CrawlOrigin;
-
-// What fetching one page gave: its record and the links to follow.
-struct PageResult {
-  CrawlRecord record;
-  std::vector<URL> links;
-};
 
 std::string netloc(const URL& u) {
   return std::string(u.host()) + ":" + std::to_string(u.port().value_or(0));
@@ -81,6 +77,8 @@ struct CrawlerState {
   std::unordered_map<std::string, std::shared_ptr<CrawlOrigin>> origins;
   std::unordered_set<std::string> seen;     // normalised URLs queued or fetched
   std::unordered_set<std::string> fetched;  // normalised final URLs recorded
+  // per_host for a custom fetch step, which does not go through the session's limits.
+  std::unordered_map<std::string, std::unique_ptr<asyncio::Semaphore>> host_slots;
   bool running = false;
 
   static ClientSessionOptions session_options(const CrawlerOptions& o) {
@@ -189,21 +187,42 @@ asyncio::Task<> pace(StatePtr s, const URL& url) {
   if (slot > now) co_await asyncio::sleep(slot - now);
 }
 
-asyncio::Task<PageResult> fetch_page(StatePtr s, URL url, int depth) {
-  const CrawlerOptions& o = s->options;
-  PageResult r;
-  r.record.requested = url.str();
-  r.record.url = r.record.requested;
-  r.record.depth = depth;
+// The request options every page request of `o` carries when it is not made on the crawler's
+// own session (whose options already say all this).
+RequestOptions page_request_options(const CrawlerOptions& o) {
+  RequestOptions r;
+  r.headers = o.headers;
+  if (!r.headers.contains("User-Agent")) r.headers.add("User-Agent", o.user_agent);
+  r.timeout = o.timeout;
+  return r;
+}
+
+// Downloads one page with the crawler's retry policy: 5xx answers, timeouts, refused or dropped
+// connections and cut bodies are retried after backoff, 2 x backoff, ...; after the last try
+// (or at once for other errors) the failure is the record's `error`. `pace` (may be empty) is
+// awaited before each attempt (Crawl-delay). Only CancelledError escapes.
+asyncio::Task<CrawlDownload> download_page(ClientSession& session, const CrawlerOptions& o,
+                                           std::optional<RequestOptions> request, URL url,
+                                           int depth, std::function<asyncio::Task<>()> pace) {
+  CrawlDownload d;
+  d.record.requested = url.str();
+  d.record.url = d.record.requested;
+  d.record.depth = depth;
   for (int attempt = 0;; ++attempt) {
-    r.record.attempts = attempt + 1;
-    if (o.respect_robots) co_await pace(s, url);
+    d.record.attempts = attempt + 1;
+    if (pace) co_await pace();
     bool retry = false;
     std::exception_ptr failure;
     try {
-      auto resp = co_await s->session.get(url);
-      r.record.status = resp.status();
-      r.record.url = resp.url().str();
+      ClientResponse resp;
+      if (request) {
+        auto call = session.get(url, *request);
+        resp = co_await std::move(call);
+      } else {
+        resp = co_await session.get(url);
+      }
+      d.record.status = resp.status();
+      d.record.url = resp.url().str();
       if (resp.status() >= 500 && attempt < o.retries) {
         resp.release();
         retry = true;
@@ -213,23 +232,15 @@ asyncio::Task<PageResult> fetch_page(StatePtr s, URL url, int depth) {
         if (length && *length > o.max_body_bytes) {
           resp.release();  // too large to parse: recorded by its status only
         } else if (is_html(type)) {
-          const std::string text = co_await resp.text(std::nullopt, "replace");
-          s->stats.bytes += resp.body().size();
-          if (text.size() <= o.max_body_bytes) {
-            const html::Document doc(text);
-            r.record.title = doc.title().value_or("");
-            if (resp.status() < 300) r.links = doc.crawl_links(resp.url());
-            if (!o.select.empty()) {
-              for (const auto& link : doc.links(resp.url(), o.select)) {
-                r.record.items.push_back({link.url.str(), link.text});
-              }
-            }
-          }
+          d.body = co_await resp.text(std::nullopt, "replace");
+          d.bytes += resp.body().size();
+          d.html = d.body.size() <= o.max_body_bytes;
+          if (!d.html) d.body.clear();
         } else {
-          s->stats.bytes += (co_await resp.read()).size();
+          d.bytes += (co_await resp.read()).size();
         }
-        r.record.error.clear();
-        co_return r;
+        d.record.error.clear();
+        co_return d;
       }
     } catch (const CancelledError&) {
       throw;
@@ -245,20 +256,39 @@ asyncio::Task<PageResult> fetch_page(StatePtr s, URL url, int depth) {
     } catch (...) {
       failure = std::current_exception();  // 4xx-like failures: not worth another try
     }
-    if (failure) r.record.error = describe(failure);
-    if (!retry || attempt >= o.retries) co_return r;
-    ++s->stats.retries;
+    if (failure) d.record.error = describe(failure);
+    if (!retry || attempt >= o.retries) co_return d;
+    ++d.retries;
     co_await asyncio::sleep(backoff_for(o, attempt));
   }
 }
 
 asyncio::Task<> worker(StatePtr s, const std::vector<URL>& level, int depth,
-                       std::vector<PageResult>& results, std::size_t& next) {
+                       std::vector<CrawlPage>& results, std::size_t& next) {
+  const CrawlerOptions& o = s->options;
   for (;;) {
     const std::size_t i = next++;
     if (i >= level.size()) co_return;
-    results[i] = co_await fetch_page(s, level[i], depth);
-    if (s->options.on_page) s->options.on_page(results[i].record);
+    const URL& url = level[i];
+    if (o.fetch) {
+      // The session's limit_per_host does not apply to a custom step: the same limit here.
+      asyncio::Held<asyncio::Semaphore> slot;
+      if (o.per_host > 0) {
+        auto& sem = s->host_slots[netloc(url)];
+        if (!sem) sem = std::make_unique<asyncio::Semaphore>(static_cast<int>(o.per_host));
+        slot = co_await sem->acquire();
+      }
+      if (o.respect_robots) co_await pace(s, url);
+      results[i] = co_await o.fetch(url.str(), depth);
+    } else {
+      std::function<asyncio::Task<>()> pacer;
+      if (o.respect_robots) pacer = [s, &url] { return pace(s, url); };
+      results[i] = parse_crawl_page(
+          o, co_await download_page(s->session, o, std::nullopt, url, depth, std::move(pacer)));
+    }
+    s->stats.retries += static_cast<std::size_t>(results[i].retries);
+    s->stats.bytes += results[i].bytes;
+    if (o.on_page) o.on_page(results[i].record);
   }
 }
 
@@ -310,7 +340,7 @@ asyncio::Task<std::vector<CrawlRecord>> crawl_impl(StatePtr s, std::vector<std::
       level.resize(o.max_pages - out.size());
     if (level.empty()) break;
 
-    std::vector<PageResult> results(level.size());
+    std::vector<CrawlPage> results(level.size());
     std::size_t next = 0;
     std::vector<asyncio::Task<>> workers;
     const std::size_t n = std::min(o.concurrency, level.size());
@@ -321,7 +351,7 @@ asyncio::Task<std::vector<CrawlRecord>> crawl_impl(StatePtr s, std::vector<std::
     // Merge in discovery order: the next level's order does not depend on timing.
     std::vector<URL> next_level;
     const bool follow = o.max_depth < 0 || depth < o.max_depth;
-    for (PageResult& r : results) {
+    for (CrawlPage& r : results) {
       std::string final_url = r.record.url;
       try {
         final_url = URL(r.record.url).normalized().str();
@@ -336,9 +366,15 @@ asyncio::Task<std::vector<CrawlRecord>> crawl_impl(StatePtr s, std::vector<std::
       if (!r.record.ok()) ++s->stats.errors;
       out.push_back(std::move(r.record));
       if (!follow) continue;
-      for (URL& link : r.links) {
+      for (const std::string& text : r.links) {
+        URL link;
+        try {
+          link = URL(text);
+        } catch (const ValueError&) {
+          continue;  // a custom fetch step handed back something that is not a URL
+        }
         if (o.same_host && !hosts.contains(netloc(link))) continue;
-        if (s->seen.insert(link.str()).second) next_level.push_back(std::move(link));
+        if (s->seen.insert(text).second) next_level.push_back(std::move(link));
       }
     }
     s->stats.pages = out.size();
@@ -354,6 +390,49 @@ asyncio::Task<std::vector<CrawlRecord>> crawl_impl(StatePtr s, std::vector<std::
 
 asyncio::Task<std::vector<CrawlRecord>> Crawler::crawl(std::vector<std::string> start) {
   return crawl_impl(s_, std::move(start));
+}
+
+CrawlPage parse_crawl_page(const CrawlerOptions& o, CrawlDownload d) {
+  CrawlPage page;
+  page.bytes = d.bytes;
+  page.retries = d.retries;
+  if (d.html) {
+    URL base;
+    try {
+      base = URL(d.record.url);
+    } catch (const ValueError&) {
+      d.html = false;
+    }
+    if (d.html) {
+      const html::Document doc(d.body);
+      d.record.title = doc.title().value_or("");
+      if (d.record.status >= 200 && d.record.status < 300) {
+        for (const URL& link : doc.crawl_links(base)) page.links.push_back(link.str());
+      }
+      if (!o.select.empty()) {
+        for (const auto& link : doc.links(base, o.select))
+          d.record.items.push_back({link.url.str(), link.text});
+      }
+    }
+  }
+  page.record = std::move(d.record);
+  return page;
+}
+
+CrawlDownload download_crawl_page_blocking(const CrawlerOptions& o, const std::string& url,
+                                           int depth) {
+  detail::ThreadClient& c = detail::thread_client("download_crawl_page_blocking");
+  URL u;
+  try {
+    u = URL(url);
+  } catch (const ValueError& e) {
+    throw InvalidURL(url, e.what());
+  }
+  return c.run(download_page(c.session, o, page_request_options(o), std::move(u), depth, {}));
+}
+
+CrawlPage fetch_crawl_page_blocking(const CrawlerOptions& o, const std::string& url, int depth) {
+  return parse_crawl_page(o, download_crawl_page_blocking(o, url, depth));
 }
 
 }  // namespace pyconc::aiohttp

@@ -5,25 +5,11 @@
 #include <optional>
 #include <utility>
 
-#include "pyconc/aiohttp/client.hpp"
-#include "pyconc/asyncio/event_loop.hpp"
-#include "pyconc/errors.hpp"
+#include "thread_client.hpp"
 
 namespace pyconc::requests {
 
 namespace {
-
-// The loop is declared first so that the session, which belongs to it, goes first.
-struct ThreadClient {
-  asyncio::EventLoop loop;
-  aiohttp::ClientSession session;
-};
-
-ThreadClient& thread_client() {
-  thread_local std::optional<ThreadClient> client;
-  if (!client) client.emplace();
-  return *client;
-}
 
 asyncio::Task<Response> perform(aiohttp::ClientSession& session, std::string method,
                                 std::string url, aiohttp::RequestOptions options) {
@@ -55,13 +41,8 @@ nlohmann::json Response::json() const {
 }
 
 Response request(std::string_view method, std::string_view url, aiohttp::RequestOptions options) {
-  if (detail::LoopCore::running() != nullptr) {
-    throw RuntimeError(
-        "pyconc::requests called from a thread running an event loop: it would block every "
-        "task of the loop (await ClientSession, or asyncio::to_thread(requests::get, url))");
-  }
-  ThreadClient& c = thread_client();
-  return c.loop.run_until_complete(
+  detail::ThreadClient& c = detail::thread_client("pyconc::requests");
+  return c.run(
       perform(c.session, std::string(method), std::string(url), std::move(options)));
 }
 

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "compare.hpp"
+#include "crawl.hpp"
 #include "serve.hpp"
 
 #ifndef PYCONC_VERSION
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
 
   std::function<int()> command;  // set by the subcommand the command line selects
   pyconc::tool::register_compare(app, command);
+  pyconc::tool::register_crawl(app, command);
   pyconc::tool::register_serve(app, command);
 
   try {

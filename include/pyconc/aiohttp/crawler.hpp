@@ -29,6 +29,16 @@
 // Records come back in the crawl's order; on_page is called as each page completes (in
 // completion order), for progress.
 //
+// Crawl models. By default the pages are fetched by `concurrency` coroutines on the crawler's
+// own session. `CrawlerOptions::fetch` replaces that step and only that step: the crawler
+// still owns the frontier (levels, dedup, robots.txt, Crawl-delay before each page, max_pages,
+// the merge in discovery order), so every model yields the same records. The blocking helpers
+// below do what the built-in step does (same retries, same parsing) outside the event loop:
+//   .fetch = [&](std::string url, int depth) -> aio::Task<CrawlPage> {   // a thread pool
+//     co_return co_await pool.submit(fetch_crawl_page_blocking, std::cref(opts), url, depth);
+//   }
+// `pyconc crawl --model threads|pipeline|processes` is built this way (tools/pyconc/crawl.cpp).
+//
 // Cancellation: cancelling the task awaiting crawl() cancels the pages in flight (their
 // connections are closed) and throws CancelledError. Thread safety: a Crawler is used from one
 // event loop (its session's); crawl() may be called again after the previous one finished.
@@ -59,6 +69,10 @@ struct CrawlItem {
   std::string href;  // absolute URL
   std::string text;  // whitespace collapsed
   friend bool operator==(const CrawlItem&, const CrawlItem&) = default;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(href, text);
+  }
 };
 
 // One fetched page.
@@ -72,9 +86,35 @@ struct CrawlRecord {
   std::string error;  // empty unless the page failed (after retries): "<Type>: <message>"
   int attempts = 1;
   bool ok() const { return error.empty() && status >= 200 && status < 400; }
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(url, requested, status, depth, title, items, error, attempts);
+  }
   // The JSON Lines object of `pyconc crawl --out`: {"url", "status", "depth", "title",
   // "items": [{"href", "text"}]} in that order (plus "error" when there is one).
   nlohmann::ordered_json to_json() const;
+};
+
+// A page downloaded (retries done) but not parsed yet: what a download stage hands to a parse
+// stage (the pipeline model).
+struct CrawlDownload {
+  CrawlRecord record;     // url, requested, status, depth, attempts, error; no title/items yet
+  std::string body;       // the decoded HTML when the page is to be parsed, else empty
+  bool html = false;      // an HTML answer within max_body_bytes: parse_crawl_page parses it
+  std::size_t bytes = 0;  // body bytes received
+  int retries = 0;        // extra attempts made
+};
+
+// One page as the crawler merges it: its record and the links to follow.
+struct CrawlPage {
+  CrawlRecord record;
+  std::vector<std::string> links;  // crawlable links (absolute, normalised) of a 2xx HTML page
+  std::size_t bytes = 0;
+  int retries = 0;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(record, links, bytes, retries);
+  }
 };
 
 struct CrawlStats {
@@ -104,7 +144,23 @@ struct CrawlerOptions {
   std::size_t max_body_bytes{std::size_t{16} << 20};  // larger pages are recorded, not parsed
   CIMultiDict headers{};                              // sent with every request
   std::function<void(const CrawlRecord&)> on_page{};  // progress: each page as it completes
+  // Fetches one page instead of the built-in coroutine step (see "Crawl models" above). Called
+  // in the loop thread, up to `concurrency` at once; an exception it throws ends the crawl.
+  std::function<asyncio::Task<CrawlPage>(std::string url, int depth)> fetch{};
 };
+
+// The crawler's per-page step, usable outside the crawler's event loop (threads, processes).
+// Blocking; each calling thread uses its own event loop and ClientSession (as pyconc::requests),
+// with the options' User-Agent, headers and timeout on every request. Page failures are in the
+// record (never thrown); RuntimeError if the calling thread runs an event loop.
+// Thread safety: any thread; `options` is only read.
+CrawlDownload download_crawl_page_blocking(const CrawlerOptions& options, const std::string& url,
+                                           int depth);
+// Parses a download: title, `select` items, links. Pure; any thread.
+CrawlPage parse_crawl_page(const CrawlerOptions& options, CrawlDownload download);
+// Both: parse_crawl_page(options, download_crawl_page_blocking(options, url, depth)).
+CrawlPage fetch_crawl_page_blocking(const CrawlerOptions& options, const std::string& url,
+                                    int depth);
 
 class Crawler {
  public:

@@ -1,0 +1,524 @@
+// tools/pyconc/crawl.cpp -- `pyconc crawl`.
+//
+// One frontier, four ways to fetch. aiohttp::Crawler owns what makes a crawl correct and
+// polite (levels, URL normalisation and dedup, robots.txt, Crawl-delay, max_pages/max_depth,
+// the merge in discovery order); the model decides only how a page is fetched:
+//   asyncio    `concurrency` coroutines on one ClientSession (the Crawler's own step)
+//   threads    a ThreadPoolExecutor of `concurrency` threads, each fetching with blocking
+//              calls on its own loop and session (the seeds' pool.map(craw, urls))
+//   pipeline   the seeds' producer-consumer: download threads and parse threads joined by
+//              two bounded queue::Queue (url_queue -> craw -> html_queue -> parse)
+//   processes  a ProcessPoolExecutor: each worker process downloads and parses
+// so every model yields the same records, and the summary can compare their wall times.
+// With no URL the embedded demo site is started in-process and crawled, and the result is
+// checked against the site's known pages.
+#include "crawl.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <pyconc/aiohttp.hpp>
+#include <pyconc/aiohttp/detail/demo_site.hpp>
+#include <pyconc/asyncio.hpp>
+#include <pyconc/detail/cpu.hpp>
+#include <pyconc/futures.hpp>
+#include <pyconc/multiprocessing/process_pool_executor.hpp>
+#include <pyconc/queue.hpp>
+#include <pyconc/threading.hpp>
+
+#include "demo_server.hpp"
+#include "report.hpp"
+
+namespace pyconc::tool {
+
+namespace {
+
+namespace aio = pyconc::asyncio;
+namespace http = pyconc::aiohttp;
+namespace cf = pyconc::futures;
+namespace th = pyconc::threading;
+using Clock = std::chrono::steady_clock;
+
+struct CrawlArgs {
+  std::vector<std::string> urls;
+  std::size_t concurrency = 32;
+  std::size_t per_host = 8;
+  std::size_t max_pages = 0;
+  int max_depth = -1;
+  bool same_host = false;
+  std::string select;
+  std::string out;
+  std::string model = "asyncio";
+  int processes = 0;  // 0: min(concurrency, 2 x CPUs)
+  double delay_ms = 5;
+  bool no_robots = false;
+  int retries = 2;
+  double timeout_s = 30;
+  std::string progress = "auto";
+};
+
+// ---- the processes model: what a worker process runs ----
+
+// The options a worker needs (CrawlerOptions holds std::functions: not serializable).
+struct PageConfig {
+  std::string select;
+  std::string user_agent;
+  int retries = 2;
+  long long backoff_ms = 200;
+  long long timeout_ms = 30000;
+  std::size_t max_body = 0;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(select, user_agent, retries, backoff_ms, timeout_ms, max_body);
+  }
+};
+
+PageConfig page_config(const http::CrawlerOptions& o) {
+  PageConfig c;
+  c.select = o.select;
+  c.user_agent = o.user_agent;
+  c.retries = o.retries;
+  c.backoff_ms = o.backoff.count();
+  c.timeout_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(o.timeout.total.value_or(Clock::duration{}))
+          .count();
+  c.max_body = o.max_body_bytes;
+  return c;
+}
+
+// Runs in a worker process of the pool (found there by its address, see
+// multiprocessing/process_pool_executor.hpp).
+http::CrawlPage crawl_page_in_worker(std::string url, int depth, PageConfig c) {
+  http::CrawlerOptions o;
+  o.select = std::move(c.select);
+  o.user_agent = std::move(c.user_agent);
+  o.retries = c.retries;
+  o.backoff = std::chrono::milliseconds(c.backoff_ms);
+  if (c.timeout_ms > 0) o.timeout.total = std::chrono::milliseconds(c.timeout_ms);
+  o.max_body_bytes = c.max_body;
+  return http::fetch_crawl_page_blocking(o, url, depth);
+}
+
+// ---- the pipeline model: the seeds' url_queue -> craw -> html_queue -> parse ----
+
+class Pipeline {
+ public:
+  Pipeline(const http::CrawlerOptions& page_options, std::size_t downloaders, std::size_t parsers)
+      : o_(page_options), downloaders_(downloaders), url_queue_(static_cast<int>(downloaders)),
+        html_queue_(static_cast<int>(2 * parsers)) {
+    for (std::size_t i = 0; i < downloaders; ++i) {
+      threads_.emplace_back(th::ThreadOptions{.name = "craw" + std::to_string(i)},
+                            [this] { craw(); });
+    }
+    for (std::size_t i = 0; i < parsers; ++i) {
+      threads_.emplace_back(th::ThreadOptions{.name = "parse" + std::to_string(i)},
+                            [this] { parse(); });
+    }
+    for (auto& t : threads_) t.start();
+  }
+  ~Pipeline() {
+    url_queue_.shutdown();  // downloaders finish what is queued, then leave
+    for (std::size_t i = 0; i < threads_.size(); ++i) {
+      if (i == downloaders_) html_queue_.shutdown();  // every download is in html_queue
+      threads_[i].join();
+    }
+  }
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Called in the crawler's loop thread, at most `downloaders` pages at once: the url queue
+  // (maxsize = downloaders) has room, so this never blocks the loop.
+  pyconc::Future<http::CrawlPage> submit(std::string url, int depth) {
+    pyconc::Future<http::CrawlPage> done;
+    url_queue_.put_nowait(Job{std::move(url), depth, done});
+    return done;
+  }
+
+ private:
+  struct Job {
+    std::string url;
+    int depth = 0;
+    pyconc::Future<http::CrawlPage> done;
+  };
+  struct Html {
+    http::CrawlDownload download;
+    pyconc::Future<http::CrawlPage> done;
+  };
+
+  void craw() {
+    for (;;) {
+      Job job;
+      try {
+        job = url_queue_.get();
+      } catch (const queue::ShutDown&) {
+        return;
+      }
+      if (!job.done.set_running_or_notify_cancel()) continue;
+      try {
+        html_queue_.put(Html{http::download_crawl_page_blocking(o_, job.url, job.depth), job.done});
+      } catch (...) {
+        job.done.set_exception(std::current_exception());
+      }
+    }
+  }
+
+  void parse() {
+    for (;;) {
+      Html item;
+      try {
+        item = html_queue_.get();
+      } catch (const queue::ShutDown&) {
+        return;
+      }
+      try {
+        item.done.set_result(http::parse_crawl_page(o_, std::move(item.download)));
+      } catch (...) {
+        item.done.set_exception(std::current_exception());
+      }
+    }
+  }
+
+  const http::CrawlerOptions& o_;
+  std::size_t downloaders_;
+  queue::Queue<Job> url_queue_;
+  queue::Queue<Html> html_queue_;
+  std::vector<th::Thread> threads_;  // downloaders first, then parsers
+};
+
+// ---- progress and summary ----
+
+class Progress {
+ public:
+  Progress(bool enabled, std::size_t max_pages) : enabled_(enabled), max_pages_(max_pages) {}
+
+  void page(const http::CrawlRecord& r) {
+    ++pages_;
+    if (!r.ok()) ++errors_;
+    depth_ = std::max(depth_, r.depth);
+    if (!enabled_) return;
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    draw(now);
+  }
+  void finish() {
+    if (enabled_ && pages_ > 0) std::cerr << "\r\033[K" << std::flush;
+  }
+  // Before printing anything else to stderr while the bar is shown.
+  void clear() {
+    if (enabled_) std::cerr << "\r\033[K";
+  }
+
+ private:
+  void draw(Clock::time_point now) {
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    std::ostringstream line;
+    line << "\r\033[K";
+    if (max_pages_ > 0) {
+      const int width = 24;
+      const auto filled = static_cast<int>(width * std::min<std::size_t>(pages_, max_pages_) /
+                                           max_pages_);
+      line << "[" << std::string(static_cast<std::size_t>(filled), '#')
+           << std::string(static_cast<std::size_t>(width - filled), '.') << "] ";
+    }
+    line << pages_ << (max_pages_ > 0 ? "/" + std::to_string(max_pages_) : std::string())
+         << " pages  " << static_cast<long long>(secs > 0 ? pages_ / secs : 0) << " pages/s  depth "
+         << depth_ << "  errors " << errors_;
+    std::cerr << line.str() << std::flush;
+  }
+
+  bool enabled_;
+  std::size_t max_pages_;
+  std::size_t pages_ = 0;
+  std::size_t errors_ = 0;
+  int depth_ = 0;
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point last_{};
+};
+
+std::string with_commas(std::size_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+std::string format_bytes(std::size_t n) {
+  char buf[32];
+  if (n >= 1000000) {
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(n) / 1e6);
+  } else if (n >= 1000) {
+    std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(n) / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%zu B", n);
+  }
+  return buf;
+}
+
+// Compares a full crawl of the demo site with what the site holds. Returns "" if it matches,
+// else what differs.
+std::string check_demo_crawl(const std::vector<http::CrawlRecord>& records, bool with_items) {
+  using pyconc::detail::demo_post_title;
+  using pyconc::detail::kDemoListPages;
+  using pyconc::detail::kDemoPosts;
+  std::set<std::string> expected{"/", "/about", "/robots.txt"};
+  for (int n = 1; n <= kDemoListPages; ++n) expected.insert("/list/" + std::to_string(n));
+  for (int id = 1; id <= kDemoPosts; ++id) expected.insert("/post/" + std::to_string(id));
+  std::multiset<std::string> got;
+  std::map<int, std::string> titles;  // post id -> the item text found for it
+  std::size_t bad_items = 0;
+  for (const auto& r : records) {
+    got.insert(http::URL(r.url).raw_path_qs());
+    for (const auto& item : r.items) {
+      const std::string path = http::URL(item.href).raw_path_qs();
+      if (!path.starts_with("/post/")) {
+        ++bad_items;
+        continue;
+      }
+      const int id = std::stoi(path.substr(6));
+      titles[id] = item.text;
+    }
+  }
+  std::ostringstream why;
+  for (const auto& p : expected) {
+    if (got.count(p) != 1) why << p << " fetched " << got.count(p) << " times; ";
+  }
+  for (const auto& p : got) {
+    if (!expected.contains(p)) why << "unexpected page " << p << "; ";
+  }
+  if (with_items) {
+    if (bad_items > 0) why << bad_items << " items that are not posts; ";
+    for (int id = 1; id <= kDemoPosts; ++id) {
+      auto it = titles.find(id);
+      if (it == titles.end()) {
+        why << "post " << id << " not among the items; ";
+      } else if (it->second != demo_post_title(id)) {
+        why << "post " << id << " titled \"" << it->second << "\"; ";
+      }
+    }
+  }
+  std::string s = why.str();
+  if (s.size() > 600) s = s.substr(0, 600) + "...";
+  return s;
+}
+
+struct Outcome {
+  std::vector<http::CrawlRecord> records;
+  http::CrawlStats stats;
+};
+
+// Runs the crawl in the chosen model.
+Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& progress) {
+  options.on_page = [&progress](const http::CrawlRecord& r) { progress.page(r); };
+  // The per-page options the fetching threads and processes read (no hooks in them).
+  http::CrawlerOptions page_options = options;
+  page_options.on_page = nullptr;
+
+  std::optional<cf::ThreadPoolExecutor> threads;
+  std::optional<Pipeline> pipeline;
+  std::optional<cf::ProcessPoolExecutor> processes;
+  if (a.model == "threads") {
+    threads.emplace(static_cast<int>(a.concurrency));
+    options.fetch = [&threads, &page_options](std::string url,
+                                              int depth) -> aio::Task<http::CrawlPage> {
+      auto done = threads->submit([&page_options, url = std::move(url), depth] {
+        return http::fetch_crawl_page_blocking(page_options, url, depth);
+      });
+      co_return co_await std::move(done);
+    };
+  } else if (a.model == "pipeline") {
+    const auto parsers = static_cast<std::size_t>(std::max(1, pyconc::detail::process_cpu_count()));
+    pipeline.emplace(page_options, a.concurrency, parsers);
+    options.fetch = [&pipeline](std::string url, int depth) -> aio::Task<http::CrawlPage> {
+      auto done = pipeline->submit(std::move(url), depth);
+      co_return co_await std::move(done);
+    };
+  } else if (a.model == "processes") {
+    int n = a.processes;
+    if (n <= 0) {
+      n = std::min(static_cast<int>(a.concurrency), 2 * std::max(1, pyconc::detail::process_cpu_count()));
+    }
+    processes.emplace(n);
+    const PageConfig config = page_config(page_options);
+    options.fetch = [&processes, config](std::string url, int depth) -> aio::Task<http::CrawlPage> {
+      auto done = processes->submit(crawl_page_in_worker, std::move(url), depth, config);
+      co_return co_await std::move(done);
+    };
+  }
+
+  http::Crawler crawler(std::move(options));
+  Outcome out;
+  out.records = aio::run(crawler.crawl(a.urls));
+  out.stats = crawler.stats();
+  return out;
+}
+
+int crawl_command(CrawlArgs a) {
+  const bool demo = a.urls.empty();
+  std::unique_ptr<EmbeddedDemoSite> site;
+  if (demo) {
+    site = std::make_unique<EmbeddedDemoSite>(
+        std::chrono::milliseconds(static_cast<long long>(a.delay_ms)));
+    a.urls.push_back(site->url("/"));
+    if (a.select.empty()) a.select = "a.post-item-title";  // the seeds' find_all(...)
+  }
+
+  http::CrawlerOptions options;
+  options.concurrency = a.concurrency;
+  options.per_host = a.per_host;
+  options.max_pages = a.max_pages;
+  options.max_depth = a.max_depth;
+  options.same_host = a.same_host;
+  options.select = a.select;
+  options.respect_robots = !a.no_robots;
+  options.retries = a.retries;
+  options.timeout.total = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(a.timeout_s));
+
+  const bool show = a.progress == "always" || (a.progress == "auto" && ::isatty(2) != 0);
+  Progress progress(show, a.max_pages);
+  const auto began = Clock::now();
+  Outcome result = run_crawl(a, std::move(options), progress);
+  const double wall = std::chrono::duration<double>(Clock::now() - began).count();
+  progress.finish();
+
+  // Errors: every failed page on stderr, and counted in the summary.
+  std::size_t errors = 0;
+  for (const auto& r : result.records) {
+    if (r.ok()) continue;
+    ++errors;
+    std::cerr << "pyconc crawl: " << r.url << ": "
+              << (r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error)
+              << (r.attempts > 1 ? " (after " + std::to_string(r.attempts) + " attempts)" : "")
+              << "\n";
+  }
+
+  std::size_t lines = 0;
+  if (!a.out.empty()) {
+    std::ofstream file;
+    std::ostream* os = &std::cout;
+    if (a.out != "-") {
+      file.open(a.out, std::ios::binary | std::ios::trunc);
+      if (!file) throw pyconc::OSError(errno, a.out);
+      os = &file;
+    }
+    for (const auto& r : result.records) {
+      *os << r.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      ++lines;
+    }
+    os->flush();
+    if (!*os) throw pyconc::OSError(EIO, a.out);
+  }
+
+  std::map<int, std::size_t> by_depth;
+  std::size_t items = 0;
+  for (const auto& r : result.records) {
+    ++by_depth[r.depth];
+    items += r.items.size();
+  }
+  std::ostream& s = a.out == "-" ? std::cerr : std::cout;
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.2f s  (%.0f pages/s)", wall,
+                wall > 0 ? static_cast<double>(result.records.size()) / wall : 0.0);
+  s << "pyconc crawl: model " << a.model << ", concurrency " << a.concurrency << ", per host "
+    << a.per_host << ", robots.txt " << (a.no_robots ? "ignored" : "honoured") << "\n";
+  s << "  start        " << a.urls.front();
+  if (a.urls.size() > 1) s << " (+" << a.urls.size() - 1 << " more)";
+  if (demo) s << "  (embedded demo site, " << a.delay_ms << " ms per request)";
+  s << "\n";
+  s << "  pages        " << with_commas(result.records.size()) << " fetched  (errors " << errors
+    << ", retries " << result.stats.retries << ", robots.txt skipped "
+    << result.stats.robots_skipped << ", redirect duplicates " << result.stats.duplicates << ")\n";
+  s << "  by depth    ";
+  for (const auto& [d, n] : by_depth) s << " " << d << ": " << with_commas(n);
+  s << "\n";
+  if (!a.select.empty()) s << "  items        " << with_commas(items) << " matched '" << a.select << "'\n";
+  s << "  received     " << format_bytes(result.stats.bytes) << "\n";
+  s << "  wall time    " << rate << "\n";
+  if (!a.out.empty()) {
+    s << "  results      " << (a.out == "-" ? std::string("stdout") : a.out) << " ("
+      << with_commas(lines) << " JSON lines)\n";
+  }
+  if (demo) {
+    if (a.max_pages > 0 || a.max_depth >= 0 || a.no_robots) {
+      s << "  check        skipped (--max-pages, --max-depth or --no-robots change the expected set)\n";
+    } else {
+      const std::string why = check_demo_crawl(result.records, a.select == "a.post-item-title");
+      if (!why.empty()) {
+        s << "  check        FAILED: " << why << "\n";
+        return 1;
+      }
+      s << "  check        OK: the demo site's " << with_commas(result.records.size())
+        << " pages each fetched once"
+        << (a.select == "a.post-item-title" ? ", all 1,000 post titles exact" : "") << "\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_crawl(CLI::App& app, std::function<int()>& command) {
+  auto args = std::make_shared<CrawlArgs>();
+  auto* sub = app.add_subcommand(
+      "crawl",
+      "Crawl web pages breadth-first: URL normalisation and dedup, robots.txt, retries with "
+      "backoff, per-host limits, a progress bar and a summary. With no URL, crawls the "
+      "embedded demo blog (50 list pages x 20 posts) and checks the result.");
+  sub->add_option("urls", args->urls, "start URLs (http or https); none: the embedded demo site");
+  sub->add_option("--concurrency", args->concurrency, "pages in flight at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  sub->add_option("--per-host", args->per_host, "connections per host (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  sub->add_option("--max-pages", args->max_pages, "stop after this many pages (0: no limit)")
+      ->capture_default_str();
+  sub->add_option("--max-depth", args->max_depth,
+                  "follow links this deep (0: the start URLs only; -1: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 1000000));
+  sub->add_flag("--same-host", args->same_host, "follow only links to the start URLs' hosts");
+  sub->add_option("--select", args->select,
+                  "CSS selector of the items recorded per page (demo default: a.post-item-title)");
+  sub->add_option("--out", args->out, "write JSON Lines, one object per page ('-': stdout)");
+  sub->add_option("--model", args->model, "how pages are fetched")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"asyncio", "threads", "pipeline", "processes"}));
+  sub->add_option("--processes", args->processes,
+                  "worker processes of --model processes (0: min(concurrency, 2 x CPUs))")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  sub->add_option("--delay", args->delay_ms, "the demo site's delay per request, in ms")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 60000.0));
+  sub->add_flag("--no-robots", args->no_robots, "do not read or honour robots.txt");
+  sub->add_option("--retries", args->retries, "extra attempts after a 5xx, timeout or dropped connection")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 20));
+  sub->add_option("--timeout", args->timeout_s, "seconds allowed per page attempt")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 3600.0));
+  sub->add_option("--progress", args->progress, "progress bar on stderr")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  sub->callback([args, &command] {
+    command = [args] { return crawl_command(*args); };
+  });
+}
+
+}  // namespace pyconc::tool

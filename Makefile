@@ -1,7 +1,7 @@
 # pyconc -- the two set-up commands are `make demo` and `make test`; each installs what is
 # missing (Debian packages through scripts/deps.sh) and builds.
 #
-#   make demo    the main job: `pyconc compare --quick` (the seeds' experiments)
+#   make demo    the main job: `pyconc crawl` (the embedded demo blog, crawled and checked)
 #   make test    build + the whole test suite through ctest
 #   make tsan    the test suite under ThreadSanitizer   (build-tsan/)
 #   make asan    the test suite under AddressSanitizer + UBSan (build-asan/)
@@ -40,7 +40,7 @@ build: deps build/build.ninja
 	cmake --build build -j $(JOBS)
 
 demo: build
-	./build/tools/pyconc/pyconc compare --quick
+	./build/tools/pyconc/pyconc crawl
 
 test: build
 	@$(DEPS) test

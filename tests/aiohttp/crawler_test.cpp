@@ -3,6 +3,7 @@
 // dedup), robots.txt rules and Crawl-delay, cancellation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -16,6 +17,7 @@
 #include "pyconc/aiohttp/detail/demo_site.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/future.hpp"
+#include "pyconc/futures.hpp"
 
 namespace aio = pyconc::asyncio;
 namespace http = pyconc::aiohttp;
@@ -273,3 +275,92 @@ TEST(Crawler, RejectsInvalidStartUrls) {
 }
 
 }  // namespace
+
+// CrawlerOptions::fetch: the same frontier with pages fetched by a thread pool of blocking
+// steps gives exactly the records of the built-in step, and per_host still holds.
+TEST(CrawlerModels, ThreadPoolFetchStepGivesTheSameRecords) {
+  TestServer server(serve_demo);
+  http::Crawler reference({.concurrency = 8, .per_host = 4, .select = "a.post-item-title"});
+  const auto expected = crawl(reference, {server.url("/")});
+  ASSERT_EQ(expected.size(), 3U + kDemoListPages + kDemoPosts);
+
+  http::CrawlerOptions page_options{.select = "a.post-item-title"};
+  pyconc::futures::ThreadPoolExecutor pool(8);
+  std::atomic<int> calls{0};
+  http::Crawler threaded(
+      {.concurrency = 8,
+       .per_host = 3,
+       .select = "a.post-item-title",
+       .fetch = [&](std::string url, int depth) -> aio::Task<http::CrawlPage> {
+         ++calls;
+         auto done = pool.submit([&page_options, url = std::move(url), depth] {
+           return http::fetch_crawl_page_blocking(page_options, url, depth);
+         });
+         co_return co_await std::move(done);
+       }});
+  const auto got = crawl(threaded, {server.url("/")});
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].url, expected[i].url);
+    EXPECT_EQ(got[i].depth, expected[i].depth);
+    EXPECT_EQ(got[i].title, expected[i].title);
+    EXPECT_EQ(got[i].items, expected[i].items);
+  }
+  EXPECT_EQ(calls.load(), static_cast<int>(got.size()));
+  EXPECT_EQ(threaded.stats().robots_skipped, 1U);
+  EXPECT_GT(threaded.stats().bytes, 0U);
+}
+
+TEST(CrawlerModels, CustomFetchStepsKeepThePerHostLimit) {
+  std::atomic<int> in_flight{0}, most{0};
+  http::Crawler crawler(
+      {.concurrency = 16,
+       .per_host = 2,
+       .max_pages = 40,
+       .respect_robots = false,
+       .fetch = [&](std::string url, int depth) -> aio::Task<http::CrawlPage> {
+         const int now = ++in_flight;
+         most = std::max(most.load(), now);
+         co_await aio::sleep(1ms);  // several pages are "in flight" at once
+         --in_flight;
+         http::CrawlPage page;
+         page.record.url = page.record.requested = url;
+         page.record.depth = depth;
+         page.record.status = 200;
+         const int n = std::stoi(url.substr(url.rfind('/') + 1));
+         for (int k = 1; k <= 4; ++k)  // a tree of links on one host
+           page.links.push_back("http://a.test/" + std::to_string(n * 4 + k));
+         co_return page;
+       }});
+  const auto records = crawl(crawler, {"http://a.test/0"});
+  EXPECT_EQ(records.size(), 40U);
+  EXPECT_EQ(most.load(), 2);
+}
+
+TEST(CrawlerModels, BlockingStepsDownloadThenParse) {
+  TestServer server(serve_demo);
+  http::CrawlerOptions o{.select = "a.post-item-title"};
+  auto d = http::download_crawl_page_blocking(o, server.url("/list/2"), 1);
+  EXPECT_EQ(d.record.status, 200);
+  EXPECT_TRUE(d.html);
+  EXPECT_EQ(d.record.attempts, 1);
+  EXPECT_TRUE(d.record.items.empty());  // not parsed yet
+  const auto page = http::parse_crawl_page(o, std::move(d));
+  EXPECT_EQ(page.record.items.size(), static_cast<std::size_t>(kDemoPostsPerPage));
+  EXPECT_EQ(page.record.items.front().text, demo_post_title(kDemoPostsPerPage + 1));
+  EXPECT_FALSE(page.links.empty());
+  // Inside a running loop the blocking step refuses (it would stall the loop).
+  auto inside = [&]() -> aio::Task<bool> {
+    try {
+      http::fetch_crawl_page_blocking(o, server.url("/"), 0);
+    } catch (const pyconc::RuntimeError&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  EXPECT_TRUE(aio::run(inside()));
+  // A page that is gone: recorded, not thrown.
+  const auto missing = http::fetch_crawl_page_blocking(o, server.url("/post/999999"), 2);
+  EXPECT_EQ(missing.record.status, 404);
+  EXPECT_FALSE(missing.record.ok());
+}

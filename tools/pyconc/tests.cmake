@@ -60,3 +60,24 @@ file(CHMOD ${_fake_python} PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROU
 pyconc_tool_test(compare_python_mismatch ARGS compare --quick --python ${_fake_python} EXIT 1
                  EXPECT "threads \\(.*wrong result: Python B task 0 = 42, C\\+\\+ = 333332833333500000"
                  TIMEOUT 300)
+
+# `pyconc crawl` (the main job of `make demo`): every model crawls the embedded demo site and
+# the tool checks the result against the site's known pages (exit 1 on a mismatch), then the
+# JSON Lines format, the cuts, errors and bad usage.
+foreach(model asyncio threads pipeline processes)
+  pyconc_tool_test(crawl_demo_${model} ARGS crawl --model ${model} --progress never EXIT 0
+                   EXPECT "model ${model}.*pages +1,053 fetched +\\(errors 0.*robots.txt skipped 1.*items +1,000 matched 'a.post-item-title'.*check +OK"
+                   FORBID "FAILED|error:" TIMEOUT 120)
+endforeach()
+pyconc_tool_test(crawl_jsonl ARGS crawl --max-depth 1 --out - --progress never EXIT 0
+                 EXPECT "^{\"url\":\"http://127.0.0.1:[0-9]+/\",\"status\":200,\"depth\":0,\"title\":\"pyconc demo blog\",\"items\":..}\n{\"url\":\"http://127.0.0.1:[0-9]+/list/1\",\"status\":200,\"depth\":1,\"title\":\"pyconc demo blog - page 1\",\"items\":.{\"href\":\"http://127.0.0.1:[0-9]+/post/1\",\"text\":\"[^\"]+\"}.*pages +53 fetched.*results +stdout \\(53 JSON lines\\).*check +skipped"
+                 TIMEOUT 60)
+pyconc_tool_test(crawl_max_pages ARGS crawl --max-pages 10 --model threads --progress never
+                 EXIT 0 EXPECT "pages +10 fetched.*check +skipped" TIMEOUT 60)
+pyconc_tool_test(crawl_unreachable ARGS crawl http://127.0.0.1:1/ --retries 1 --progress never
+                 EXIT 0
+                 EXPECT "pages +1 fetched +\\(errors 1, retries 1.*pyconc crawl: http://127.0.0.1:1/: ClientConnectorError: .*\\(after 2 attempts\\)"
+                 TIMEOUT 60)
+pyconc_tool_test(crawl_bad_url ARGS crawl ftp://example.org/ EXIT 1 EXPECT "ftp://example.org/"
+                 TIMEOUT 30)
+pyconc_tool_test(crawl_bad_model ARGS crawl --model fibers EXIT 2 EXPECT "fibers" TIMEOUT 30)

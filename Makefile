@@ -66,7 +66,7 @@ asan: deps-test build-asan/build.ninja
 bench:
 	@$(DEPS) bench
 	cmake -S . -B build-bench -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DPYCONC_BUILD_BENCH=ON \
-	  -DPYCONC_BUILD_TESTS=OFF -DPYCONC_BUILD_EXAMPLES=OFF -DPYCONC_BUILD_TOOLS=OFF
+	  -DPYCONC_BUILD_TESTS=OFF -DPYCONC_BUILD_EXAMPLES=OFF -DPYCONC_BUILD_TOOLS=ON $(LAUNCHER)
 	cmake --build build-bench -j $(JOBS)
 	bash bench/run.sh build-bench
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Starts nginx for the HTTP client benchmark, serving generated files from a temporary
 # directory on a loopback port, and prints "export PYCONC_BENCH_HTTP_URL=... NGINX_DIR=...".
-# Usage: eval "$(bench/nginx.sh start)" ... bench/nginx.sh stop "$NGINX_DIR"
+# Usage: eval "$(bench/nginx.sh start [ROOT])" ... bench/nginx.sh stop "$NGINX_DIR"
+# ROOT: serve that directory instead (the crawl benchmark serves Python's HTML docs).
 set -euo pipefail
 
 case "${1:-}" in
   start)
+    root=${2:-}
     nginx=$(command -v nginx || echo /usr/sbin/nginx)
     [ -x "$nginx" ] || { echo "bench/nginx.sh: nginx is not installed (scripts/deps.sh bench)" >&2; exit 1; }
     dir=$(mktemp -d /tmp/pyconc-bench-nginx-XXXXXX)
@@ -27,7 +29,8 @@ http {
   uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;
   keepalive_requests 1000000;
   default_type application/octet-stream;
-  server { listen 127.0.0.1:$port; root $dir/www; }
+  types { text/html html htm; text/css css; application/javascript js; text/plain txt; image/png png; }
+  server { listen 127.0.0.1:$port; root ${root:-$dir/www}; }
 }
 CONF
       if "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" 2>/dev/null; then

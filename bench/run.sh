@@ -63,8 +63,15 @@ $load_end at end; Google Benchmark median of $reps x ${min_time}s"
 echo "== HTTP server (wrk)"
 bash "$here/http_server.sh" "$build" | tee "$out/http_server.md"
 
+echo "== Crawler (Python docs from nginx)"
+if [ -x "$build/tools/pyconc/pyconc" ]; then
+  bash "$here/crawl.sh" "$build/tools/pyconc/pyconc" | tee "$out/crawl.md"
+else
+  echo "bench/run.sh: $build/tools/pyconc/pyconc is missing: crawler benchmark skipped" | tee "$out/crawl.md"
+fi
+
 echo
 echo "== Summary"
 python3 "$here/python/summarize.py" --title "$title" --python "$out/python.txt" "${jsons[@]}" \
   | tee "$out/summary.md"
-cat "$out/http_server.md" | tee -a "$out/summary.md"
+cat "$out/http_server.md" "$out/crawl.md" | tee -a "$out/summary.md"

@@ -12,7 +12,7 @@ profile=${1:-build}
 build_pkgs=(g++ cmake ninja-build make pkg-config libgtest-dev libgmock-dev libcli11-dev node-llhttp
             libgumbo-dev libcurl4-openssl-dev nlohmann-json3-dev libcereal-dev ccache)
 bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev libmsgpack-cxx-dev python3-aiohttp
-            python3-uvloop nginx wrk curl)
+            python3-uvloop nginx wrk curl python3.11-doc)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" nginx openssl) ;;

@@ -277,17 +277,23 @@ TEST(ThreadPoolExecutorMap, ChunksizeVoidAndOptions) {
 
 TEST(ThreadPoolExecutorMap, TimeoutAndEarlyExitCancels) {
   cf::ThreadPoolExecutor pool(1);
-  th::Event release;
+  th::Event started, release;
   std::atomic<int> ran{0};
   std::vector<int> xs{0, 1, 2, 3};
   {
     auto results = pool.map(
         [&](int x) {
-          if (x == 0) release.wait(10s);
+          if (x == 0) {
+            started.set();
+            release.wait(10s);
+          }
           ++ran;
           return x;
         },
         xs, cf::MapOptions{.timeout = 20ms});
+    // Item 0 runs (a slow machine may take longer than the timeout to start it: then it would
+    // be cancelled with the others), items 1..3 wait behind it on the single worker.
+    ASSERT_TRUE(started.wait(10s));
     EXPECT_THROW(*results.begin(), pyconc::TimeoutError);
   }  // leaving the loop: items 1..3 never started and are cancelled
   release.set();

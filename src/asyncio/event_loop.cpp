@@ -1,6 +1,8 @@
 // The event loop: phases of an iteration, callbacks, fd callbacks, teardown, debug reports.
 #include "pyconc/asyncio/event_loop.hpp"
 
+#include <memory>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -215,6 +217,13 @@ EventLoop::~EventLoop() {
 
 EventLoop& get_running_loop() {
   return detail::running_loop_core().loop();
+}
+
+EventLoop& get_event_loop() {
+  if (detail::LoopCore::running() != nullptr) return detail::running_loop_core().loop();
+  thread_local std::unique_ptr<EventLoop> default_loop;
+  if (!default_loop) default_loop = std::make_unique<EventLoop>();
+  return *default_loop;
 }
 
 void EventLoop::enter() {

@@ -160,3 +160,42 @@ TEST(Loop, RunReportsLeftoverTasksCancelled) {
 }
 
 }  // namespace
+
+namespace {
+
+aio::Task<int> craw_page(int n) {
+  co_await aio::sleep(1ms);
+  co_return n * 10;
+}
+
+// The seeds' style: loop = asyncio.get_event_loop(); tasks = [loop.create_task(f(u)) ...];
+// loop.run_until_complete(asyncio.wait(tasks)).
+TEST(Loop, GetEventLoopAndLoopCreateTask) {
+  aio::EventLoop& loop = aio::get_event_loop();
+  EXPECT_EQ(&loop, &aio::get_event_loop());  // the thread's default loop, kept
+  std::vector<aio::Task<int>> tasks;
+  for (int n = 1; n <= 3; ++n) tasks.push_back(loop.create_task(craw_page(n), "p" + std::to_string(n)));
+  EXPECT_FALSE(tasks[0].done());  // scheduled, not run: the loop is not running yet
+  loop.run_until_complete(aio::gather(tasks));
+  int sum = 0;
+  for (auto& t : tasks) sum += t.result();
+  EXPECT_EQ(sum, 60);
+  EXPECT_EQ(tasks[1].get_name(), "p2");
+  // Inside a running loop, get_event_loop() is that loop.
+  aio::EventLoop other;
+  auto check = [&]() -> aio::Task<bool> { co_return &aio::get_event_loop() == &other; };
+  EXPECT_TRUE(other.run_until_complete(check()));
+  // A coroutine already scheduled cannot become a task again.
+  auto t = loop.create_task(craw_page(1));
+  EXPECT_THROW(loop.create_task(t), pyconc::ValueError);
+  loop.run_until_complete(std::move(t));
+}
+
+TEST(Outcome, ValueOfAConstOutcome) {
+  const aio::Outcome<std::string> ok(std::string("v"));
+  EXPECT_EQ(ok.value(), "v");
+  const aio::Outcome<int> bad(std::make_exception_ptr(pyconc::ValueError("x")));
+  EXPECT_THROW(bad.value(), pyconc::ValueError);
+}
+
+}  // namespace

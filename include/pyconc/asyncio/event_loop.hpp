@@ -188,6 +188,17 @@ class EventLoop : public detail::LoopCore {
   // Python: loop.time() -- the loop's clock (steady_clock).
   detail::Clock::time_point time() const noexcept { return detail::Clock::now(); }
 
+  // Python: loop.create_task(coro, name=...): schedules the coroutine as a task of this loop,
+  // which need not be running yet (the seeds' `tasks = [loop.create_task(f(u)) for u in urls];
+  // loop.run_until_complete(asyncio.wait(tasks))`). Loop thread only. ValueError if `coro` was
+  // already started; RuntimeError if the loop is closed.
+  template <class T>
+  Task<T> create_task(Task<T> coro, std::string name = {}) {
+    if (closed_) throw RuntimeError("Event loop is closed");
+    coro.core().start_task(*this, std::move(name));
+    return coro;
+  }
+
   // --- running ---
   // Runs until stop() is called. RuntimeError if the loop is running or closed.
   void run_forever();
@@ -253,6 +264,10 @@ class EventLoop : public detail::LoopCore {
 
 // Python: asyncio.get_running_loop(): RuntimeError("no running event loop") outside a loop.
 EventLoop& get_running_loop();
+// Python: asyncio.get_event_loop(): the running loop if there is one, else this thread's
+// default loop, created at the first call and closed when the thread ends (Python 3.11 creates
+// one for the main thread the same way; 3.12 warns). Prefer aio::run() in new code.
+EventLoop& get_event_loop();
 
 namespace detail_run {
 // Stops the loop when the watched task finishes (run_until_complete).

@@ -32,6 +32,10 @@ class Outcome {
     if (error_) std::rethrow_exception(error_);
     if constexpr (!std::is_void_v<T>) return static_cast<T&>(*value_);
   }
+  decltype(auto) value() const& {
+    if (error_) std::rethrow_exception(error_);
+    if constexpr (!std::is_void_v<T>) return static_cast<const T&>(*value_);
+  }
   decltype(auto) value() && {
     if (error_) std::rethrow_exception(error_);
     if constexpr (!std::is_void_v<T>) return T(std::move(*value_));

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include <pyconc/aiohttp.hpp>
+#include <pyconc/aiohttp/detail/demo_server.hpp>
 #include <pyconc/aiohttp/detail/demo_site.hpp>
 #include <pyconc/asyncio.hpp>
 #include <pyconc/detail/cpu.hpp>
@@ -41,7 +42,6 @@
 #include <pyconc/queue.hpp>
 #include <pyconc/threading.hpp>
 
-#include "demo_server.hpp"
 #include "report.hpp"
 
 namespace pyconc::tool {
@@ -369,9 +369,9 @@ Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& pr
 
 int crawl_command(CrawlArgs a) {
   const bool demo = a.urls.empty();
-  std::unique_ptr<EmbeddedDemoSite> site;
+  std::unique_ptr<pyconc::detail::DemoSiteServer> site;
   if (demo) {
-    site = std::make_unique<EmbeddedDemoSite>(
+    site = std::make_unique<pyconc::detail::DemoSiteServer>(
         std::chrono::milliseconds(static_cast<long long>(a.delay_ms)));
     a.urls.push_back(site->url("/"));
     if (a.select.empty()) a.select = "a.post-item-title";  // the seeds' find_all(...)

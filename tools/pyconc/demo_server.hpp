@@ -3,9 +3,6 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
-#include <string>
-#include <string_view>
 
 #include <pyconc/aiohttp/web.hpp>
 
@@ -19,30 +16,5 @@ namespace pyconc::tool {
 // `delay` is awaited before each answer (the seeds' handlers sleep 0.5 s; the crawler's
 // experiments use a delay to make downloads I/O-bound).
 void add_demo_routes(aiohttp::web::Application& app, std::chrono::milliseconds delay);
-
-// The demo blog alone, at the root: / is its index, every path is the blog's (what `pyconc
-// crawl` crawls when given no URL).
-void add_demo_blog_routes(aiohttp::web::Application& app, std::chrono::milliseconds delay);
-
-// The demo blog (add_demo_blog_routes) served on 127.0.0.1 (a free port) by an event loop on a thread of its
-// own, for `pyconc crawl` without a URL and the I/O experiments of `pyconc compare`.
-// The constructor returns once the server accepts connections (RuntimeError, or the server's
-// OSError, if it could not start); the destructor shuts it down gracefully and joins the thread.
-// Thread safety: url()/port() from any thread; construct and destroy from one thread.
-class EmbeddedDemoSite {
- public:
-  explicit EmbeddedDemoSite(std::chrono::milliseconds delay);
-  ~EmbeddedDemoSite();
-  EmbeddedDemoSite(const EmbeddedDemoSite&) = delete;
-  EmbeddedDemoSite& operator=(const EmbeddedDemoSite&) = delete;
-
-  int port() const noexcept;
-  // "http://127.0.0.1:<port>" + path.
-  std::string url(std::string_view path = "/") const;
-
- private:
-  struct State;
-  std::unique_ptr<State> s_;
-};
 
 }  // namespace pyconc::tool

@@ -1,0 +1,46 @@
+// pyconc/aiohttp/detail/demo_server.hpp -- the demo blog (demo_site.hpp) served over HTTP on
+// a loopback port by an event loop on a thread of its own: what `pyconc crawl` crawls when
+// given no URL, what `pyconc compare` downloads in its I/O experiments, and the real server
+// behind the seeds' crawler examples (examples/seeds/).
+//
+//   pyconc::detail::DemoSiteServer site(20ms);        // every answer waits 20 ms first
+//   requests::get(site.url("/list/3")).text;
+//
+// The constructor returns once the server accepts connections on 127.0.0.1 (a free port);
+// RuntimeError or the server's OSError if it could not start. The destructor shuts it down
+// gracefully (requests in progress finish) and joins the thread.
+// Thread safety: url()/port() from any thread; construct and destroy in one thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "pyconc/aiohttp/web/application.hpp"
+
+namespace pyconc::detail {
+
+// A handler answering every path with the demo blog's page for it (`index_path`, if not
+// empty, is answered with the blog's index "/"), after waiting `delay`.
+std::function<asyncio::Task<aiohttp::web::Response>(aiohttp::web::Request&)> demo_blog_handler(
+    std::chrono::milliseconds delay, std::string index_path = {});
+
+class DemoSiteServer {
+ public:
+  explicit DemoSiteServer(std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+  ~DemoSiteServer();
+  DemoSiteServer(const DemoSiteServer&) = delete;
+  DemoSiteServer& operator=(const DemoSiteServer&) = delete;
+
+  int port() const noexcept;
+  // "http://127.0.0.1:<port>" + path.
+  std::string url(std::string_view path = "/") const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace pyconc::detail

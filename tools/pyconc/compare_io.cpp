@@ -225,15 +225,13 @@ IoOutcome run_io_experiment(const IoPlan& plan, Progress& progress) {
     const std::size_t rounds = (pages + at_once - 1) / at_once;
     return format_seconds(static_cast<double>(rounds) * plan.delay.count() / 1000.0);
   };
-  s.intro.push_back("the server waits " + ms_text(plan.delay) +
-                    " before each answer, so the floor is " + floor(1) +
-                    " one page at a time and " + floor(pages) +
-                    " all at once; ThreadPoolExecutor() "
-                    "runs " +
-                    std::to_string(pool_threads) + " at a time (≥ " +
-                    floor(static_cast<std::size_t>(pool_threads)) + "), ProcessPoolExecutor(" +
-                    std::to_string(workers) + ") " + std::to_string(workers) + " (≥ " +
-                    floor(static_cast<std::size_t>(workers)) + ").");
+  s.intro.push_back(
+      "the server waits " + ms_text(plan.delay) + " before each answer, so the floor is " +
+      floor(1) + " one page at a time and " + floor(pages) +
+      " all at once; ThreadPoolExecutor() downloads " + std::to_string(pool_threads) +
+      " at a time (≥ " + floor(static_cast<std::size_t>(pool_threads)) + "), ProcessPoolExecutor(" +
+      std::to_string(workers) + ") " + std::to_string(workers) + " at a time (≥ " +
+      floor(static_cast<std::size_t>(workers)) + ").");
   for (std::string& p : intro_python) s.intro.push_back(std::move(p));
 
   const bool have_python = !python.empty();

@@ -1,9 +1,12 @@
 // tools/pyconc/compare.cpp -- `pyconc compare`: run, verify, cross-check, report.
 //
-// Order of events: self-check of the arithmetic; every C++ model on every workload (each
-// result verified against an independent function); the Python script (scaled-down inputs
-// unless --python-full), its values cross-checked against C++'s; then the report. Nothing
-// runs concurrently with a measurement: C++ and Python never compete for the CPUs.
+// Order of events: self-check of the arithmetic; every C++ model on every CPU-bound workload
+// (each result verified against an independent function); the Python script (scaled-down
+// inputs unless --python-full), its values cross-checked against C++'s; the I/O-bound half
+// (compare_io.cpp: its own server, C++ models, Python script); then the report, on stdout and
+// with --report as HTML. Nothing runs concurrently with a measurement: C++ and Python never
+// compete for the CPUs. The CPU-bound half runs before the demo server's thread exists, so its
+// Process-per-task model forks a single-threaded process.
 #include "compare.hpp"
 
 #include <CLI/CLI.hpp>

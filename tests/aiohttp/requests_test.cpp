@@ -2,6 +2,10 @@
 // (status, redirects, body, JSON, errors), connection reuse per thread, and the guard against
 // calling it inside a running event loop.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <string>
 #include <vector>
@@ -114,6 +118,33 @@ TEST(Requests, RefusedInsideARunningLoop) {
     co_return r.status_code;
   };
   EXPECT_EQ(aio::run(offloaded()), 200);
+}
+
+}  // namespace
+
+namespace {
+
+// A child forked by a thread that already has a client must not use the inherited one (its
+// epoll instance and sockets are the parent's): it makes its own, and the parent's still works.
+TEST(Requests, AForkedChildGetsItsOwnClient) {
+  TestServer server(handler);
+  ASSERT_EQ(requests::get(server.url("/hello")).status_code, 200);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int code = 1;
+    try {
+      code = requests::get(server.url("/json")).status_code == 200 ? 0 : 2;
+    } catch (...) {
+      code = 3;
+    }
+    std::_Exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child was killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(requests::get(server.url("/hello")).text, "<h1>hello</h1>");
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 // tools/pyconc/compare.cpp -- `pyconc compare`: run, verify, cross-check, report.
 //
-// Order of events: self-check of the arithmetic; every C++ model on every workload (each
-// result verified against an independent function); the Python script (scaled-down inputs
-// unless --python-full), its values cross-checked against C++'s; then the report. Nothing
-// runs concurrently with a measurement: C++ and Python never compete for the CPUs.
+// Order of events: self-check of the arithmetic; every C++ model on every CPU-bound workload
+// (each result verified against an independent function); the Python script (scaled-down
+// inputs unless --python-full), its values cross-checked against C++'s; the I/O-bound half
+// (compare_io.cpp: its own server, C++ models, Python script); then the report, on stdout and
+// with --report as HTML. Nothing runs concurrently with a measurement: C++ and Python never
+// compete for the CPUs. The CPU-bound half runs before the demo server's thread exists, so its
+// Process-per-task model forks a single-threaded process.
 #include "compare.hpp"
 
 #include <CLI/CLI.hpp>
@@ -11,6 +14,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
+#include <exception>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -19,12 +24,15 @@
 #include <utility>
 #include <vector>
 
+#include "compare_io.hpp"
+#include "html_report.hpp"
 #include "machine.hpp"
 #include "models.hpp"
 #include "pyconc/detail/cpu.hpp"
 #include "pyconc/futures/thread_pool_executor.hpp"
 #include "python_side.hpp"
 #include "report.hpp"
+#include "timing.hpp"
 #include "workloads.hpp"
 
 namespace pyconc::tool {
@@ -34,10 +42,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::uint64_t kSeedPrime = 112272535095293ULL;  // the seeds' PRIMES entry
-// A run shorter than this is repeated (best time kept, at most kMaxRuns runs) -- the same
-// rule as the Python script's --min-time / --max-runs defaults.
-constexpr double kMinTime = 0.25;
-constexpr int kMaxRuns = 5;
 
 struct Sizes {
   std::size_t prime_tasks;  // A: is_prime(kSeedPrime) × prime_tasks
@@ -60,26 +64,6 @@ Sizes sizes_for(const CompareOptions& o) {
     s.py_timeout = 7200s;
   }
   return s;
-}
-
-struct Timing {
-  double seconds = 0;  // best run
-  int runs = 0;
-};
-
-Timing measure(const std::function<void()>& run_once) {
-  Timing t{std::numeric_limits<double>::infinity(), 0};
-  double total = 0;
-  while (t.runs < kMaxRuns) {
-    const auto start = std::chrono::steady_clock::now();
-    run_once();
-    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    t.seconds = std::min(t.seconds, elapsed.count());
-    total += elapsed.count();
-    ++t.runs;
-    if (total >= kMinTime) break;
-  }
-  return t;
 }
 
 struct CppResult {
@@ -239,7 +223,9 @@ std::string fastest_line(const WorkloadRun& w, double py_scale, int workers) {
          format_factor(py_full / bc->timing.seconds) + " faster.";
 }
 
-void print_workload(std::ostream& out, const WorkloadRun& w, int workers, int cpus, bool verbose) {
+// Workload `w` as a report section: the table of models, what the results were, and what
+// threads did in each language.
+ReportSection cpu_section(const WorkloadRun& w, int workers, int cpus, bool verbose) {
   const Workload& wl = w.workload;
   const std::size_t n = wl.size();
   const bool have_python = !w.python.empty();
@@ -247,15 +233,15 @@ void print_workload(std::ostream& out, const WorkloadRun& w, int workers, int cp
   const double py_scale = scaled ? static_cast<double>(n) / w.python_tasks : 1.0;
   const std::string est = scaled ? "~" : "";
 
-  out << wl.id << ". " << wl.title << "\n";
+  ReportSection section;
+  section.part = "CPU-bound: the seeds' is_prime and sum of squares";
+  section.heading = std::string(1, wl.id) + ". " + wl.title;
   if (scaled) {
-    out << wrap("Python ran the first " + std::to_string(w.python_tasks) + " of the " +
-                    std::to_string(n) + " tasks (it is slow); est. = its time " +
-                    format_scale(py_scale) + ", an estimate for all " + std::to_string(n) +
-                    " (marked ~).",
-                "   ");
+    section.intro.push_back("Python ran the first " + std::to_string(w.python_tasks) + " of the " +
+                            std::to_string(n) + " tasks (it is slow); est. = its time " +
+                            format_scale(py_scale) + ", an estimate for all " + std::to_string(n) +
+                            " (marked ~).");
   }
-  out << "\n";
 
   std::vector<Table::Column> cols = {{"model", Table::Align::left}, {"C++"}, {"speed-up"}};
   if (have_python) {
@@ -281,9 +267,14 @@ void print_workload(std::ostream& out, const WorkloadRun& w, int workers, int cp
       row.push_back(c && p ? est + format_factor(p->seconds * py_scale / c->timing.seconds) : none);
     }
     table.add_row(std::move(row));
+    ChartBar bar;
+    bar.label = model_label(key, workers);
+    bar.python_estimate = scaled;
+    if (c) bar.cpp = c->timing.seconds;
+    if (p) bar.python = p->seconds * py_scale;
+    section.chart.push_back(std::move(bar));
   }
-  table.print(out, "   ");
-  out << "\n";
+  section.table = std::move(table);
 
   std::string results = "results: " + describe_results(wl);
   if (have_python && w.python_values_wrong == 0) {
@@ -293,20 +284,31 @@ void print_workload(std::ostream& out, const WorkloadRun& w, int workers, int cp
     results += "; Python's values: " + std::to_string(w.python_values_checked) + " the same, " +
                std::to_string(w.python_values_wrong) + " DIFFERENT (errors below)";
   }
-  out << wrap(results + ".", "   ");
+  section.findings.push_back(results + ".");
   if (verbose) {
     for (std::size_t i = 0; i < n; ++i) {
-      out << "     " << (wl.kind == Workload::Kind::is_prime ? "is_prime(" : "range(")
-          << wl.inputs[i] << ") → " << wl.python_repr(i) << "\n";
+      section.details.push_back(
+          std::string(wl.kind == Workload::Kind::is_prime ? "is_prime(" : "range(") +
+          std::to_string(wl.inputs[i]) + ") → " + wl.python_repr(i));
     }
   }
-  if (const std::string lesson = threads_lesson(w, cpus); !lesson.empty()) {
-    out << wrap(lesson, "   ");
+  if (std::string lesson = threads_lesson(w, cpus); !lesson.empty()) {
+    section.findings.push_back(std::move(lesson));
   }
-  if (const std::string fastest = fastest_line(w, py_scale, workers); !fastest.empty()) {
-    out << wrap(fastest, "   ");
+  if (std::string fastest = fastest_line(w, py_scale, workers); !fastest.empty()) {
+    section.findings.push_back(std::move(fastest));
   }
-  out << "\n";
+  return section;
+}
+
+// "2026-11-25 13:45 UTC"
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
 }
 
 // "others used 3% of the 2 CPUs", with a caution when that is enough to skew speed-ups.
@@ -327,7 +329,7 @@ int run_compare(const CompareOptions& options) {
   auto warn = [](const std::string& what) {
     std::cerr << "pyconc compare: warning: " << what << "\n";
   };
-  std::vector<std::string> errors;  // wrong results: exit status 1
+  std::vector<std::string> errors;  // wrong results, failures: exit status 1
 
   if (const std::string bad = self_check(); !bad.empty()) {
     std::cerr << "pyconc compare: error: arithmetic self-check failed: " << bad << "\n";
@@ -362,7 +364,7 @@ int run_compare(const CompareOptions& options) {
       });
       w.cpp.push_back({std::string(model.key), t});
       if (const std::string bad = wl.verify(); !bad.empty()) {
-        errors.push_back("C++ " + std::string(1, wl.id) + " " +
+        errors.push_back("wrong result: C++ " + std::string(1, wl.id) + " " +
                          model_label(model.key, model_options.workers) + ": " + bad);
       }
     }
@@ -373,9 +375,11 @@ int run_compare(const CompareOptions& options) {
   // The Python side.
   std::string python_status;
   std::optional<double> python_load;
+  const std::optional<std::string> python =
+      options.no_python ? std::nullopt : find_program(options.python);
   if (options.no_python) {
     python_status = "skipped (--no-python)";
-  } else if (const auto python = find_program(options.python); !python) {
+  } else if (!python) {
     python_status = "not found (" + options.python + ")";
     warn(options.python + " not found" +
          (options.python.find('/') == std::string::npos ? " on $PATH" : "") +
@@ -414,15 +418,17 @@ int run_compare(const CompareOptions& options) {
         if (m.workload != wl.id) continue;
         w.python.push_back(m);
         if (m.checksum != expected) {
-          errors.push_back("Python " + id + " " + model_label(m.key, model_options.workers) +
-                           ": sum of results " + m.checksum + ", C++'s " + expected);
+          errors.push_back("wrong result: Python " + id + " " +
+                           model_label(m.key, model_options.workers) + ": sum of results " +
+                           m.checksum + ", C++'s " + expected);
         }
       }
       for (const PythonValue& v : py.values) {
         if (v.workload != wl.id) continue;
         if (v.index >= wl.size() || v.value != to_decimal(wl.results[v.index])) {
           ++w.python_values_wrong;
-          errors.push_back("Python " + id + " task " + std::to_string(v.index) + " = " + v.value +
+          errors.push_back("wrong result: Python " + id + " task " + std::to_string(v.index) +
+                           " = " + v.value +
                            (v.index < wl.size() ? ", C++ = " + to_decimal(wl.results[v.index])
                                                 : " (no such task)"));
         } else {
@@ -431,37 +437,57 @@ int run_compare(const CompareOptions& options) {
       }
     }
   }
+  // The I/O-bound half.
+  std::optional<IoOutcome> io;
+  if (!options.no_io) {
+    const IoPlan io_plan{.pages = static_cast<std::size_t>(
+                             options.pages > 0 ? options.pages : (options.quick ? 20 : 50)),
+                         .delay = std::chrono::milliseconds(
+                             options.delay_ms >= 0 ? options.delay_ms : (options.quick ? 20 : 100)),
+                         .workers = model_options.workers,
+                         .python = python,
+                         .python_timeout = options.quick ? 120s : 600s,
+                         .verbose = options.verbose};
+    try {
+      io = run_io_experiment(io_plan, progress);
+      for (const std::string& w : io->warnings) warn(w);
+      errors.insert(errors.end(), io->errors.begin(), io->errors.end());
+    } catch (const std::exception& e) {  // the server could not start: the CPU tables stand
+      errors.push_back(std::string("the I/O-bound half could not run: ") + e.what());
+    }
+  }
   progress.clear();
 
-  // The report.
-  out << "pyconc compare — the seeds' CPU-bound experiments, C++ (pyconc, no GIL) beside Python\n";
-  const std::string value_indent(14, ' ');
+  // The report: the facts, one section per workload, the notes.
+  HtmlReport report;
+  report.title = "pyconc compare — the seeds' experiments, C++ (pyconc, no GIL) beside Python";
   const std::string capped =
       affinity != cpus ? ": " + std::to_string(affinity) + ", capped by the cgroup CPU quota" : "";
-  out << wrap(std::to_string(cpus) + " usable by this process (sched_getaffinity" + capped +
+  report.facts.emplace_back(
+      "CPUs", std::to_string(cpus) + " usable by this process (sched_getaffinity" + capped +
                   "); threads model: " + std::to_string(model_options.workers) +
                   " workers; ThreadPoolExecutor(): " +
                   std::to_string(futures::ThreadPoolExecutor::default_max_workers()) +
-                  " workers, min(32, CPUs + 4)",
-              "   CPUs       ", value_indent);
-  out << wrap(std::string(compiler_name()) + (kOptimised ? ", optimised" : ", NOT optimised") +
-                  "; while it ran: " + other_load_text(cpp_load, affinity),
-              "   C++        ", value_indent);
-  out << wrap(
+                  " workers, min(32, CPUs + 4)");
+  report.facts.emplace_back("C++", std::string(compiler_name()) +
+                                       (kOptimised ? ", optimised" : ", NOT optimised") +
+                                       "; while it ran: " + other_load_text(cpp_load, affinity));
+  report.facts.emplace_back(
+      "Python",
       python_status + (python_load ? "; while it ran: " + other_load_text(python_load, affinity)
-                                   : std::string()),
-      "   Python     ", value_indent);
-  out << wrap(std::string(options.quick ? "--quick: " : "the seeds': ") + "is_prime × " +
-                  std::to_string(sizes.prime_tasks) + ", range(" +
-                  with_underscores(sizes.sum_base) + " + x) × " + std::to_string(sizes.sum_tasks) +
-                  (options.quick ? "; without --quick: the seeds' sizes" : ""),
-              "   sizes      ", value_indent);
-  out << "\n";
-  for (const WorkloadRun& w : runs)
-    print_workload(out, w, model_options.workers, cpus, options.verbose);
+                                   : std::string()));
+  report.facts.emplace_back(
+      "sizes", std::string(options.quick ? "--quick: " : "the seeds': ") + "is_prime × " +
+                   std::to_string(sizes.prime_tasks) + ", range(" +
+                   with_underscores(sizes.sum_base) + " + x) × " + std::to_string(sizes.sum_tasks) +
+                   (options.quick ? "; without --quick: the seeds' sizes" : ""));
+  if (io) report.facts.insert(report.facts.end(), io->facts.begin(), io->facts.end());
+  for (const WorkloadRun& w : runs) {
+    report.sections.push_back(cpu_section(w, model_options.workers, cpus, options.verbose));
+  }
+  if (io) report.sections.push_back(std::move(io->section));
 
-  out << "notes\n";
-  std::vector<std::string> notes = {
+  report.notes = {
       "speed-up = serial time ÷ the model's time, in the same language. C++ faster = Python's "
       "time ÷ C++'s, same model. —: no such model in that language (yet).",
       "each time is one run, or the best of up to " + std::to_string(kMaxRuns) +
@@ -469,16 +495,37 @@ int run_compare(const CompareOptions& options) {
           "pools is timed, as in the seeds.",
       "C++ runs the seeds' algorithms literally: trial division by odd numbers up to ⌊√n⌋; "
       "one 128-bit multiply-add per i (the optimiser is kept from using the closed form)."};
+  if (io) report.notes.insert(report.notes.end(), io->notes.begin(), io->notes.end());
   if (!kOptimised) {
-    notes.push_back(
+    report.notes.push_back(
         "this binary was built without optimisation: its C++ times are not "
         "representative (build RelWithDebInfo or Release).");
   }
-  for (const std::string& note : notes) out << wrap("· " + note, "   ");
+
+  out << report.title << "\n";
+  const std::string value_indent(14, ' ');
+  for (const auto& [key, value] : report.facts) {
+    std::string first = "   " + key;
+    first.resize(std::max(first.size() + 1, value_indent.size()), ' ');
+    out << wrap(value, first, value_indent);
+  }
+  out << "\n";
+  for (const ReportSection& section : report.sections) print_section(out, section);
+  out << "notes\n";
+  for (const std::string& note : report.notes) out << wrap("· " + note, "   ");
+
+  if (!options.report.empty()) {
+    report.generated = "pyconc compare" + std::string(options.quick ? " --quick" : "") +
+                       (options.no_python ? " --no-python" : "") + ", " + utc_now();
+    if (const std::string bad = write_html(options.report, report); bad.empty()) {
+      out << "\nreport: " << options.report << "\n";
+    } else {
+      errors.push_back("cannot write the report: " + bad);
+    }
+  }
   out << std::flush;
 
-  for (const std::string& e : errors)
-    std::cerr << "pyconc compare: error: wrong result: " << e << "\n";
+  for (const std::string& e : errors) std::cerr << "pyconc compare: error: " << e << "\n";
   return errors.empty() ? 0 : 1;
 }
 
@@ -486,10 +533,15 @@ void register_compare(CLI::App& app, std::function<int()>& command) {
   auto options = std::make_shared<CompareOptions>();
   CLI::App* sub = app.add_subcommand(
       "compare",
-      "The seeds' CPU-bound experiments (is_prime × 100; sum of squares × 20), timed under "
-      "each model in C++ and in Python, one table per workload");
+      "The seeds' CPU-bound experiments (is_prime × 100; sum of squares × 20) and their "
+      "I/O-bound one (downloading 50 pages from a delayed server started in-process), timed "
+      "under each model in C++ and in Python, one table per workload");
+  sub->add_option("--report", options->report,
+                  "Also write the report as one self-contained HTML file (tables and SVG charts)")
+      ->type_name("out.html");
   sub->add_flag("--quick", options->quick,
-                "Small inputs (is_prime × 20, range(1_000_000 + x)): done in seconds");
+                "Small inputs (is_prime × 20, range(1_000_000 + x), 20 pages × 20 ms): done in "
+                "seconds");
   sub->add_option("--threads", options->threads,
                   "Workers of the 'threads (N workers)' model, and processes of Python's "
                   "process pools (default: the CPU count)")
@@ -503,6 +555,18 @@ void register_compare(CLI::App& app, std::function<int()>& command) {
   sub->add_flag("--python-full", options->python_full,
                 "Run Python at the full sizes too instead of a scaled-down prefix (slow)")
       ->excludes(no_python);
+  CLI::Option* no_io =
+      sub->add_flag("--no-io", options->no_io, "Skip the I/O-bound half (the downloads)");
+  sub->add_option("--pages", options->pages,
+                  "Pages the I/O half downloads, /list/1..N of the demo blog (default: 50; "
+                  "--quick: 20)")
+      ->check(CLI::Range(1, 50))
+      ->excludes(no_io);
+  sub->add_option("--delay", options->delay_ms,
+                  "Milliseconds the demo server waits before each answer (default: 100; "
+                  "--quick: 20)")
+      ->check(CLI::Range(0, 10000))
+      ->excludes(no_io);
   sub->add_flag("-v,--verbose", options->verbose, "Print every result value");
   sub->callback([options, &command] { command = [options] { return run_compare(*options); }; });
 }

@@ -155,7 +155,7 @@ constexpr CppModel kCppModels[] = {
     {"mp_pool", run_mp_pool},
 };
 
-// Keys are the Python script's model names (compare_cpu.py, MODELS).
+// Keys are the Python scripts' model names (compare_cpu.py and compare_io.py, MODELS).
 constexpr ModelRow kRows[] = {
     {"serial", "serial"},
     {"thread_per_task", "Thread per task"},
@@ -165,6 +165,9 @@ constexpr ModelRow kRows[] = {
     {"process_per_task", "Process per task"},
     {"process_pool", "ProcessPoolExecutor.map"},
     {"mp_pool", "multiprocessing.Pool.map"},
+    // The download models (io_models.cpp, compare_io.py) add these.
+    {"process_pool_submit", "ProcessPoolExecutor.submit"},
+    {"asyncio", "asyncio.gather (ClientSession)"},
 };
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "compare_cpu_py.hpp"  // kCompareCpuScript, generated from python/compare_cpu.py
+#include "compare_io_py.hpp"   // kCompareIoScript, generated from python/compare_io.py
 
 extern char** environ;  // NOLINT: POSIX names it so
 
@@ -134,6 +135,15 @@ bool parse_record(std::string_view line, PythonRun& run) {
     return parse_number(f[3], m.seconds) && parse_number(f[4], m.runs) &&
            (run.models.push_back(std::move(m)), true);
   }
+  if (f.size() == 4 && f[0] == "skip" && f[1].size() == 1) {
+    run.skipped.push_back(
+        {.workload = f[1][0], .key = std::string(f[2]), .reason = std::string(f[3])});
+    return true;
+  }
+  if (f.size() == 3 && f[0] == "lib" && f[1] == "aiohttp") {
+    run.aiohttp_version = f[2];
+    return true;
+  }
   if (f.size() == 4 && f[0] == "error") {
     run.model_errors.push_back(std::string(f[1]) + " " + std::string(f[2]) + ": " +
                                std::string(f[3]));
@@ -188,10 +198,15 @@ std::optional<std::string> find_program(std::string_view name_or_path) {
   }
 }
 
-PythonRun run_python_script(const std::string& python, const PythonPlan& plan,
-                            const std::function<void(std::string_view)>& on_record) {
+namespace {
+
+// Writes `script_text` to a temporary file and runs `python file args...`, parsing its
+// records into the result, killing it at `timeout`.
+PythonRun run_script(const std::string& python, std::string_view script_text,
+                     const std::vector<std::string>& script_args, std::chrono::seconds timeout,
+                     const std::function<void(std::string_view)>& on_record) {
   PythonRun run;
-  TempScript script(kCompareCpuScript);
+  TempScript script(script_text);
   if (!script.error().empty()) {
     run.failure = script.error();
     return run;
@@ -212,12 +227,8 @@ PythonRun run_python_script(const std::string& python, const PythonPlan& plan,
   Fd err_read(err_pipe[0]);
   Fd err_write(err_pipe[1]);
 
-  std::vector<std::string> args = {python,          script.path(),
-                                   "--prime",       std::to_string(plan.prime),
-                                   "--prime-tasks", std::to_string(plan.prime_tasks),
-                                   "--sum-base",    std::to_string(plan.sum_base),
-                                   "--sum-tasks",   std::to_string(plan.sum_tasks),
-                                   "--workers",     std::to_string(plan.workers)};
+  std::vector<std::string> args = {python, script.path()};
+  args.insert(args.end(), script_args.begin(), script_args.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -238,7 +249,7 @@ PythonRun run_python_script(const std::string& python, const PythonPlan& plan,
   out_write.reset();  // the child holds the write ends now; EOF comes when it exits
   err_write.reset();
 
-  const auto deadline = std::chrono::steady_clock::now() + plan.timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string out_buf;
   std::string err_buf;
   bool timed_out = false;
@@ -292,7 +303,7 @@ PythonRun run_python_script(const std::string& python, const PythonPlan& plan,
   }
 
   if (timed_out && run.failure.empty()) {
-    run.failure = "no result within " + std::to_string(plan.timeout.count()) + " s; stopped it";
+    run.failure = "no result within " + std::to_string(timeout.count()) + " s; stopped it";
   } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
     run.failure = python + " exited with status " + std::to_string(WEXITSTATUS(status));
   } else if (WIFSIGNALED(status)) {
@@ -305,6 +316,31 @@ PythonRun run_python_script(const std::string& python, const PythonPlan& plan,
     if (!tail.empty()) run.failure += " (stderr: " + tail + ")";
   }
   return run;
+}
+
+}  // namespace
+
+PythonRun run_python_script(const std::string& python, const PythonPlan& plan,
+                            const std::function<void(std::string_view)>& on_record) {
+  return run_script(
+      python, kCompareCpuScript,
+      {"--prime", std::to_string(plan.prime), "--prime-tasks", std::to_string(plan.prime_tasks),
+       "--sum-base", std::to_string(plan.sum_base), "--sum-tasks", std::to_string(plan.sum_tasks),
+       "--workers", std::to_string(plan.workers)},
+      plan.timeout, on_record);
+}
+
+PythonRun run_python_io_script(const std::string& python, const PythonIoPlan& plan,
+                               const std::function<void(std::string_view)>& on_record) {
+  std::vector<std::string> args = {"--base-url", plan.base_url,
+                                   "--pages",    std::to_string(plan.pages),
+                                   "--workers",  std::to_string(plan.workers),
+                                   "--timeout",  std::to_string(plan.request_timeout.count())};
+  if (!plan.models.empty()) {
+    args.emplace_back("--models");
+    args.push_back(plan.models);
+  }
+  return run_script(python, kCompareIoScript, args, plan.timeout, on_record);
 }
 
 }  // namespace pyconc::tool

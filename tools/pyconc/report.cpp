@@ -107,6 +107,21 @@ std::string format_factor(double factor) {
   return three_digits(factor, "×");
 }
 
+void print_section(std::ostream& out, const ReportSection& s) {
+  out << s.heading << "\n";
+  for (const std::string& p : s.intro) out << wrap(p, "   ");
+  out << "\n";
+  s.table.print(out, "   ");
+  out << "\n";
+  for (std::size_t i = 0; i < s.findings.size(); ++i) {
+    out << wrap(s.findings[i], "   ");
+    if (i == 0) {
+      for (const std::string& line : s.details) out << "     " << line << "\n";
+    }
+  }
+  out << "\n";
+}
+
 Progress::Progress() : enabled_(isatty(STDERR_FILENO) == 1) {}
 
 void Progress::show(std::string_view text) {

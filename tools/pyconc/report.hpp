@@ -1,5 +1,6 @@
 // tools/pyconc/report.hpp -- terminal output of the `pyconc` command: aligned tables, number
-// formats and a progress line.
+// formats, report sections (printed here, rendered as HTML by html_report.hpp) and a progress
+// line.
 //
 // Cells are UTF-8; widths count code points, which is right for the text we print (×, µ, —,
 // ~ are one column wide). No colours: the output reads the same in a terminal, a pipe and a
@@ -10,6 +11,7 @@
 
 #include <cstddef>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,9 @@ class Table {
   // separated by three spaces.
   void print(std::ostream& out, std::string_view indent) const;
 
+  const std::vector<Column>& columns() const noexcept { return columns_; }
+  const std::vector<std::vector<std::string>>& rows() const noexcept { return rows_; }
+
  private:
   std::vector<Column> columns_;
   std::vector<std::vector<std::string>> rows_;
@@ -54,6 +59,30 @@ inline std::string wrap(std::string_view text, std::string_view indent) {
 std::string format_seconds(double seconds);
 // "1.97×", "12.3×", "250×".
 std::string format_factor(double factor);
+
+// One bar pair of a section's chart: a model's wall time in each language (nullopt: the
+// language has no such model, or it did not run).
+struct ChartBar {
+  std::string label;
+  std::optional<double> cpp;     // seconds
+  std::optional<double> python;  // seconds (for all the tasks: an estimate when scaled)
+  bool python_estimate = false;  // python was scaled up from a prefix of the tasks
+};
+
+// One workload of a report: a heading, prose, the table of models, and what it showed.
+struct ReportSection {
+  std::string part;     // "CPU-bound", "I/O-bound": the HTML report groups sections by it
+  std::string heading;  // "A. is_prime(112272535095293) × 100"
+  std::vector<std::string> intro;     // paragraphs printed before the table
+  Table table{{}};                    // one row per model
+  std::vector<std::string> findings;  // paragraphs after it: results, lessons
+  std::vector<std::string> details;   // preformatted lines (-v: every value), after findings[0]
+  std::vector<ChartBar> chart;        // wall time per model (HTML only)
+};
+
+// Prints `s` as the terminal report does: heading, intro and findings wrapped at 100 columns
+// under a 3-space indent, the table between them, a blank line after.
+void print_section(std::ostream& out, const ReportSection& s);
 
 // Status text on stderr, rewritten in place ("\r" + erase line), shown only when stderr is a
 // terminal so logs stay clean.

@@ -1,6 +1,8 @@
 # Runs the pyconc tool once and checks its exit status and output (stdout + stderr).
-#   cmake -DTOOL=path -DARGS="a|b" -DEXIT=0 [-DEXPECT=regex] [-DFORBID=regex] -P run_tool.cmake
-# EXPECT and FORBID are CMake regular expressions; "." does match newlines in them.
+#   cmake -DTOOL=path -DARGS="a|b" -DEXIT=0 [-DEXPECT=regex] [-DFORBID=regex]
+#         [-DFILE=path -DFILE_EXPECT=regex] -P run_tool.cmake
+# EXPECT and FORBID are CMake regular expressions; "." does match newlines in them. FILE is a
+# file the run must create (removed before it): it must exist afterwards and match FILE_EXPECT.
 if(NOT DEFINED TOOL OR NOT DEFINED EXIT)
   message(FATAL_ERROR "run_tool.cmake: -DTOOL and -DEXIT are required")
 endif()
@@ -11,6 +13,9 @@ foreach(a IN LISTS ARGS)
     list(APPEND _args "${a}")
   endif()
 endforeach()
+if(FILE)
+  file(REMOVE "${FILE}")
+endif()
 execute_process(COMMAND ${TOOL} ${_args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(all "${out}${err}")
 message("${all}")
@@ -22,4 +27,13 @@ if(EXPECT AND NOT all MATCHES "${EXPECT}")
 endif()
 if(FORBID AND all MATCHES "${FORBID}")
   message(FATAL_ERROR "`pyconc ${_args}`: output matches forbidden '${FORBID}'")
+endif()
+if(FILE)
+  if(NOT EXISTS "${FILE}")
+    message(FATAL_ERROR "`pyconc ${_args}` did not create ${FILE}")
+  endif()
+  file(READ "${FILE}" content)
+  if(FILE_EXPECT AND NOT content MATCHES "${FILE_EXPECT}")
+    message(FATAL_ERROR "${FILE} does not match '${FILE_EXPECT}'")
+  endif()
 endif()

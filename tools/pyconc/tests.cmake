@@ -1,16 +1,16 @@
 # Tests of the `pyconc` command (label `tool`): it runs, it explains itself, it rejects bad
 # usage, and `compare --quick` computes correct results (the tool verifies every result and
-# exits non-zero on a wrong one). Each test goes through run_tool.cmake, which checks the
+# every downloaded page, and exits non-zero on a wrong one) and writes its HTML report. Each test goes through run_tool.cmake, which checks the
 # exact exit status and the output.
 set(_run_tool ${CMAKE_CURRENT_SOURCE_DIR}/run_tool.cmake)
 
 function(pyconc_tool_test name)
-  cmake_parse_arguments(T "" "EXIT;EXPECT;FORBID;TIMEOUT" "ARGS" ${ARGN})
+  cmake_parse_arguments(T "" "EXIT;EXPECT;FORBID;TIMEOUT;FILE;FILE_EXPECT" "ARGS" ${ARGN})
   string(REPLACE ";" "|" _args "${T_ARGS}")  # a list cannot cross add_test intact
   add_test(NAME tool.${name}
            COMMAND ${CMAKE_COMMAND} -DTOOL=$<TARGET_FILE:pyconc_tool> "-DARGS=${_args}"
                    -DEXIT=${T_EXIT} "-DEXPECT=${T_EXPECT}" "-DFORBID=${T_FORBID}"
-                   -P ${_run_tool})
+                   "-DFILE=${T_FILE}" "-DFILE_EXPECT=${T_FILE_EXPECT}" -P ${_run_tool})
   set_tests_properties(tool.${name} PROPERTIES LABELS tool TIMEOUT ${T_TIMEOUT})
 endfunction()
 
@@ -28,22 +28,34 @@ set(_factor " +~?[0-9.]+×")
 # no escape for it).
 set(_sp "[ \n]+")
 # Both ThreadPoolExecutor rows and the three process rows carry a C++ time and speed-up, and
-# the lesson line reports the C++ pool beside Thread per task.
-pyconc_tool_test(compare_quick ARGS compare --quick --no-python EXIT 0
-                 EXPECT "ThreadPoolExecutor\\.submit${_time}${_factor}.*ThreadPoolExecutor\\.map${_time}${_factor}.*Process per task${_time}${_factor}.*ProcessPoolExecutor\\.map${_time}${_factor}.*multiprocessing\\.Pool\\.map${_time}${_factor}.*333332833333500000.*C\\+\\+${_sp}Thread${_sp}per${_sp}task${_sp}[0-9.]+×,${_sp}ThreadPoolExecutor${_sp}[0-9.]+×${_sp}\\(no${_sp}GIL\\)"
-                 FORBID "warning|error" TIMEOUT 300)
-pyconc_tool_test(compare_missing_python ARGS compare --quick --python /nonexistent/python3
+# the lesson line reports the C++ pool beside Thread per task. The I/O half: every download
+# model has a C++ time and speed-up and every page was checked. The HTML report holds the
+# three tables (the I/O one with its rows) and an SVG chart each, and no script.
+set(_io_rows "C\\. download /list/1 … /list/20.*serial${_time}${_factor}.*Thread per task${_time}${_factor}.*ThreadPoolExecutor\\.map${_time}${_factor}.*Process per task${_time}${_factor}.*ProcessPoolExecutor\\.submit${_time}${_factor}.*asyncio\\.gather \\(ClientSession\\)${_time}${_factor}")
+set(_report ${CMAKE_CURRENT_BINARY_DIR}/compare_quick_report.html)
+pyconc_tool_test(compare_quick ARGS compare --quick --no-python --report ${_report} EXIT 0
+                 EXPECT "ThreadPoolExecutor\\.submit${_time}${_factor}.*ThreadPoolExecutor\\.map${_time}${_factor}.*Process per task${_time}${_factor}.*ProcessPoolExecutor\\.map${_time}${_factor}.*multiprocessing\\.Pool\\.map${_time}${_factor}.*333332833333500000.*C\\+\\+${_sp}Thread${_sp}per${_sp}task${_sp}[0-9.]+×,${_sp}ThreadPoolExecutor${_sp}[0-9.]+×${_sp}\\(no${_sp}GIL\\).*${_io_rows}.*every${_sp}C\\+\\+${_sp}model${_sp}found${_sp}each${_sp}page's${_sp}length.*report: "
+                 FORBID "warning|error" TIMEOUT 300
+                 FILE ${_report}
+                 FILE_EXPECT "^<!DOCTYPE html>.*<style>.*<h2>CPU-bound.*<svg .*<h2>I/O-bound: the seeds&#39; download.*<h3>C\\. download.*<svg .*<td>asyncio\\.gather \\(ClientSession\\)</td><td class=.num.>[0-9.]+ [^ <]*s</td>.*</html>")
+# The report cannot be written: the tables are printed, then exit status 1.
+pyconc_tool_test(compare_report_unwritable
+                 ARGS compare --quick --no-python --no-io --report /nonexistent/dir/r.html EXIT 1
+                 EXPECT "B\\. sum.*cannot write the report: cannot open /nonexistent/dir/r\\.html"
+                 TIMEOUT 300)
+pyconc_tool_test(compare_missing_python ARGS compare --quick --no-io --python /nonexistent/python3
                  EXIT 0 EXPECT "not found.*threads \\(" TIMEOUT 300)
 
 # With an interpreter present, the whole demo: Python's values must match C++'s (exit 0) and
 # the Python side must not fail (no warning). Both ThreadPoolExecutor rows must be filled in
-# both languages (no "—"): C++ time and speed-up, Python time, [estimate,] speed-up, ratio.
+# both languages (no "—"): C++ time and speed-up, Python time, [estimate,] speed-up, ratio;
+# so must the blocking download rows (the asyncio one needs aiohttp, which may be missing).
 find_program(PYCONC_TEST_PYTHON3 python3)
 if(PYCONC_TEST_PYTHON3)
   set(_py_cells "${_time}${_factor}${_time}[^—\n]*${_factor}${_factor}")
   pyconc_tool_test(compare_quick_python ARGS compare --quick --python ${PYCONC_TEST_PYTHON3}
                    EXIT 0
-                   EXPECT "ThreadPoolExecutor\\.submit${_py_cells}.*ThreadPoolExecutor\\.map${_py_cells}.*ProcessPoolExecutor.*Python printed the same 20 values.*Python's${_sp}Thread${_sp}per${_sp}task${_sp}[0-9.]+×,${_sp}ThreadPoolExecutor${_sp}[0-9.]+×"
+                   EXPECT "ThreadPoolExecutor\\.submit${_py_cells}.*ThreadPoolExecutor\\.map${_py_cells}.*ProcessPoolExecutor.*Python printed the same 20 values.*Python's${_sp}Thread${_sp}per${_sp}task${_sp}[0-9.]+×,${_sp}ThreadPoolExecutor${_sp}[0-9.]+×.*C\\. download.*serial${_py_cells}.*Thread per task${_py_cells}.*ProcessPoolExecutor\\.submit${_py_cells}.*Python's${_sp}[0-9]+${_sp}models${_sp}the${_sp}same${_sp}total"
                    FORBID "warning|error" TIMEOUT 600)
 endif()
 
@@ -57,7 +69,7 @@ file(WRITE ${_fake_python}
      "printf 'model\\tB\\tserial\\t1.5\\t1\\t42\\n'\n")
 file(CHMOD ${_fake_python} PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ
      GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
-pyconc_tool_test(compare_python_mismatch ARGS compare --quick --python ${_fake_python} EXIT 1
+pyconc_tool_test(compare_python_mismatch ARGS compare --quick --no-io --python ${_fake_python} EXIT 1
                  EXPECT "threads \\(.*wrong result: Python B task 0 = 42, C\\+\\+ = 333332833333500000"
                  TIMEOUT 300)
 
@@ -81,3 +93,16 @@ pyconc_tool_test(crawl_unreachable ARGS crawl http://127.0.0.1:1/ --retries 1 --
 pyconc_tool_test(crawl_bad_url ARGS crawl ftp://example.org/ EXIT 1 EXPECT "ftp://example.org/"
                  TIMEOUT 30)
 pyconc_tool_test(crawl_bad_model ARGS crawl --model fibers EXIT 2 EXPECT "fibers" TIMEOUT 30)
+# A "Python" whose downloads add up wrong: the I/O cross-check must catch it (exit 1) after
+# the download table is printed.
+set(_fake_python_io ${CMAKE_CURRENT_BINARY_DIR}/fake_python_wrong_download.sh)
+file(WRITE ${_fake_python_io}
+     "#!/bin/sh\n"
+     "printf 'python\\t3.11.0\\tCPython\\t2\\n'\n"
+     "printf 'model\\tC\\tserial\\t0.5\\t1\\t42\\n'\n")
+file(CHMOD ${_fake_python_io} PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ
+     GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+pyconc_tool_test(compare_python_io_mismatch ARGS compare --quick --python ${_fake_python_io}
+                 EXIT 1
+                 EXPECT "C\\. download.*serial${_time}${_factor} +500 ms.*wrong result: Python C serial: 42 bytes in all, expected [0-9]+"
+                 TIMEOUT 300)

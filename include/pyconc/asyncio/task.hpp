@@ -138,6 +138,9 @@ class TaskAwaiter final : public SuspendPoint, public DoneWatcher {
   bool watching_ = false;
 };
 
+// Schedules `fn` on the loop with call_soon once `t` is done (node deletes itself).
+void add_task_callback(TaskCore& t, unique_function<void()> fn);
+
 }  // namespace pyconc::detail
 
 namespace pyconc::asyncio {
@@ -181,9 +184,18 @@ class Task {
 
   // Python: Task.add_done_callback(fn): fn(task) -- or fn() -- is scheduled with call_soon
   // once the task is done (at once if it already is).
+  // (Defined here: clang 14 does not match an out-of-line definition whose constraint names
+  // Task<T>& against this declaration's Task&.)
   template <class F>
   requires std::invocable<F&, Task&> || std::invocable<F&>
-  void add_done_callback(F fn) const;
+  void add_done_callback(F fn) const {
+    if constexpr (std::invocable<F&, Task&>) {
+      Task self = *this;
+      detail::add_task_callback(core(), [fn = std::move(fn), self]() mutable { fn(self); });
+    } else {
+      detail::add_task_callback(core(), std::move(fn));
+    }
+  }
 
   std::string get_name() const { return core().name(); }
   void set_name(std::string name) { core().set_name(std::move(name)); }
@@ -214,25 +226,11 @@ asyncio::Task<T> TaskPromise<T>::get_return_object() noexcept {
   return asyncio::Task<T>(this);
 }
 
-// Schedules `fn` on the loop with call_soon once `t` is done (node deletes itself).
-void add_task_callback(TaskCore& t, unique_function<void()> fn);
 LoopCore& running_loop_core();
 
 }  // namespace pyconc::detail
 
 namespace pyconc::asyncio {
-
-template <class T>
-template <class F>
-requires std::invocable < F&, Task<T>
-& > || std::invocable<F&> void Task<T>::add_done_callback(F fn) const {
-  if constexpr (std::invocable<F&, Task&>) {
-    Task self = *this;
-    detail::add_task_callback(core(), [fn = std::move(fn), self]() mutable { fn(self); });
-  } else {
-    detail::add_task_callback(core(), std::move(fn));
-  }
-}
 
 // Python: asyncio.create_task(coro, name=...): schedules the coroutine on the running loop as
 // a task and returns the same handle. RuntimeError without a running loop; ValueError if `coro`

@@ -18,11 +18,14 @@
 //
 // print("craw over")
 //
-// craw is a stand-in: pyconc has no HTTP client yet. It sleeps as long as a page takes to
-// arrive and returns a fake page of the seed's length (72647) that names its url; the HTTP issue
-// will swap in a real fetch with aiohttp's ClientSession. The waits overlap in the pool, so the
-// whole crawl takes a fraction of the serial sum -- the point of the seed.
-// C++20 has no zip view: the zip is a loop over map's results, which come in input order.
+// Here the pages come from the demo blog (pyconc::detail::DemoSiteServer) on a loopback port
+// instead of cnblogs: its list pages /list/1..50, each answered after `page_delay`, as a slow
+// site would; craw is requests.get(url).text with pyconc::requests (each pool thread has its
+// own connection). The waits overlap in the pool, so the whole crawl takes a fraction of the
+// serial sum -- the point of the seed.
+#include <pyconc/aiohttp/detail/demo_server.hpp>
+#include <pyconc/aiohttp/detail/demo_site.hpp>
+#include <pyconc/aiohttp/requests.hpp>
 #include <pyconc/futures.hpp>
 
 #include <atomic>
@@ -30,10 +33,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -42,30 +43,24 @@
 using namespace std::chrono_literals;
 namespace cf = pyconc::futures;
 
-std::chrono::milliseconds page_delay = 200ms;  // how long one page takes to arrive
+std::chrono::milliseconds page_delay = 200ms;  // how long the site takes to answer a page
 std::atomic<std::int64_t> waited_us{0};        // the time all craw calls took, added up
+std::vector<std::string> urls;                 // filled once the site runs
 
-std::vector<std::string> urls = [] {
-  std::vector<std::string> v;
-  for (int page = 1; page <= 50; ++page)
-    v.push_back("https://www.cnblogs.com/#p" + std::to_string(page));
-  return v;
-}();
-
-std::string craw(const std::string& url) {  // stand-in for requests.get(url).text
+std::string craw(const std::string& url) {
   const auto start = std::chrono::steady_clock::now();
-  std::this_thread::sleep_for(page_delay);
-  std::string text = "<html><!-- " + url + " -->";
-  text.resize(72647, ' ');
+  auto r = pyconc::requests::get(url);
   waited_us += std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::steady_clock::now() - start)
                    .count();
-  return text;
+  return r.text;
 }
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::string_view(argv[1]) == "--quick";
   if (quick) page_delay = 30ms;
+  pyconc::detail::DemoSiteServer site(page_delay);
+  for (int page = 1; page <= 50; ++page) urls.push_back(site.url("/list/" + std::to_string(page)));
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::pair<std::string, std::string>> htmls;
@@ -86,7 +81,9 @@ int main(int argc, char** argv) {
 
   bool ok = htmls.size() == urls.size();
   for (std::size_t i = 0; ok && i < urls.size(); ++i)
-    ok = htmls[i].first == urls[i] && htmls[i].second.starts_with("<html><!-- " + urls[i] + " -->");
+    ok = htmls[i].first == urls[i] &&
+         htmls[i].second ==
+             pyconc::detail::demo_site_page("/list/" + std::to_string(i + 1)).body;
   if (!ok) {
     print("FAIL: map must give each url its own page, in the order of urls");
     return 1;

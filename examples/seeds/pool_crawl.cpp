@@ -82,8 +82,7 @@ int main(int argc, char** argv) {
   bool ok = htmls.size() == urls.size();
   for (std::size_t i = 0; ok && i < urls.size(); ++i)
     ok = htmls[i].first == urls[i] &&
-         htmls[i].second ==
-             pyconc::detail::demo_site_page("/list/" + std::to_string(i + 1)).body;
+         htmls[i].second == pyconc::detail::demo_site_page("/list/" + std::to_string(i + 1)).body;
   if (!ok) {
     print("FAIL: map must give each url its own page, in the order of urls");
     return 1;

@@ -8,9 +8,9 @@
 #include "pyconc/aiohttp/client_response.hpp"
 #include "pyconc/aiohttp/cookie_jar.hpp"
 #include "pyconc/aiohttp/crawler.hpp"
-#include "pyconc/aiohttp/requests.hpp"
 #include "pyconc/aiohttp/exceptions.hpp"
 #include "pyconc/aiohttp/form_data.hpp"
+#include "pyconc/aiohttp/requests.hpp"
 
 // Shared pieces
 #include "pyconc/aiohttp/html.hpp"

@@ -6,8 +6,8 @@
 #include <cctype>
 #include <cstddef>
 #include <memory>
-#include <vector>
 #include <unordered_set>
+#include <vector>
 
 #include "css_selector.hpp"
 #include "pyconc/errors.hpp"

@@ -42,8 +42,7 @@ nlohmann::json Response::json() const {
 
 Response request(std::string_view method, std::string_view url, aiohttp::RequestOptions options) {
   detail::ThreadClient& c = detail::thread_client("pyconc::requests");
-  return c.run(
-      perform(c.session, std::string(method), std::string(url), std::move(options)));
+  return c.run(perform(c.session, std::string(method), std::string(url), std::move(options)));
 }
 
 Response get(std::string_view url, aiohttp::RequestOptions options) {

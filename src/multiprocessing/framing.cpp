@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <chrono>
 #include <ctime>
 
 #include "pyconc/errors.hpp"

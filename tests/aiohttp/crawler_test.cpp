@@ -287,17 +287,16 @@ TEST(CrawlerModels, ThreadPoolFetchStepGivesTheSameRecords) {
   http::CrawlerOptions page_options{.select = "a.post-item-title"};
   pyconc::futures::ThreadPoolExecutor pool(8);
   std::atomic<int> calls{0};
-  http::Crawler threaded(
-      {.concurrency = 8,
-       .per_host = 3,
-       .select = "a.post-item-title",
-       .fetch = [&](std::string url, int depth) -> aio::Task<http::CrawlPage> {
-         ++calls;
-         auto done = pool.submit([&page_options, url = std::move(url), depth] {
-           return http::fetch_crawl_page_blocking(page_options, url, depth);
-         });
-         co_return co_await std::move(done);
-       }});
+  http::Crawler threaded({.concurrency = 8,
+                          .per_host = 3,
+                          .select = "a.post-item-title",
+                          .fetch = [&](std::string url, int depth) -> aio::Task<http::CrawlPage> {
+                            ++calls;
+                            auto done = pool.submit([&page_options, url = std::move(url), depth] {
+                              return http::fetch_crawl_page_blocking(page_options, url, depth);
+                            });
+                            co_return co_await std::move(done);
+                          }});
   const auto got = crawl(threaded, {server.url("/")});
   ASSERT_EQ(got.size(), expected.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -313,25 +312,24 @@ TEST(CrawlerModels, ThreadPoolFetchStepGivesTheSameRecords) {
 
 TEST(CrawlerModels, CustomFetchStepsKeepThePerHostLimit) {
   std::atomic<int> in_flight{0}, most{0};
-  http::Crawler crawler(
-      {.concurrency = 16,
-       .per_host = 2,
-       .max_pages = 40,
-       .respect_robots = false,
-       .fetch = [&](std::string url, int depth) -> aio::Task<http::CrawlPage> {
-         const int now = ++in_flight;
-         most = std::max(most.load(), now);
-         co_await aio::sleep(1ms);  // several pages are "in flight" at once
-         --in_flight;
-         http::CrawlPage page;
-         page.record.url = page.record.requested = url;
-         page.record.depth = depth;
-         page.record.status = 200;
-         const int n = std::stoi(url.substr(url.rfind('/') + 1));
-         for (int k = 1; k <= 4; ++k)  // a tree of links on one host
-           page.links.push_back("http://a.test/" + std::to_string(n * 4 + k));
-         co_return page;
-       }});
+  http::Crawler crawler({.concurrency = 16,
+                         .per_host = 2,
+                         .max_pages = 40,
+                         .respect_robots = false,
+                         .fetch = [&](std::string url, int depth) -> aio::Task<http::CrawlPage> {
+                           const int now = ++in_flight;
+                           most = std::max(most.load(), now);
+                           co_await aio::sleep(1ms);  // several pages are "in flight" at once
+                           --in_flight;
+                           http::CrawlPage page;
+                           page.record.url = page.record.requested = url;
+                           page.record.depth = depth;
+                           page.record.status = 200;
+                           const int n = std::stoi(url.substr(url.rfind('/') + 1));
+                           for (int k = 1; k <= 4; ++k)  // a tree of links on one host
+                             page.links.push_back("http://a.test/" + std::to_string(n * 4 + k));
+                           co_return page;
+                         }});
   const auto records = crawl(crawler, {"http://a.test/0"});
   EXPECT_EQ(records.size(), 40U);
   EXPECT_EQ(most.load(), 2);

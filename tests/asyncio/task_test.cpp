@@ -174,7 +174,8 @@ TEST(Loop, GetEventLoopAndLoopCreateTask) {
   aio::EventLoop& loop = aio::get_event_loop();
   EXPECT_EQ(&loop, &aio::get_event_loop());  // the thread's default loop, kept
   std::vector<aio::Task<int>> tasks;
-  for (int n = 1; n <= 3; ++n) tasks.push_back(loop.create_task(craw_page(n), "p" + std::to_string(n)));
+  for (int n = 1; n <= 3; ++n)
+    tasks.push_back(loop.create_task(craw_page(n), "p" + std::to_string(n)));
   EXPECT_FALSE(tasks[0].done());  // scheduled, not run: the loop is not running yet
   loop.run_until_complete(aio::gather(tasks));
   int sum = 0;

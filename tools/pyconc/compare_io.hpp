@@ -1,6 +1,7 @@
 // tools/pyconc/compare_io.hpp -- the I/O-bound half of `pyconc compare`: the seeds' download
 // experiment (crawl 50 cnblogs list pages: serial, threads, a thread pool, processes,
-// asyncio), against the demo blog served by this process (pyconc::detail::DemoSiteServer), in C++ and Python.
+// asyncio), against the demo blog served by this process (pyconc::detail::DemoSiteServer), in C++
+// and Python.
 //
 // Every C++ model's page lengths are checked against the demo site's pages computed directly
 // (pyconc::detail::demo_site_page), and Python's sum of lengths against the same total. The

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -94,9 +94,9 @@ PageConfig page_config(const http::CrawlerOptions& o) {
   c.user_agent = o.user_agent;
   c.retries = o.retries;
   c.backoff_ms = o.backoff.count();
-  c.timeout_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(o.timeout.total.value_or(Clock::duration{}))
-          .count();
+  c.timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     o.timeout.total.value_or(Clock::duration{}))
+                     .count();
   c.max_body = o.max_body_bytes;
   return c;
 }
@@ -119,7 +119,9 @@ http::CrawlPage crawl_page_in_worker(std::string url, int depth, PageConfig c) {
 class Pipeline {
  public:
   Pipeline(const http::CrawlerOptions& page_options, std::size_t downloaders, std::size_t parsers)
-      : o_(page_options), downloaders_(downloaders), url_queue_(static_cast<int>(downloaders)),
+      : o_(page_options),
+        downloaders_(downloaders),
+        url_queue_(static_cast<int>(downloaders)),
         html_queue_(static_cast<int>(2 * parsers)) {
     for (std::size_t i = 0; i < downloaders; ++i) {
       threads_.emplace_back(th::ThreadOptions{.name = "craw" + std::to_string(i)},
@@ -231,8 +233,8 @@ class Progress {
     line << "\r\033[K";
     if (max_pages_ > 0) {
       const int width = 24;
-      const auto filled = static_cast<int>(width * std::min<std::size_t>(pages_, max_pages_) /
-                                           max_pages_);
+      const auto filled =
+          static_cast<int>(width * std::min<std::size_t>(pages_, max_pages_) / max_pages_);
       line << "[" << std::string(static_cast<std::size_t>(filled), '#')
            << std::string(static_cast<std::size_t>(width - filled), '.') << "] ";
     }
@@ -253,7 +255,8 @@ class Progress {
 
 std::string with_commas(std::size_t n) {
   std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
   return s;
 }
 
@@ -350,7 +353,8 @@ Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& pr
   } else if (a.model == "processes") {
     int n = a.processes;
     if (n <= 0) {
-      n = std::min(static_cast<int>(a.concurrency), 2 * std::max(1, pyconc::detail::process_cpu_count()));
+      n = std::min(static_cast<int>(a.concurrency),
+                   2 * std::max(1, pyconc::detail::process_cpu_count()));
     }
     processes.emplace(n);
     const PageConfig config = page_config(page_options);
@@ -386,8 +390,8 @@ int crawl_command(CrawlArgs a) {
   options.select = a.select;
   options.respect_robots = !a.no_robots;
   options.retries = a.retries;
-  options.timeout.total = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(a.timeout_s));
+  options.timeout.total =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.timeout_s));
 
   const bool show = a.progress == "always" || (a.progress == "auto" && ::isatty(2) != 0);
   Progress progress(show, a.max_pages);
@@ -446,7 +450,8 @@ int crawl_command(CrawlArgs a) {
   s << "  by depth    ";
   for (const auto& [d, n] : by_depth) s << " " << d << ": " << with_commas(n);
   s << "\n";
-  if (!a.select.empty()) s << "  items        " << with_commas(items) << " matched '" << a.select << "'\n";
+  if (!a.select.empty())
+    s << "  items        " << with_commas(items) << " matched '" << a.select << "'\n";
   s << "  received     " << format_bytes(result.stats.bytes) << "\n";
   s << "  wall time    " << rate << "\n";
   if (!a.out.empty()) {
@@ -455,7 +460,8 @@ int crawl_command(CrawlArgs a) {
   }
   if (demo) {
     if (a.max_pages > 0 || a.max_depth >= 0 || a.no_robots) {
-      s << "  check        skipped (--max-pages, --max-depth or --no-robots change the expected set)\n";
+      s << "  check        skipped (--max-pages, --max-depth or --no-robots change the expected "
+           "set)\n";
     } else {
       const std::string why = check_demo_crawl(result.records, a.select == "a.post-item-title");
       if (!why.empty()) {
@@ -507,7 +513,8 @@ void register_crawl(CLI::App& app, std::function<int()>& command) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60000.0));
   sub->add_flag("--no-robots", args->no_robots, "do not read or honour robots.txt");
-  sub->add_option("--retries", args->retries, "extra attempts after a 5xx, timeout or dropped connection")
+  sub->add_option("--retries", args->retries,
+                  "extra attempts after a 5xx, timeout or dropped connection")
       ->capture_default_str()
       ->check(CLI::Range(0, 20));
   sub->add_option("--timeout", args->timeout_s, "seconds allowed per page attempt")
@@ -516,9 +523,7 @@ void register_crawl(CLI::App& app, std::function<int()>& command) {
   sub->add_option("--progress", args->progress, "progress bar on stderr")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
-  sub->callback([args, &command] {
-    command = [args] { return crawl_command(*args); };
-  });
+  sub->callback([args, &command] { command = [args] { return crawl_command(*args); }; });
 }
 
 }  // namespace pyconc::tool

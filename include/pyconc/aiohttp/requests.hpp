@@ -4,8 +4,8 @@
 //   namespace requests = pyconc::requests;
 //   requests::Response r = requests::get("http://127.0.0.1:8000/list/3");
 //   r.status_code; r.url; r.headers.getone("Content-Type"); r.text; r.content; r.json();
-//   r.raise_for_status();                                  // aiohttp::ClientResponseError if >= 400
-//   auto r2 = requests::post(url, {.json = {{"k", 1}}});   // any aiohttp::RequestOptions
+//   r.raise_for_status();                                  // aiohttp::ClientResponseError if >=
+//   400 auto r2 = requests::post(url, {.json = {{"k", 1}}});   // any aiohttp::RequestOptions
 //
 // Built on aiohttp::ClientSession: each calling thread gets its own event loop and session the
 // first time it calls (kept until the thread ends), and a call runs that loop until the whole
@@ -38,13 +38,13 @@ namespace pyconc::requests {
 // A finished response: the whole body has been read. Plain data, safe to move across threads.
 struct Response {
   int status_code = 0;
-  std::string reason;            // "OK", "Not Found", ...
-  std::string url;               // the final URL, after redirects
-  aiohttp::CIMultiDict headers;  // of the final response
-  std::string content_type;      // "text/html" (no parameters), "" if absent
-  std::string content;           // the body's bytes (decompressed)
-  std::string text;              // the body decoded to UTF-8
-  int redirects = 0;             // redirects followed (Python: len(r.history))
+  std::string reason;                 // "OK", "Not Found", ...
+  std::string url;                    // the final URL, after redirects
+  aiohttp::CIMultiDict headers;       // of the final response
+  std::string content_type;           // "text/html" (no parameters), "" if absent
+  std::string content;                // the body's bytes (decompressed)
+  std::string text;                   // the body decoded to UTF-8
+  int redirects = 0;                  // redirects followed (Python: len(r.history))
   aiohttp::RequestInfo request_info;  // method, URLs and headers of the final request
 
   bool ok() const noexcept { return status_code < 400; }

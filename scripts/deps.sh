@@ -4,7 +4,7 @@
 #   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11,
 #            llhttp sources, gumbo, libcurl, nlohmann-json, cereal, ccache)
 #   bench  - additionally the C++ peers measured by `make bench`
-#   test   - additionally what tests use when present (they skip without): nginx, openssl,
+#   test   - additionally what tests use when present (they skip without): nginx, openssl, curl,
 #            python3-aiohttp (the asyncio row of `pyconc compare`'s downloads)
 #   fuzz   - additionally clang and its libFuzzer runtime (`make fuzz`)
 set -euo pipefail
@@ -16,7 +16,7 @@ bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev libms
             python3-uvloop nginx wrk curl python3.11-doc)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
-  test) want=("${build_pkgs[@]}" nginx openssl python3-aiohttp) ;;
+  test) want=("${build_pkgs[@]}" nginx openssl curl python3-aiohttp) ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
   fuzz) want=("${build_pkgs[@]}" clang libclang-rt-14-dev) ;;
   all) want=("${build_pkgs[@]}" "${bench_pkgs[@]}" clang libclang-rt-14-dev clang-format clang-tidy) ;;

@@ -37,8 +37,8 @@ std::function<aio::Task<web::Response>(web::Request&)> demo_blog_handler(
   };
 }
 
-struct DemoSiteServer::State {
-  web::Application app;
+struct ServerThread::State {
+  web::Application& app;
   // The loop and the stop event outlive the server thread, so the destructor may post to the
   // loop however the thread ended.
   aio::EventLoop loop;
@@ -47,10 +47,15 @@ struct DemoSiteServer::State {
   int port = 0;
 };
 
-DemoSiteServer::DemoSiteServer(std::chrono::milliseconds delay) : s_(std::make_unique<State>()) {
+web::Application& DemoSiteServer::with_blog(web::Application& app,
+                                            std::chrono::milliseconds delay) {
   auto blog = demo_blog_handler(delay);
-  s_->app.router().add_get("/", blog);
-  s_->app.router().add_get("/{path:.+}", blog);
+  app.router().add_get("/", blog);
+  app.router().add_get("/{path:.+}", blog);
+  return app;
+}
+
+ServerThread::ServerThread(web::Application& app) : s_(new State{app, {}, {}, {}, 0}) {
   std::promise<void> ready;
   auto started = ready.get_future();
   State* s = s_.get();
@@ -82,17 +87,17 @@ DemoSiteServer::DemoSiteServer(std::chrono::milliseconds delay) : s_(std::make_u
   }
 }
 
-DemoSiteServer::~DemoSiteServer() {
+ServerThread::~ServerThread() {
   State* s = s_.get();
   s->loop.call_soon_threadsafe([s] { s->stop.set(); });
   s->thread.join();
 }
 
-int DemoSiteServer::port() const noexcept {
+int ServerThread::port() const noexcept {
   return s_->port;
 }
 
-std::string DemoSiteServer::url(std::string_view path) const {
+std::string ServerThread::url(std::string_view path) const {
   return "http://127.0.0.1:" + std::to_string(s_->port) + std::string(path);
 }
 

@@ -27,20 +27,40 @@ namespace pyconc::detail {
 std::function<asyncio::Task<aiohttp::web::Response>(aiohttp::web::Request&)> demo_blog_handler(
     std::chrono::milliseconds delay, std::string index_path = {});
 
-class DemoSiteServer {
+// Serves `app` (which must outlive it) on 127.0.0.1, a free port, from an event loop on a
+// thread of its own -- for tests and tools that need a real server beside their own code.
+// Same start/stop behaviour as DemoSiteServer below.
+class ServerThread {
  public:
-  explicit DemoSiteServer(std::chrono::milliseconds delay = std::chrono::milliseconds(0));
-  ~DemoSiteServer();
-  DemoSiteServer(const DemoSiteServer&) = delete;
-  DemoSiteServer& operator=(const DemoSiteServer&) = delete;
+  explicit ServerThread(aiohttp::web::Application& app);
+  ~ServerThread();
+  ServerThread(const ServerThread&) = delete;
+  ServerThread& operator=(const ServerThread&) = delete;
 
   int port() const noexcept;
-  // "http://127.0.0.1:<port>" + path.
   std::string url(std::string_view path = "/") const;
 
  private:
   struct State;
   std::unique_ptr<State> s_;
+};
+
+class DemoSiteServer {
+ public:
+  explicit DemoSiteServer(std::chrono::milliseconds delay = std::chrono::milliseconds(0))
+      : server_(with_blog(app_, delay)) {}
+  DemoSiteServer(const DemoSiteServer&) = delete;
+  DemoSiteServer& operator=(const DemoSiteServer&) = delete;
+
+  int port() const noexcept { return server_.port(); }
+  // "http://127.0.0.1:<port>" + path.
+  std::string url(std::string_view path = "/") const { return server_.url(path); }
+
+ private:
+  static aiohttp::web::Application& with_blog(aiohttp::web::Application& app,
+                                              std::chrono::milliseconds delay);
+  aiohttp::web::Application app_;
+  ServerThread server_;  // after app_: stops before it goes
 };
 
 }  // namespace pyconc::detail

@@ -55,7 +55,10 @@ void BM_Process_StartJoin_fork(benchmark::State& state) {
 // ---------------------------------------------------------------------------------------------
 void BM_Pipe_RoundTrip_pyconc(benchmark::State& state) {
   auto [a, b] = mp::Pipe();
-  mp::Process echo([b]() mutable {
+  // The child must close its copy of the parent's end, else it never sees EOF when the
+  // parent closes its own (the same rule as in Python).
+  mp::Process echo([b, &a]() mutable {
+    a.close();
     for (;;) {
       int v = 0;
       try {

@@ -40,7 +40,8 @@ def process_start_join(n):
         p.join()
 
 
-def echo(conn):
+def echo(conn, parent_end):
+    parent_end.close()  # else this child keeps the pipe open and never sees EOF
     while True:
         try:
             v = conn.recv()
@@ -51,7 +52,7 @@ def echo(conn):
 
 def pipe_round_trip(n):
     a, b = mp.Pipe()
-    p = mp.Process(target=echo, args=(b,))
+    p = mp.Process(target=echo, args=(b, a))
     p.start()
     b.close()
     t0 = time.perf_counter_ns()

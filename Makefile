@@ -51,10 +51,11 @@ build-%/build.ninja: | deps
 	  -DPYCONC_SANITIZE=$(if $(filter tsan,$*),thread,address) -DPYCONC_BUILD_TOOLS=OFF $(LAUNCHER)
 
 # TSAN_OPTIONS/ASAN_OPTIONS: fail the test on the first report, so a race is never just a warning.
+# tsan.supp holds the one suppression (a libstdc++ false positive; see the file).
 tsan: deps-test build-tsan/build.ninja
 	@$(DEPS) test
 	cmake --build build-tsan -j $(JOBS)
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tsan.supp" \
 	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -LE install $(CTEST_ARGS)
 
 asan: deps-test build-asan/build.ninja

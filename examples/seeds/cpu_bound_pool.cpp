@@ -32,7 +32,9 @@
 
 namespace mp = pyconc::multiprocessing;
 
-std::string to_decimal(unsigned __int128 v) {
+__extension__ using u128 = unsigned __int128;  // GCC/Clang extension (-Wpedantic)
+
+std::string to_decimal(u128 v) {
   std::string s;
   do {
     s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
@@ -42,9 +44,8 @@ std::string to_decimal(unsigned __int128 v) {
 }
 
 std::string cpu_bound(long number) {
-  unsigned __int128 sum = 0;
-  for (long i = 0; i < number; ++i)
-    sum += static_cast<unsigned __int128>(i) * static_cast<unsigned __int128>(i);
+  u128 sum = 0;
+  for (long i = 0; i < number; ++i) sum += static_cast<u128>(i) * static_cast<u128>(i);
   return to_decimal(sum);
 }
 
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
 
   bool ok = sums.size() == numbers.size();
   for (std::size_t i = 0; ok && i < sums.size(); ++i) {
-    const auto n = static_cast<unsigned __int128>(numbers[i]);
+    const auto n = static_cast<u128>(numbers[i]);
     ok = sums[i] == to_decimal(n * (n - 1) * (2 * n - 1) / 6);
   }
   if (!ok) {

@@ -38,6 +38,7 @@ std::function<aio::Task<web::Response>(web::Request&)> demo_blog_handler(
 }
 
 struct ServerThread::State {
+  explicit State(web::Application& a) : app(a) {}
   web::Application& app;
   // The loop and the stop event outlive the server thread, so the destructor may post to the
   // loop however the thread ended.
@@ -55,7 +56,7 @@ web::Application& DemoSiteServer::with_blog(web::Application& app,
   return app;
 }
 
-ServerThread::ServerThread(web::Application& app) : s_(new State{app, {}, {}, {}, 0}) {
+ServerThread::ServerThread(web::Application& app) : s_(std::make_unique<State>(app)) {
   std::promise<void> ready;
   auto started = ready.get_future();
   State* s = s_.get();

@@ -339,7 +339,9 @@ TEST(WebServer, MalformedRequestsTable) {
       } else {
         EXPECT_EQ(st, bad.status) << bad.name << ": " << r.substr(0, 80);
       }
-      if (st >= 400) EXPECT_NE(r.find("Connection: close"), std::string::npos) << bad.name;
+      if (st >= 400) {
+        EXPECT_NE(r.find("Connection: close"), std::string::npos) << bad.name;
+      }
       // ... and the server goes on.
       ASSERT_EQ(status_of(get(port, "/")), 200) << "after " << bad.name;
     }

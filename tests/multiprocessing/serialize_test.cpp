@@ -134,8 +134,9 @@ TEST(Serialize, RoundTripsScalarsAndStrings) {
   __extension__ using u128 = unsigned __int128;
   const u128 big = (static_cast<u128>(0x0123456789abcdefULL) << 64) | 0xfedcba9876543210ULL;
   EXPECT_TRUE(mp::loads<u128>(mp::dumps(big)) == big);
-  __extension__ const __int128 neg = -static_cast<__int128>(big >> 1);
-  EXPECT_TRUE(mp::loads<__int128>(mp::dumps(neg)) == neg);
+  __extension__ using i128 = __int128;
+  const i128 neg = -static_cast<i128>(big >> 1);
+  EXPECT_TRUE(mp::loads<i128>(mp::dumps(neg)) == neg);
   EXPECT_THROW(mp::loads<u128>(mp::dumps(1ULL)), pyconc::ValueError);
   round_trip(std::chrono::duration<double>(2.5));
 }

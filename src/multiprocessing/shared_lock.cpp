@@ -35,7 +35,7 @@ void after_fork_child() noexcept {
 [[maybe_unused]] const bool fork_handler_ready =
     (::pthread_atfork(nullptr, nullptr, after_fork_child), true);
 
-timespec to_timespec(std::chrono::nanoseconds ns) {
+[[maybe_unused]] timespec to_timespec(std::chrono::nanoseconds ns) {  // not under TSan
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(ns);
   timespec ts{};
   ts.tv_sec = static_cast<time_t>(secs.count());

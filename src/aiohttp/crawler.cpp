@@ -12,6 +12,7 @@
 #include "pyconc/asyncio/gather.hpp"
 #include "pyconc/asyncio/semaphore.hpp"
 #include "pyconc/asyncio/sleep.hpp"
+#include "pyconc/asyncio/threads.hpp"
 #include "pyconc/detail/exception_info.hpp"
 #include "thread_client.hpp"
 
@@ -283,8 +284,16 @@ asyncio::Task<> worker(StatePtr s, const std::vector<URL>& level, int depth,
     } else {
       std::function<asyncio::Task<>()> pacer;
       if (o.respect_robots) pacer = [s, &url] { return pace(s, url); };
-      results[i] = parse_crawl_page(
-          o, co_await download_page(s->session, o, std::nullopt, url, depth, std::move(pacer)));
+      CrawlDownload d =
+          co_await download_page(s->session, o, std::nullopt, url, depth, std::move(pacer));
+      if (d.html && d.body.size() >= o.parse_offload_bytes) {
+        // The options are only read, here and by the parse: sharing them is safe.
+        results[i] = co_await asyncio::to_thread(
+            [&o](CrawlDownload download) { return parse_crawl_page(o, std::move(download)); },
+            std::move(d));
+      } else {
+        results[i] = parse_crawl_page(o, std::move(d));
+      }
     }
     s->stats.retries += static_cast<std::size_t>(results[i].retries);
     s->stats.bytes += results[i].bytes;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <set>
@@ -361,4 +362,24 @@ TEST(CrawlerModels, BlockingStepsDownloadThenParse) {
   const auto missing = http::fetch_crawl_page_blocking(o, server.url("/post/999999"), 2);
   EXPECT_EQ(missing.record.status, 404);
   EXPECT_FALSE(missing.record.ok());
+}
+
+// Every page parsed on the default executor (parse_offload_bytes = 0) gives the same records.
+TEST(CrawlerModels, ParsingOnTheExecutorGivesTheSameRecords) {
+  TestServer server(serve_demo);
+  http::Crawler inline_parse({.concurrency = 8,
+                              .max_pages = 200,
+                              .select = "a.post-item-title",
+                              .parse_offload_bytes = SIZE_MAX});
+  http::Crawler offloaded(
+      {.concurrency = 8, .max_pages = 200, .select = "a.post-item-title", .parse_offload_bytes = 0});
+  const auto a = crawl(inline_parse, {server.url("/")});
+  const auto b = crawl(offloaded, {server.url("/")});
+  ASSERT_EQ(a.size(), 200U);
+  ASSERT_EQ(b.size(), a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(b[i].url, a[i].url);
+    EXPECT_EQ(b[i].title, a[i].title);
+    EXPECT_EQ(b[i].items, a[i].items);
+  }
 }

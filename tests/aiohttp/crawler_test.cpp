@@ -371,8 +371,10 @@ TEST(CrawlerModels, ParsingOnTheExecutorGivesTheSameRecords) {
                               .max_pages = 200,
                               .select = "a.post-item-title",
                               .parse_offload_bytes = SIZE_MAX});
-  http::Crawler offloaded(
-      {.concurrency = 8, .max_pages = 200, .select = "a.post-item-title", .parse_offload_bytes = 0});
+  http::Crawler offloaded({.concurrency = 8,
+                           .max_pages = 200,
+                           .select = "a.post-item-title",
+                           .parse_offload_bytes = 0});
   const auto a = crawl(inline_parse, {server.url("/")});
   const auto b = crawl(offloaded, {server.url("/")});
   ASSERT_EQ(a.size(), 200U);

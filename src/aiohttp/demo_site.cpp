@@ -1,5 +1,7 @@
 #include "pyconc/aiohttp/detail/demo_site.hpp"
 
+#include "pyconc/aiohttp/detail/html_escape.hpp"
+
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -34,27 +36,6 @@ constexpr std::array<std::string_view, 6> kEndings = {
 constexpr std::array<std::string_view, 5> kChinese = {"并发编程笔记：", "深入理解", "实战：",
                                                       "浅谈", "性能分析："};
 
-void escape_into(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
 std::string num(int n) {
   return std::to_string(n);
 }
@@ -73,7 +54,7 @@ std::optional<int> number_after(std::string_view path, std::string_view prefix, 
 
 void page_start(std::string& out, std::string_view title, std::string_view extra_head = {}) {
   out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
-  escape_into(out, title);
+  html_escape_into(out, title);
   out += "</title>\n";
   out += extra_head;
   out +=
@@ -120,7 +101,7 @@ std::string list_page(int n) {
                        : "<a class=\"post-item-title\" href=\"";
     out += href + "\" target=\"_blank\">";
     if (id % 4 == 0) out += "\n      ";  // text spanning lines: collapsed by text()
-    escape_into(out, demo_post_title(id));
+    html_escape_into(out, demo_post_title(id));
     if (id % 4 == 0) out += "\n    ";
     out += "</a>\n<p class=\"post-item-summary\">Summary of post " + num(id) +
            ": what it covers, <b>briefly</b>.</p>\n</div></section>\n</article>\n";
@@ -142,7 +123,7 @@ std::string post_page(int id) {
   std::string out;
   page_start(out, title + " - pyconc demo blog");
   out += "<article class=\"post\" id=\"post-" + num(id) + "\">\n<h1 class=\"post-title\">";
-  escape_into(out, title);
+  html_escape_into(out, title);
   out += "</h1>\n";
   const std::uint64_t r = splitmix64(kSeed ^ (static_cast<std::uint64_t>(id) << 20));
   for (int p = 0; p < 3; ++p) {
@@ -169,9 +150,9 @@ std::string simple_page(std::string_view title, std::string_view body) {
   std::string out;
   page_start(out, title);
   out += "<h1>";
-  escape_into(out, title);
+  html_escape_into(out, title);
   out += "</h1>\n<p>";
-  escape_into(out, body);
+  html_escape_into(out, body);
   out += "</p>\n";
   page_end(out);
   return out;

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -41,8 +40,6 @@
 #include <pyconc/multiprocessing/process_pool_executor.hpp>
 #include <pyconc/queue.hpp>
 #include <pyconc/threading.hpp>
-
-#include "report.hpp"
 
 namespace pyconc::tool {
 
@@ -220,10 +217,6 @@ class Progress {
   }
   void finish() {
     if (enabled_ && pages_ > 0) std::cerr << "\r\033[K" << std::flush;
-  }
-  // Before printing anything else to stderr while the bar is shown.
-  void clear() {
-    if (enabled_) std::cerr << "\r\033[K";
   }
 
  private:

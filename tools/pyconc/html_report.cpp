@@ -8,6 +8,8 @@
 #include <cstring>
 #include <fstream>
 
+#include <pyconc/aiohttp/detail/html_escape.hpp>
+
 namespace pyconc::tool {
 
 namespace {
@@ -44,33 +46,6 @@ std::string number(double v) {
 }
 
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string render_chart_svg(const std::vector<ChartBar>& bars) {
   // Layout, in px: a label column, then the bars; two bars per model (C++ above Python), the
@@ -111,7 +86,7 @@ std::string render_chart_svg(const std::vector<ChartBar>& bars) {
   double y = kLegend;
   for (const ChartBar& b : bars) {
     svg += "<text x=\"" + number(kLabelWidth - 8) + "\" y=\"" + number(y + kBar + kGap / 2 + 4) +
-           "\" text-anchor=\"end\">" + html_escape(b.label) + "</text>\n";
+           "\" text-anchor=\"end\">" + pyconc::detail::html_escape(b.label) + "</text>\n";
     auto one = [&](const std::optional<double>& seconds, const char* colour, double top,
                    bool estimate, const char* language) {
       if (!seconds) {
@@ -124,9 +99,10 @@ std::string render_chart_svg(const std::vector<ChartBar>& bars) {
       svg += "<rect x=\"" + number(kLabelWidth) + "\" y=\"" + number(top) + "\" width=\"" +
              number(w) + "\" height=\"" + number(kBar) + "\" fill=\"" + colour + "\"" +
              (estimate ? " fill-opacity=\"0.55\"" : "") + "><title>" + language + ": " +
-             html_escape(value) + (estimate ? " (estimate)" : "") + "</title></rect>\n";
+             pyconc::detail::html_escape(value) + (estimate ? " (estimate)" : "") +
+             "</title></rect>\n";
       svg += "<text x=\"" + number(kLabelWidth + w + 5) + "\" y=\"" + number(top + kBar - 2) +
-             "\">" + html_escape(value) + "</text>\n";
+             "\">" + pyconc::detail::html_escape(value) + "</text>\n";
     };
     one(b.cpp, kCppColour, y, false, "C++");
     one(b.python, kPythonColour, y + kBar + kGap, b.python_estimate, "Python");
@@ -140,15 +116,17 @@ std::string render_html(const HtmlReport& report) {
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  h += "<title>" + html_escape(report.title) + "</title>\n<style>" + kStyle + "</style>\n";
-  h += "</head>\n<body>\n<h1>" + html_escape(report.title) + "</h1>\n";
+  h += "<title>" + pyconc::detail::html_escape(report.title) + "</title>\n<style>" + kStyle +
+       "</style>\n";
+  h += "</head>\n<body>\n<h1>" + pyconc::detail::html_escape(report.title) + "</h1>\n";
   if (!report.generated.empty()) {
-    h += "<p class=\"generated\">" + html_escape(report.generated) + "</p>\n";
+    h += "<p class=\"generated\">" + pyconc::detail::html_escape(report.generated) + "</p>\n";
   }
   if (!report.facts.empty()) {
     h += "<table class=\"facts\">\n";
     for (const auto& [key, value] : report.facts) {
-      h += "<tr><th>" + html_escape(key) + "</th><td>" + html_escape(value) + "</td></tr>\n";
+      h += "<tr><th>" + pyconc::detail::html_escape(key) + "</th><td>" +
+           pyconc::detail::html_escape(value) + "</td></tr>\n";
     }
     h += "</table>\n";
   }
@@ -157,10 +135,10 @@ std::string render_html(const HtmlReport& report) {
   for (const ReportSection& s : report.sections) {
     if (part == nullptr || *part != s.part) {
       part = &s.part;
-      if (!s.part.empty()) h += "<h2>" + html_escape(s.part) + "</h2>\n";
+      if (!s.part.empty()) h += "<h2>" + pyconc::detail::html_escape(s.part) + "</h2>\n";
     }
-    h += "<section>\n<h3>" + html_escape(s.heading) + "</h3>\n";
-    for (const std::string& p : s.intro) h += "<p>" + html_escape(p) + "</p>\n";
+    h += "<section>\n<h3>" + pyconc::detail::html_escape(s.heading) + "</h3>\n";
+    for (const std::string& p : s.intro) h += "<p>" + pyconc::detail::html_escape(p) + "</p>\n";
     if (!s.chart.empty()) {
       h += "<figure>" + render_chart_svg(s.chart) + "</figure>\n";
     }
@@ -168,24 +146,24 @@ std::string render_html(const HtmlReport& report) {
     h += "<table class=\"data\">\n<tr>";
     for (const Table::Column& c : cols) {
       h += std::string(c.align == Table::Align::right ? "<th class=\"num\">" : "<th>") +
-           html_escape(c.header) + "</th>";
+           pyconc::detail::html_escape(c.header) + "</th>";
     }
     h += "</tr>\n";
     for (const auto& row : s.table.rows()) {
       h += "<tr>";
       for (std::size_t i = 0; i < cols.size(); ++i) {
         h += cols[i].align == Table::Align::right ? "<td class=\"num\">" : "<td>";
-        if (i < row.size()) h += html_escape(row[i]);
+        if (i < row.size()) h += pyconc::detail::html_escape(row[i]);
         h += "</td>";
       }
       h += "</tr>\n";
     }
     h += "</table>\n";
     for (std::size_t i = 0; i < s.findings.size(); ++i) {
-      h += "<p>" + html_escape(s.findings[i]) + "</p>\n";
+      h += "<p>" + pyconc::detail::html_escape(s.findings[i]) + "</p>\n";
       if (i == 0 && !s.details.empty()) {
         h += "<details><summary>every value</summary><pre>";
-        for (const std::string& line : s.details) h += html_escape(line) + "\n";
+        for (const std::string& line : s.details) h += pyconc::detail::html_escape(line) + "\n";
         h += "</pre></details>\n";
       }
     }
@@ -194,7 +172,8 @@ std::string render_html(const HtmlReport& report) {
 
   if (!report.notes.empty()) {
     h += "<h2>Notes</h2>\n<ul class=\"notes\">\n";
-    for (const std::string& n : report.notes) h += "<li>" + html_escape(n) + "</li>\n";
+    for (const std::string& n : report.notes)
+      h += "<li>" + pyconc::detail::html_escape(n) + "</li>\n";
     h += "</ul>\n";
   }
   h += "</body>\n</html>\n";

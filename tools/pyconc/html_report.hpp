@@ -27,9 +27,6 @@ struct HtmlReport {
   std::string generated;  // "2026-11-25 13:45 UTC, pyconc compare --quick"
 };
 
-// `text` with &, <, >, " and ' replaced by character references.
-std::string html_escape(std::string_view text);
-
 // The whole document.
 std::string render_html(const HtmlReport& report);
 

@@ -7,7 +7,9 @@
 #   make asan    the test suite under AddressSanitizer + UBSan (build-asan/)
 #   make bench   Google Benchmark suites beside Python and C++ peers (build-bench/)
 #   make fuzz    the HTTP request parser under libFuzzer for FUZZ_SECONDS (60) s (build-fuzz/, clang)
-#   make format / make tidy / make clean
+#   make compile-budget   what each public header costs to compile, beside the bare standard headers
+#   make check-layering   fails on an include that runs against ARCHITECTURE.md's layers
+#   make format / make format-check / make tidy / make clean
 
 CMAKE_GEN  ?= Ninja
 JOBS       ?= $(shell nproc)
@@ -22,7 +24,8 @@ LAUNCHER    = $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccac
 export CCACHE_BASEDIR  = $(CURDIR)
 export CCACHE_NOHASHDIR = 1
 
-.PHONY: all deps deps-test demo test build tsan asan bench fuzz format tidy clean
+.PHONY: all deps deps-test demo test build build-tool tsan asan bench fuzz format format-check tidy clean \
+        compile-budget check-layering
 
 all: build
 
@@ -39,7 +42,11 @@ build/build.ninja: | deps
 build: deps build/build.ninja
 	cmake --build build -j $(JOBS)
 
-demo: build
+# The demo needs only the library and the tool: the tests and examples are `make test`'s business.
+build-tool: deps build/build.ninja
+	cmake --build build -j $(JOBS) --target pyconc_tool
+
+demo: build-tool
 	./build/tools/pyconc/pyconc crawl
 
 test: build
@@ -70,6 +77,14 @@ bench:
 	  -DPYCONC_BUILD_TESTS=OFF -DPYCONC_BUILD_EXAMPLES=OFF -DPYCONC_BUILD_TOOLS=ON $(LAUNCHER)
 	cmake --build build-bench -j $(JOBS)
 	bash bench/run.sh build-bench
+	bash scripts/compile_budget.sh
+
+compile-budget:
+	@$(DEPS) build
+	bash scripts/compile_budget.sh
+
+check-layering:
+	python3 scripts/check_layering.py
 
 # libFuzzer + ASan + UBSan (clang). Seeds: the bad-request table of tests/aiohttp; what the
 # fuzzer finds is kept in build-fuzz/corpus/ and reused by the next run.
@@ -86,7 +101,11 @@ fuzz:
 	  build-fuzz/corpus/request_parser build-fuzz/seeds/request_parser
 
 format:
-	find include src tests examples bench tools fuzz -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+	find include src tests examples bench tools fuzz demo -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+
+format-check:
+	find include src tests examples bench tools fuzz demo -name '*.hpp' -o -name '*.cpp' | \
+	  xargs clang-format --dry-run --Werror
 
 tidy: build
 	find src tools -name '*.cpp' | xargs clang-tidy -p build --quiet

@@ -33,7 +33,7 @@
 // loop.run_until_complete(main())  # 运行主函数并等待其完成
 // loop.close()  # 关闭事件循环
 //
-// The two sites are two pages of the demo blog (pyconc::detail::DemoSiteServer) on a loopback
+// The two sites are two pages of the demo blog (pyconc::demo::DemoSiteServer) on a loopback
 // port, each answered after one second (100 ms with --quick), as slow sites; the session is
 // pyconc's aiohttp::ClientSession.
 // Differences: C++20 has no zip view: the zip is an index loop (gather's results come in the
@@ -41,8 +41,8 @@
 // The program checks that each url got its own page, that both requests were in flight at
 // once, and that the run took less than the two waits added up.
 #include <pyconc/aiohttp.hpp>
-#include <pyconc/aiohttp/detail/demo_server.hpp>
-#include <pyconc/aiohttp/detail/demo_site.hpp>
+#include <pyconc_demo/server.hpp>
+#include <pyconc_demo/site.hpp>
 #include <pyconc/asyncio.hpp>
 
 #include <algorithm>
@@ -98,7 +98,7 @@ aio::Task<> amain() {  // the seed's main()
       const std::string& url = urls[i];
       const std::string& result = results[i];
       print("Content from " + url + ": " + std::to_string(result.size()) + " bytes");
-      pages_match = pages_match && result == pyconc::detail::demo_site_page(paths[i]).body;
+      pages_match = pages_match && result == pyconc::demo::demo_site_page(paths[i]).body;
     }
   }
 }
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   use_quick_seconds(argc, argv,
                     std::chrono::milliseconds(100));  // the check's margin is one second
 
-  pyconc::detail::DemoSiteServer sites(1 * second);
+  pyconc::demo::DemoSiteServer sites(1 * second);
   for (const auto& p : paths) urls.push_back(sites.url(p));
 
   const Stopwatch time;

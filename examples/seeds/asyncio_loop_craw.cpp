@@ -33,7 +33,7 @@
 // in the notebook both cells end in "RuntimeError: This event loop is already running", because
 // Jupyter already runs a loop -- pyconc's run_until_complete raises the same error there.)
 //
-// The pages come from the demo blog (pyconc::detail::DemoSiteServer) on a loopback port instead
+// The pages come from the demo blog (pyconc::demo::DemoSiteServer) on a loopback port instead
 // of cnblogs: its list pages /list/1..50, each answered after one second (the sample's
 // second: 50 ms with --quick), as a slow site would. async_craw is the seed's, on pyconc's
 // ClientSession (one session per page, as the seed opens one per call). All 50 downloads wait at
@@ -43,8 +43,8 @@
 // were in flight at once, and that the crawl took well under the waits added up (as the waits
 // measured them, so a slow machine cannot fail it).
 #include <pyconc/aiohttp.hpp>
-#include <pyconc/aiohttp/detail/demo_server.hpp>
-#include <pyconc/aiohttp/detail/demo_site.hpp>
+#include <pyconc_demo/server.hpp>
+#include <pyconc_demo/site.hpp>
 #include <pyconc/asyncio.hpp>
 
 #include <algorithm>
@@ -87,13 +87,13 @@ aio::Task<> async_craw(std::string url) {
   std::string result = co_await get_text(url);
   print("craw url: " + url + "," + std::to_string(result.size()));
   const std::string page = url.substr(url.rfind('/') + 1);
-  if (result == pyconc::detail::demo_site_page("/list/" + page).body) crawled.push_back(url);
+  if (result == pyconc::demo::demo_site_page("/list/" + page).body) crawled.push_back(url);
 }
 
 int main(int argc, char** argv) {
   use_quick_seconds(argc, argv);
 
-  pyconc::detail::DemoSiteServer site(second);
+  pyconc::demo::DemoSiteServer site(second);
   for (int page = 1; page <= 50; ++page) urls.push_back(site.url("/list/" + std::to_string(page)));
 
   aio::EventLoop& loop = aio::get_event_loop();

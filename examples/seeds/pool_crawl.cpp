@@ -18,13 +18,13 @@
 //
 // print("craw over")
 //
-// Here the pages come from the demo blog (pyconc::detail::DemoSiteServer) on a loopback port
+// Here the pages come from the demo blog (pyconc::demo::DemoSiteServer) on a loopback port
 // instead of cnblogs: its list pages /list/1..50, each answered after `page_delay`, as a slow
 // site would; craw is requests.get(url).text with pyconc::requests (each pool thread has its
 // own connection). The waits overlap in the pool, so the whole crawl takes a fraction of the
 // serial sum -- the point of the seed.
-#include <pyconc/aiohttp/detail/demo_server.hpp>
-#include <pyconc/aiohttp/detail/demo_site.hpp>
+#include <pyconc_demo/server.hpp>
+#include <pyconc_demo/site.hpp>
 #include <pyconc/aiohttp/requests.hpp>
 #include <pyconc/futures.hpp>
 
@@ -59,7 +59,7 @@ std::string craw(const std::string& url) {
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::string_view(argv[1]) == "--quick";
   if (quick) page_delay = 30ms;
-  pyconc::detail::DemoSiteServer site(page_delay);
+  pyconc::demo::DemoSiteServer site(page_delay);
   for (int page = 1; page <= 50; ++page) urls.push_back(site.url("/list/" + std::to_string(page)));
 
   const auto start = std::chrono::steady_clock::now();
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   bool ok = htmls.size() == urls.size();
   for (std::size_t i = 0; ok && i < urls.size(); ++i)
     ok = htmls[i].first == urls[i] &&
-         htmls[i].second == pyconc::detail::demo_site_page("/list/" + std::to_string(i + 1)).body;
+         htmls[i].second == pyconc::demo::demo_site_page("/list/" + std::to_string(i + 1)).body;
   if (!ok) {
     print("FAIL: map must give each url its own page, in the order of urls");
     return 1;

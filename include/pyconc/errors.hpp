@@ -80,6 +80,16 @@ class InvalidStateError : public Error {
   using Error::Error;
 };
 
+// Python: threading.BrokenBarrierError (a RuntimeError subclass) -- Barrier.wait() on a broken or
+// reset barrier. Defined here because the barrier core is shared by threading, multiprocessing
+// and asyncio; pyconc::threading::BrokenBarrierError and pyconc::asyncio::BrokenBarrierError
+// name this same type (Python has a separate asyncio class; one type lets one catch serve all).
+class BrokenBarrierError : public RuntimeError {
+ public:
+  BrokenBarrierError() : RuntimeError("barrier is broken") {}
+  using RuntimeError::RuntimeError;
+};
+
 // Python: concurrent.futures.BrokenExecutor -- an executor can no longer run work.
 class BrokenExecutor : public Error {
  public:

@@ -10,7 +10,7 @@
 //
 // One header per concept under pyconc/subprocess/: redirect.hpp (PIPE, DEVNULL, STDOUT),
 // environment.hpp, file.hpp (the pipe ends), popen.hpp, run.hpp, exceptions.hpp. The spawning
-// core shared with asyncio's subprocesses is pyconc/subprocess/detail/spawn.hpp.
+// core shared with asyncio's subprocesses is pyconc/detail/spawn.hpp.
 // A program that cannot be started raises pyconc::FileNotFoundError / PermissionError
 // (pyconc/errors.hpp), as Python does; they are also reachable from this namespace.
 #pragma once

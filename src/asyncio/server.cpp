@@ -12,7 +12,7 @@
 
 #include "pyconc/asyncio/detail/socket.hpp"
 #include "pyconc/asyncio/detail/stream_transport.hpp"
-#include "pyconc/asyncio/detail/waiter_list.hpp"
+#include "pyconc/asyncio/detail/event_waiters.hpp"
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/streams.hpp"
 #include "pyconc/errors.hpp"
@@ -83,8 +83,8 @@ class ServerState final : public ConnectionOwner, public std::enable_shared_from
   int backlog_;
   std::vector<UniqueFd> listeners_;
   std::vector<asyncio::Handle> retries_;
-  WaiterList closed_waiters_;
-  WaiterList forever_;
+  EventWaitList closed_waiters_;
+  EventWaitList forever_;
   std::size_t active_ = 0;
   bool serving_ = false;
   bool closed_ = false;
@@ -237,7 +237,7 @@ void Server::abort_clients() {
 Task<> Server::wait_closed() {
   std::shared_ptr<ServerState> s = s_;
   if (!s) throw RuntimeError("empty Server");
-  while (!(s->closed_ && s->active_ == 0)) co_await detail::ListAwaiter(s->closed_waiters_);
+  while (!(s->closed_ && s->active_ == 0)) co_await detail::EventAwaiter(s->closed_waiters_);
 }
 
 Task<> Server::start_serving() {
@@ -257,7 +257,7 @@ Task<> Server::serve_forever() {
   s->serving_forever_ = true;
   bool cancelled = false;
   try {
-    while (!s->closed_) co_await detail::ListAwaiter(s->forever_);
+    while (!s->closed_) co_await detail::EventAwaiter(s->forever_);
   } catch (const CancelledError&) {
     cancelled = true;
   }

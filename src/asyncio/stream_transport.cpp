@@ -13,7 +13,7 @@
 
 #include "pyconc/asyncio/task.hpp"
 #include "pyconc/errors.hpp"
-#include "pyconc/subprocess/detail/spawn.hpp"
+#include "pyconc/detail/spawn.hpp"
 
 namespace pyconc::detail {
 

@@ -9,11 +9,11 @@
 #include <utility>
 
 #include "pyconc/asyncio/detail/stream_transport.hpp"
-#include "pyconc/asyncio/detail/waiter_list.hpp"
+#include "pyconc/asyncio/detail/event_waiters.hpp"
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/gather.hpp"
 #include "pyconc/errors.hpp"
-#include "pyconc/subprocess/detail/spawn.hpp"
+#include "pyconc/detail/spawn.hpp"
 
 namespace pyconc::detail {
 
@@ -51,7 +51,7 @@ class ProcessState final : public std::enable_shared_from_this<ProcessState> {
   std::optional<asyncio::StreamWriter> stdin_;
   std::optional<asyncio::StreamReader> stdout_;
   std::optional<asyncio::StreamReader> stderr_;
-  WaiterList exit_waiters_;
+  EventWaitList exit_waiters_;
 
   void send_signal(int sig) {
     if (returncode_) return;  // reaped: the pid may belong to another process by now
@@ -166,7 +166,7 @@ Task<std::string> read_all(std::optional<StreamReader> r) {
 }
 
 Task<int> wait_impl(std::shared_ptr<ProcessState> s) {
-  while (!s->returncode_) co_await detail::ListAwaiter(s->exit_waiters_);
+  while (!s->returncode_) co_await detail::EventAwaiter(s->exit_waiters_);
   co_return *s->returncode_;
 }
 

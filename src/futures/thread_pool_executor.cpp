@@ -41,7 +41,7 @@ namespace th = pyconc::threading;
 struct alignas(64) PoolWorker {
   int index = 0;
   th::Lock lock;                       // guards local
-  std::deque<TaskBase*> local;         // this worker's runnable tasks, oldest first
+  std::deque<WorkItemBase*> local;         // this worker's runnable tasks, oldest first
   std::atomic<std::size_t> queued{0};  // local.size(), readable without the lock
   std::atomic<std::uint32_t> wake{0};
   th::Thread thread{[] {}};  // replaced by the real body before start()
@@ -69,14 +69,14 @@ class ThreadPoolCore {
   int max_workers() const noexcept { return max_workers_; }
   int num_threads() const noexcept { return num_workers_.load(std::memory_order_acquire); }
 
-  void enqueue(std::shared_ptr<TaskBase> task) {
+  void enqueue(std::shared_ptr<WorkItemBase> task) {
     if (broken_.load(std::memory_order_acquire)) throw futures::BrokenThreadPool(broken_message());
     // Register as an in-flight submit; refuse if shut down (see the shutdown note above).
     if ((submit_state_.fetch_add(2, std::memory_order_seq_cst) & 1U) != 0) {
       submit_state_.fetch_sub(2, std::memory_order_seq_cst);
       throw RuntimeError("cannot schedule new futures after shutdown");
     }
-    TaskBase* raw = task.get();
+    WorkItemBase* raw = task.get();
     if (tracing()) [[unlikely]]
       raw->submit_ns = trace_now_ns();
     raw->queue_ref = std::move(task);
@@ -86,7 +86,7 @@ class ThreadPoolCore {
       me->local.push_back(raw);
       me->queued.store(me->local.size(), std::memory_order_seq_cst);
     } else {
-      TaskBase* head = inbox_.load(std::memory_order_relaxed);
+      WorkItemBase* head = inbox_.load(std::memory_order_relaxed);
       do {
         raw->next_task = head;
       } while (!inbox_.compare_exchange_weak(head, raw, std::memory_order_seq_cst,
@@ -101,7 +101,7 @@ class ThreadPoolCore {
     // Wait for submits already past their check (a few instructions each) to finish pushing.
     while ((submit_state_.load(std::memory_order_seq_cst) >> 1) != 0) std::this_thread::yield();
     if (cancel_futures) {
-      std::vector<TaskBase*> cancelled = take_inbox();
+      std::vector<WorkItemBase*> cancelled = take_inbox();
       for (int i = 0; i < num_workers_.load(std::memory_order_acquire); ++i) {
         PoolWorker* w = slots_[static_cast<std::size_t>(i)].load(std::memory_order_acquire);
         std::lock_guard g(w->lock);
@@ -109,7 +109,7 @@ class ThreadPoolCore {
         w->local.clear();
         w->queued.store(0, std::memory_order_seq_cst);
       }
-      for (TaskBase* t : cancelled) {
+      for (WorkItemBase* t : cancelled) {
         auto keep = std::move(t->queue_ref);
         t->cancel_task();
       }
@@ -139,9 +139,9 @@ class ThreadPoolCore {
   }
 
   // Everything in the inbox, oldest first.
-  std::vector<TaskBase*> take_inbox() {
-    std::vector<TaskBase*> out;
-    for (TaskBase* t = inbox_.exchange(nullptr, std::memory_order_seq_cst); t != nullptr;
+  std::vector<WorkItemBase*> take_inbox() {
+    std::vector<WorkItemBase*> out;
+    for (WorkItemBase* t = inbox_.exchange(nullptr, std::memory_order_seq_cst); t != nullptr;
          t = t->next_task) {
       out.push_back(t);
     }
@@ -216,7 +216,7 @@ class ThreadPoolCore {
       }
     }
     for (;;) {
-      if (TaskBase* t = find_task(w)) {
+      if (WorkItemBase* t = find_task(w)) {
         run_task(t);
         continue;
       }
@@ -224,7 +224,7 @@ class ThreadPoolCore {
     }
   }
 
-  static void run_task(TaskBase* t) {
+  static void run_task(WorkItemBase* t) {
     auto keep = std::move(t->queue_ref);  // the queue's reference dies after the run
     t->run();
   }
@@ -242,11 +242,11 @@ class ThreadPoolCore {
     return false;
   }
 
-  static TaskBase* pop_own(PoolWorker* w) {
+  static WorkItemBase* pop_own(PoolWorker* w) {
     if (w->queued.load(std::memory_order_relaxed) == 0) return nullptr;
     std::lock_guard g(w->lock);
     if (w->local.empty()) return nullptr;
-    TaskBase* t = w->local.front();
+    WorkItemBase* t = w->local.front();
     w->local.pop_front();
     w->queued.store(w->local.size(), std::memory_order_relaxed);
     return t;
@@ -254,10 +254,10 @@ class ThreadPoolCore {
 
   // Own deque first (oldest first, so work starts in submission order), then the whole inbox,
   // then the newest half of another worker's deque.
-  TaskBase* find_task(PoolWorker* w) {
-    if (TaskBase* t = pop_own(w)) return t;
+  WorkItemBase* find_task(PoolWorker* w) {
+    if (WorkItemBase* t = pop_own(w)) return t;
     if (inbox_.load(std::memory_order_relaxed) != nullptr) {
-      std::vector<TaskBase*> batch = take_inbox();
+      std::vector<WorkItemBase*> batch = take_inbox();
       if (!batch.empty()) {
         if (batch.size() > 1) {
           {
@@ -275,7 +275,7 @@ class ThreadPoolCore {
       PoolWorker* victim =
           slots_[static_cast<std::size_t>((w->index + k) % n)].load(std::memory_order_acquire);
       if (victim->queued.load(std::memory_order_relaxed) == 0) continue;
-      std::vector<TaskBase*> stolen;  // newest first
+      std::vector<WorkItemBase*> stolen;  // newest first
       {
         std::lock_guard g(victim->lock);
         const std::size_t take = (victim->local.size() + 1) / 2;
@@ -353,7 +353,7 @@ class ThreadPoolCore {
     broken_.store(true, std::memory_order_seq_cst);
     // Fail everything queued, as Python does.
     const auto error = std::make_exception_ptr(futures::BrokenThreadPool(broken_message()));
-    for (TaskBase* t : take_inbox()) {
+    for (WorkItemBase* t : take_inbox()) {
       auto keep = std::move(t->queue_ref);
       t->fail_task(error);
     }
@@ -365,7 +365,7 @@ class ThreadPoolCore {
 
   // Each on its own cache line: workers poll inbox_ while submitters write submit_state_ on
   // every submit, and a shared line would make every submit pay for the polling.
-  alignas(64) std::atomic<TaskBase*> inbox_{nullptr};  // submissions from outside, newest first
+  alignas(64) std::atomic<WorkItemBase*> inbox_{nullptr};  // submissions from outside, newest first
   alignas(64) std::atomic<std::uint64_t> submit_state_{0};  // bit 0: shut down; >> 1: in flight
   alignas(64) char pad_ = 0;
 
@@ -416,7 +416,7 @@ int ThreadPoolExecutor::num_threads() const noexcept {
   return core_->num_threads();
 }
 
-void ThreadPoolExecutor::enqueue(std::shared_ptr<detail::TaskBase> task) {
+void ThreadPoolExecutor::enqueue(std::shared_ptr<detail::WorkItemBase> task) {
   core_->enqueue(std::move(task));
 }
 

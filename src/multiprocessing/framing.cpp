@@ -1,4 +1,4 @@
-#include "pyconc/detail/framing.hpp"
+#include "pyconc/multiprocessing/detail/framing.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>

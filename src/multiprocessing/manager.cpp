@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <variant>
 
-#include "pyconc/detail/framing.hpp"
+#include "pyconc/multiprocessing/detail/framing.hpp"
 #include "pyconc/multiprocessing/process.hpp"
 
 namespace pyconc::detail {

@@ -19,7 +19,7 @@
 
 #include "pyconc/detail/cpu.hpp"
 #include "pyconc/detail/exception_info.hpp"
-#include "pyconc/detail/framing.hpp"
+#include "pyconc/multiprocessing/detail/framing.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::detail {

@@ -1,4 +1,4 @@
-#include "pyconc/detail/queue_core.hpp"
+#include "pyconc/multiprocessing/detail/queue_core.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <string>
 
 #include "pyconc/detail/futex.hpp"
-#include "pyconc/detail/shared_object.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::detail {

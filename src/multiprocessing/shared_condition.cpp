@@ -1,4 +1,4 @@
-#include "pyconc/detail/shared_condition.hpp"
+#include "pyconc/multiprocessing/detail/shared_condition.hpp"
 
 #include <signal.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // The robust process-shared mutex and lock core behind multiprocessing's Lock/RLock/Condition.
-#include "pyconc/detail/shared_lock.hpp"
+#include "pyconc/multiprocessing/detail/shared_lock.hpp"
 
 #include <sys/random.h>
 #include <unistd.h>

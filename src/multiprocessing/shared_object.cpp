@@ -1,4 +1,4 @@
-#include "pyconc/detail/shared_object.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 
 #include <sys/mman.h>
 

@@ -8,7 +8,7 @@
 
 #include "io.hpp"
 #include "pyconc/errors.hpp"
-#include "pyconc/subprocess/detail/spawn.hpp"
+#include "pyconc/detail/spawn.hpp"
 
 namespace pyconc::subprocess {
 

@@ -12,7 +12,7 @@
 
 #include "io.hpp"
 #include "pyconc/errors.hpp"
-#include "pyconc/subprocess/detail/spawn.hpp"
+#include "pyconc/detail/spawn.hpp"
 #include "pyconc/subprocess/exceptions.hpp"
 
 namespace pyconc::subprocess {

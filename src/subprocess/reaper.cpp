@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "pyconc/subprocess/detail/spawn.hpp"
+#include "pyconc/detail/spawn.hpp"
 
 namespace pyconc::detail {
 

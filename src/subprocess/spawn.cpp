@@ -1,4 +1,4 @@
-#include "pyconc/subprocess/detail/spawn.hpp"
+#include "pyconc/detail/spawn.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -28,7 +28,6 @@ namespace pyconc::detail {
 
 namespace {
 
-using subprocess::Redirect;
 
 std::atomic<bool> g_pidfd_enabled{true};
 

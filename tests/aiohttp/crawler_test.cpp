@@ -15,7 +15,7 @@
 
 #include "http_test_server.hpp"
 #include "pyconc/aiohttp.hpp"
-#include "pyconc/aiohttp/detail/demo_site.hpp"
+#include "pyconc_demo/site.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/futures.hpp"
@@ -23,11 +23,11 @@
 namespace aio = pyconc::asyncio;
 namespace http = pyconc::aiohttp;
 using namespace std::chrono_literals;
-using pyconc::detail::demo_post_title;
-using pyconc::detail::demo_site_page;
-using pyconc::detail::kDemoListPages;
-using pyconc::detail::kDemoPosts;
-using pyconc::detail::kDemoPostsPerPage;
+using pyconc::demo::demo_post_title;
+using pyconc::demo::demo_site_page;
+using pyconc::demo::kDemoListPages;
+using pyconc::demo::kDemoPosts;
+using pyconc::demo::kDemoPostsPerPage;
 using pyconc_test::TestConn;
 using pyconc_test::TestRequest;
 using pyconc_test::TestServer;

@@ -1,4 +1,4 @@
-#include "pyconc/aiohttp/detail/demo_site.hpp"
+#include "pyconc_demo/site.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,11 +14,11 @@
 namespace html = pyconc::aiohttp::html;
 using pyconc::aiohttp::RobotFileParser;
 using pyconc::aiohttp::URL;
-using pyconc::detail::demo_post_title;
-using pyconc::detail::demo_site_page;
-using pyconc::detail::kDemoListPages;
-using pyconc::detail::kDemoPosts;
-using pyconc::detail::kDemoPostsPerPage;
+using pyconc::demo::demo_post_title;
+using pyconc::demo::demo_site_page;
+using pyconc::demo::kDemoListPages;
+using pyconc::demo::kDemoPosts;
+using pyconc::demo::kDemoPostsPerPage;
 
 namespace {
 
@@ -101,7 +101,7 @@ TEST(DemoSite, PostPages) {
     auto back = doc.links(url, "a.back");
     ASSERT_EQ(back.size(), 1u);
     EXPECT_EQ(path_of(back[0].url),
-              "/list/" + std::to_string(pyconc::detail::demo_list_page_of(id)));
+              "/list/" + std::to_string(pyconc::demo::demo_list_page_of(id)));
     // Links a crawler must not follow are there, and are recognised as such.
     int not_crawlable = 0;
     for (const auto& l : doc.links(url)) not_crawlable += l.crawlable() ? 0 : 1;

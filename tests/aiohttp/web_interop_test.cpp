@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "pyconc/aiohttp.hpp"
-#include "pyconc/aiohttp/detail/demo_server.hpp"
+#include "pyconc_demo/server.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/subprocess.hpp"
 
@@ -46,7 +46,7 @@ bool have(const char* program) {
 TEST(WebInterop, CurlGetsPostsChunkedAndReusesTheConnection) {
   if (!have("curl")) GTEST_SKIP() << "no curl command (scripts/deps.sh test installs it)";
   InteropApp a;
-  pyconc::detail::ServerThread server(a.app);
+  pyconc::demo::ServerThread server(a.app);
   // Two URLs in one curl run: the second reuses the first's connection (keep-alive).
   auto r = sp::run({"curl", "-sS", "-v", "--max-time", "20", server.url("/hello/curl"),
                     server.url("/hello/again")},
@@ -72,7 +72,7 @@ TEST(WebInterop, CurlGetsPostsChunkedAndReusesTheConnection) {
 TEST(WebInterop, PythonHttpClient) {
   if (!have("python3")) GTEST_SKIP() << "no python3";
   InteropApp a;
-  pyconc::detail::ServerThread server(a.app);
+  pyconc::demo::ServerThread server(a.app);
   const std::string script = R"(
 import http.client, json, sys
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=20)
@@ -98,7 +98,7 @@ r = c.getresponse(); r.read(); print(r.status)
 
 TEST(WebInterop, OurClientAgainstOurServer) {
   InteropApp a;
-  pyconc::detail::ServerThread server(a.app);
+  pyconc::demo::ServerThread server(a.app);
   auto client = [&]() -> aio::Task<std::vector<std::string>> {
     std::vector<std::string> out;
     http::ClientSession session;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "pyconc/asyncio.hpp"
-#include "pyconc/subprocess/detail/spawn.hpp"
+#include "pyconc/detail/spawn.hpp"
 
 namespace aio = pyconc::asyncio;
 using namespace std::chrono_literals;

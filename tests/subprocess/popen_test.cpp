@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "pyconc/errors.hpp"
-#include "pyconc/subprocess/detail/spawn.hpp"
+#include "pyconc/detail/spawn.hpp"
 #include "pyconc/subprocess/exceptions.hpp"
 #include "subprocess_test_util.hpp"
 

@@ -1,7 +1,7 @@
-// The spawning core (pyconc/subprocess/detail/spawn.hpp) and what Popen/run inherit from it:
+// The spawning core (pyconc/detail/spawn.hpp) and what Popen/run inherit from it:
 // descriptor hygiene, signals, sessions, non-blocking pipes for asyncio, and spawning from many
 // threads at once -- also while a ThreadPoolExecutor keeps the parent busy.
-#include "pyconc/subprocess/detail/spawn.hpp"
+#include "pyconc/detail/spawn.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

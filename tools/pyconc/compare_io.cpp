@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include <pyconc/aiohttp/detail/demo_server.hpp>
-#include <pyconc/aiohttp/detail/demo_site.hpp>
+#include <pyconc_demo/server.hpp>
+#include <pyconc_demo/site.hpp>
 #include <pyconc/futures/thread_pool_executor.hpp>
 
 #include "io_models.hpp"
@@ -105,12 +105,12 @@ IoOutcome run_io_experiment(const IoPlan& plan, Progress& progress) {
   std::uint64_t expected_total = 0;
   for (std::size_t i = 1; i <= pages; ++i) {
     targets.push_back("/list/" + std::to_string(i));
-    expected.push_back(pyconc::detail::demo_site_page(targets.back()).body.size());
+    expected.push_back(pyconc::demo::demo_site_page(targets.back()).body.size());
     expected_total += expected.back();
   }
 
   progress.show("I/O     starting the demo server …");
-  std::optional<pyconc::detail::DemoSiteServer> server(std::in_place, plan.delay);
+  std::optional<pyconc::demo::DemoSiteServer> server(std::in_place, plan.delay);
   const std::string base_url = server->url("");
   std::vector<std::string> urls;
   for (const std::string& t : targets) urls.push_back(base_url + t);

@@ -32,8 +32,8 @@
 #include <vector>
 
 #include <pyconc/aiohttp.hpp>
-#include <pyconc/aiohttp/detail/demo_server.hpp>
-#include <pyconc/aiohttp/detail/demo_site.hpp>
+#include <pyconc_demo/server.hpp>
+#include <pyconc_demo/site.hpp>
 #include <pyconc/asyncio.hpp>
 #include <pyconc/detail/cpu.hpp>
 #include <pyconc/futures.hpp>
@@ -268,9 +268,9 @@ std::string format_bytes(std::size_t n) {
 // Compares a full crawl of the demo site with what the site holds. Returns "" if it matches,
 // else what differs.
 std::string check_demo_crawl(const std::vector<http::CrawlRecord>& records, bool with_items) {
-  using pyconc::detail::demo_post_title;
-  using pyconc::detail::kDemoListPages;
-  using pyconc::detail::kDemoPosts;
+  using pyconc::demo::demo_post_title;
+  using pyconc::demo::kDemoListPages;
+  using pyconc::demo::kDemoPosts;
   std::set<std::string> expected{"/", "/about", "/robots.txt"};
   for (int n = 1; n <= kDemoListPages; ++n) expected.insert("/list/" + std::to_string(n));
   for (int id = 1; id <= kDemoPosts; ++id) expected.insert("/post/" + std::to_string(id));
@@ -366,9 +366,9 @@ Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& pr
 
 int crawl_command(CrawlArgs a) {
   const bool demo = a.urls.empty();
-  std::unique_ptr<pyconc::detail::DemoSiteServer> site;
+  std::unique_ptr<pyconc::demo::DemoSiteServer> site;
   if (demo) {
-    site = std::make_unique<pyconc::detail::DemoSiteServer>(
+    site = std::make_unique<pyconc::demo::DemoSiteServer>(
         std::chrono::milliseconds(static_cast<long long>(a.delay_ms)));
     a.urls.push_back(site->url("/"));
     if (a.select.empty()) a.select = "a.post-item-title";  // the seeds' find_all(...)

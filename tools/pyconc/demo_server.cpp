@@ -1,6 +1,6 @@
 #include "demo_server.hpp"
 
-#include <pyconc/aiohttp/detail/demo_server.hpp>
+#include <pyconc_demo/server.hpp>
 #include <pyconc/asyncio/sleep.hpp>
 
 namespace pyconc::tool {
@@ -18,7 +18,7 @@ void add_demo_routes(web::Application& app, std::chrono::milliseconds delay) {
     co_return web::Response("<h1>hello, " + req.match_info("name") + "!</h1>",
                             {.content_type = "text/html"});
   });
-  auto blog = pyconc::detail::demo_blog_handler(delay, "/blog");
+  auto blog = pyconc::demo::demo_blog_handler(delay, "/blog");
   app.router().add_get("/blog", blog);
   app.router().add_get("/{path:.+}", blog);
 }

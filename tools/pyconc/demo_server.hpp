@@ -1,5 +1,5 @@
 // tools/pyconc/demo_server.hpp -- the web application `pyconc serve` serves and `pyconc crawl`
-// embeds: the seeds' aiohttp example and the demo blog (pyconc::detail::demo_site_page).
+// embeds: the seeds' aiohttp example and the demo blog (pyconc::demo::demo_site_page).
 #pragma once
 
 #include <chrono>

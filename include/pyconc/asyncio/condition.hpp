@@ -26,7 +26,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "pyconc/asyncio/detail/wait_list.hpp"
+#include "pyconc/asyncio/detail/primitive_waiters.hpp"
 #include "pyconc/asyncio/held.hpp"
 #include "pyconc/asyncio/lock.hpp"
 #include "pyconc/asyncio/task.hpp"

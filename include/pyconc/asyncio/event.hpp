@@ -18,7 +18,7 @@
 #include <coroutine>
 #include <utility>
 
-#include "pyconc/asyncio/detail/wait_list.hpp"
+#include "pyconc/asyncio/detail/primitive_waiters.hpp"
 
 namespace pyconc::asyncio {
 class Event;

@@ -269,14 +269,18 @@ EventLoop& get_running_loop();
 // one for the main thread the same way; 3.12 warns). Prefer aio::run() in new code.
 EventLoop& get_event_loop();
 
-namespace detail_run {
+}  // namespace pyconc::asyncio
+
+namespace pyconc::detail {
 // Stops the loop when the watched task finishes (run_until_complete).
-struct StopWhenDone final : pyconc::detail::DoneWatcher {
-  EventLoop* loop;
-  explicit StopWhenDone(EventLoop* l) : loop(l) {}
-  void on_task_done(pyconc::detail::TaskCore&) noexcept override { loop->stop(); }
+struct StopWhenDone final : DoneWatcher {
+  asyncio::EventLoop* loop;
+  explicit StopWhenDone(asyncio::EventLoop* l) : loop(l) {}
+  void on_task_done(TaskCore&) noexcept override { loop->stop(); }
 };
-}  // namespace detail_run
+}  // namespace pyconc::detail
+
+namespace pyconc::asyncio {
 
 template <class T>
 T EventLoop::run_until_complete(Task<T> t) {
@@ -292,7 +296,7 @@ T EventLoop::run_until_complete(Task<T> t) {
     } enter_scope(this);
     t = ensure_future(std::move(t));
   }
-  detail_run::StopWhenDone stopper(this);
+  detail::StopWhenDone stopper(this);
   const bool watch = !t.done();
   if (watch) t.core().add_watcher(&stopper);
   try {

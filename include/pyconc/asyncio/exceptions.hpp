@@ -2,7 +2,7 @@
 //
 // Python: asyncio.exceptions. CancelledError, TimeoutError and InvalidStateError are the core
 // types (pyconc/errors.hpp) -- aio::CancelledError *is* pyconc::CancelledError -- and
-// BrokenBarrierError is threading's (one type for both barriers; Python has two classes).
+// BrokenBarrierError is pyconc::BrokenBarrierError, as threading's (one type for every barrier).
 // The queue exceptions are asyncio's own, distinct from queue::Empty/Full/ShutDown as in Python.
 // Every one derives from pyconc::Error. Thread safety: exception objects are plain values.
 #pragma once
@@ -13,14 +13,13 @@
 #include <utility>
 
 #include "pyconc/errors.hpp"
-#include "pyconc/threading/exceptions.hpp"
 
 namespace pyconc::asyncio {
 
 using pyconc::CancelledError;
 using pyconc::InvalidStateError;
 using pyconc::TimeoutError;
-using pyconc::threading::BrokenBarrierError;
+using pyconc::BrokenBarrierError;
 
 // Python: asyncio.QueueEmpty -- get_nowait() found no item it could take.
 class QueueEmpty : public Error {

@@ -27,7 +27,7 @@
 
 #include "pyconc/asyncio/detail/async_queue.hpp"
 #include "pyconc/asyncio/exceptions.hpp"
-#include "pyconc/queue/detail/stores.hpp"
+#include "pyconc/detail/queue_stores.hpp"
 
 namespace pyconc::asyncio {
 

@@ -23,7 +23,7 @@
 #include <coroutine>
 #include <utility>
 
-#include "pyconc/asyncio/detail/wait_list.hpp"
+#include "pyconc/asyncio/detail/primitive_waiters.hpp"
 #include "pyconc/asyncio/held.hpp"
 #include "pyconc/errors.hpp"
 

@@ -43,40 +43,44 @@ struct WaitResult {
   std::vector<Task<T>> pending;
 };
 
-namespace detail_wait {
+}  // namespace pyconc::asyncio
+
+namespace pyconc::detail {
 template <class T>
-Task<WaitResult<T>> wait_impl(std::vector<Task<T>> aws,
-                              std::optional<pyconc::detail::Clock::time_point> deadline,
-                              ReturnWhen when) {
+asyncio::Task<asyncio::WaitResult<T>> async_wait_impl(std::vector<asyncio::Task<T>> aws,
+                              std::optional<Clock::time_point> deadline,
+                              asyncio::ReturnWhen when) {
   if (aws.empty()) throw ValueError("Set of Tasks/Futures is empty.");
-  std::vector<pyconc::detail::TaskCore*> cores;
+  std::vector<TaskCore*> cores;
   cores.reserve(aws.size());
   for (auto& t : aws) {
-    t = ensure_future(std::move(t));
+    t = asyncio::ensure_future(std::move(t));
     cores.push_back(&t.core());
   }
   {
-    const auto until = when == FIRST_COMPLETED   ? pyconc::detail::WaitUntil::first_done
-                       : when == FIRST_EXCEPTION ? pyconc::detail::WaitUntil::first_error
-                                                 : pyconc::detail::WaitUntil::all_done;
-    pyconc::detail::MultiWait w(cores, until, pyconc::detail::OnCancel::leave_children, false,
+    const auto until = when == asyncio::FIRST_COMPLETED   ? WaitUntil::first_done
+                       : when == asyncio::FIRST_EXCEPTION ? WaitUntil::first_error
+                                                 : WaitUntil::all_done;
+    MultiWait w(cores, until, OnCancel::leave_children, false,
                                 deadline ? &*deadline : nullptr);
     co_await w;
   }
-  WaitResult<T> out;
+  asyncio::WaitResult<T> out;
   for (auto& t : aws) (t.done() ? out.done : out.pending).push_back(std::move(t));
   co_return out;
 }
-}  // namespace detail_wait
+}  // namespace pyconc::detail
+
+namespace pyconc::asyncio {
 
 template <class T>
 Task<WaitResult<T>> wait(std::vector<Task<T>> aws, ReturnWhen when = ALL_COMPLETED) {
-  return detail_wait::wait_impl(std::move(aws), std::nullopt, when);
+  return detail::async_wait_impl(std::move(aws), std::nullopt, when);
 }
 template <class T, class Rep, class Period>
 Task<WaitResult<T>> wait(std::vector<Task<T>> aws, std::chrono::duration<Rep, Period> timeout,
                          ReturnWhen when = ALL_COMPLETED) {
-  return detail_wait::wait_impl(std::move(aws), detail::deadline_after(timeout), when);
+  return detail::async_wait_impl(std::move(aws), detail::deadline_after(timeout), when);
 }
 
 // The range returned by as_completed(): each element is an awaitable yielding the result of

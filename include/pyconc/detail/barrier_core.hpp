@@ -17,7 +17,7 @@
 #include <optional>
 
 #include "pyconc/detail/deadline.hpp"
-#include "pyconc/threading/exceptions.hpp"
+#include "pyconc/errors.hpp"
 
 namespace pyconc::detail {
 
@@ -38,7 +38,7 @@ class BarrierCore {
     check_holder(cond);
     // A previous cycle may still be draining (or resetting): wait until it is done.
     cond.wait_for([&] { return state_ != State::draining && state_ != State::resetting; });
-    if (state_ == State::broken) throw threading::BrokenBarrierError();
+    if (state_ == State::broken) throw BrokenBarrierError();
 
     const int index = count_++;
     struct Leave {  // runs on every exit path, with the lock held
@@ -69,10 +69,10 @@ class BarrierCore {
     check_holder(cond);
     if (!done) {
       break_locked(cond);
-      throw threading::BrokenBarrierError("barrier wait timed out; the barrier is now broken");
+      throw BrokenBarrierError("barrier wait timed out; the barrier is now broken");
     }
     if (state_ == State::broken || state_ == State::resetting) {
-      throw threading::BrokenBarrierError();
+      throw BrokenBarrierError();
     }
     return index;
   }

@@ -36,7 +36,7 @@
 #include "pyconc/detail/bind_call.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/future.hpp"
-#include "pyconc/futures/detail/task.hpp"
+#include "pyconc/futures/detail/work_item.hpp"
 
 namespace pyconc::futures {
 
@@ -171,7 +171,7 @@ class Executor {
     using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
     using T = std::conditional_t<std::is_void_v<R>, void, std::decay_t<R>>;
     auto call = detail::bind_call(std::forward<F>(fn), std::forward<Args>(args)...);
-    auto task = std::make_shared<detail::Task<T, decltype(call)>>(this, std::move(call));
+    auto task = std::make_shared<detail::WorkItem<T, decltype(call)>>(this, std::move(call));
     Future<T> future(std::shared_ptr<detail::FutureState<T>>(task, task.get()));
     enqueue(std::move(task));
     return future;
@@ -198,7 +198,7 @@ class Executor {
  protected:
   // Queues `task`; the executor calls task->run() exactly once, or task->cancel_task().
   // Throws (RuntimeError after shutdown, BrokenExecutor when broken) without queuing.
-  virtual void enqueue(std::shared_ptr<detail::TaskBase> task) = 0;
+  virtual void enqueue(std::shared_ptr<detail::WorkItemBase> task) = 0;
 
  private:
   template <class F, class Tuple, std::size_t... I>

@@ -51,7 +51,7 @@ class ThreadPoolExecutor final : public Executor {
   static int default_max_workers() noexcept;
 
  protected:
-  void enqueue(std::shared_ptr<detail::TaskBase> task) override;
+  void enqueue(std::shared_ptr<detail::WorkItemBase> task) override;
 
  private:
   std::unique_ptr<detail::ThreadPoolCore> core_;

@@ -66,7 +66,10 @@ struct DoneAndNotDone {
   std::vector<Future<T>> not_done;
 };
 
-namespace wait_detail {
+}  // namespace pyconc::futures
+
+namespace pyconc::detail {
+
 
 template <class X>
 struct is_future : std::false_type {};
@@ -100,23 +103,23 @@ std::vector<Future<T>> unique_futures(const Range& fs) {
 }
 
 template <class T>
-bool satisfied(const std::vector<Future<T>>& fs, ReturnWhen when) {
+bool wait_satisfied(const std::vector<Future<T>>& fs, futures::ReturnWhen when) {
   std::size_t done = 0;
   for (const auto& f : fs) {
     if (!f.done()) continue;
     ++done;
-    if (when == FIRST_COMPLETED) return true;
-    if (when == FIRST_EXCEPTION && f.state()->has_exception()) return true;
+    if (when == futures::FIRST_COMPLETED) return true;
+    if (when == futures::FIRST_EXCEPTION && f.state()->has_exception()) return true;
   }
   return done == fs.size();
 }
 
 template <class T>
-DoneAndNotDone<T> wait_impl(std::vector<Future<T>> fs, const detail::Clock::time_point* deadline,
-                            ReturnWhen when) {
-  if (!satisfied(fs, when)) {
-    detail::CompletionCounter counter;
-    std::vector<detail::FutureStateBase*> registered;
+futures::DoneAndNotDone<T> wait_impl(std::vector<Future<T>> fs, const Clock::time_point* deadline,
+                            futures::ReturnWhen when) {
+  if (!wait_satisfied(fs, when)) {
+    CompletionCounter counter;
+    std::vector<FutureStateBase*> registered;
     registered.reserve(fs.size());
     counter.finished.reserve(fs.size());
     for (const auto& f : fs) {
@@ -124,34 +127,36 @@ DoneAndNotDone<T> wait_impl(std::vector<Future<T>> fs, const detail::Clock::time
     }
     for (;;) {
       const std::uint32_t seen = counter.count();
-      if (satisfied(fs, when)) break;
+      if (wait_satisfied(fs, when)) break;
       if (!counter.wait_change(seen, deadline)) break;
     }
     for (auto* s : registered) s->remove_waiter(&counter);
   }
-  DoneAndNotDone<T> out;
+  futures::DoneAndNotDone<T> out;
   for (auto& f : fs) (f.done() ? out.done : out.not_done).push_back(std::move(f));
   return out;
 }
 
-}  // namespace wait_detail
+}  // namespace pyconc::detail
+
+namespace pyconc::futures {
 
 template <class Range>
 requires std::ranges::input_range<const Range&>
 auto wait(const Range& fs, ReturnWhen return_when = ALL_COMPLETED) {
-  using F = wait_detail::future_type<Range>;
+  using F = detail::future_type<Range>;
   using T = typename F::value_type;
-  return wait_detail::wait_impl<T>(wait_detail::unique_futures<T>(fs), nullptr, return_when);
+  return detail::wait_impl<T>(detail::unique_futures<T>(fs), nullptr, return_when);
 }
 
 template <class Range, class Rep, class Period>
 requires std::ranges::input_range<const Range&>
 auto wait(const Range& fs, std::chrono::duration<Rep, Period> timeout,
           ReturnWhen return_when = ALL_COMPLETED) {
-  using F = wait_detail::future_type<Range>;
+  using F = detail::future_type<Range>;
   using T = typename F::value_type;
   const auto deadline = detail::deadline_after(timeout);
-  return wait_detail::wait_impl<T>(wait_detail::unique_futures<T>(fs), &deadline, return_when);
+  return detail::wait_impl<T>(detail::unique_futures<T>(fs), &deadline, return_when);
 }
 
 // The range as_completed() returns. Iterate it once.
@@ -260,15 +265,15 @@ class AsCompleted {
 template <class Range>
 requires std::ranges::input_range<const Range&>
 auto as_completed(const Range& fs) {
-  using T = typename wait_detail::future_type<Range>::value_type;
-  return AsCompleted<T>(wait_detail::unique_futures<T>(fs), std::nullopt);
+  using T = typename detail::future_type<Range>::value_type;
+  return AsCompleted<T>(detail::unique_futures<T>(fs), std::nullopt);
 }
 
 template <class Range, class Rep, class Period>
 requires std::ranges::input_range<const Range&>
 auto as_completed(const Range& fs, std::chrono::duration<Rep, Period> timeout) {
-  using T = typename wait_detail::future_type<Range>::value_type;
-  return AsCompleted<T>(wait_detail::unique_futures<T>(fs), detail::deadline_after(timeout));
+  using T = typename detail::future_type<Range>::value_type;
+  return AsCompleted<T>(detail::unique_futures<T>(fs), detail::deadline_after(timeout));
 }
 
 }  // namespace pyconc::futures

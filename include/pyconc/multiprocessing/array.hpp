@@ -25,7 +25,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "pyconc/detail/shared_object.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/errors.hpp"
 #include "pyconc/multiprocessing/value.hpp"
 

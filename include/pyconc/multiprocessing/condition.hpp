@@ -23,8 +23,8 @@
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/lockable.hpp"
-#include "pyconc/detail/shared_condition.hpp"
-#include "pyconc/detail/shared_object.hpp"
+#include "pyconc/multiprocessing/detail/shared_condition.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/multiprocessing/lock.hpp"
 
 namespace pyconc::multiprocessing {

@@ -32,7 +32,7 @@
 #include <utility>
 
 #include "pyconc/detail/deadline.hpp"
-#include "pyconc/detail/framing.hpp"
+#include "pyconc/multiprocessing/detail/framing.hpp"
 #include "pyconc/multiprocessing/serialize.hpp"
 
 namespace pyconc::multiprocessing {

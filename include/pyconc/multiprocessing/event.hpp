@@ -15,7 +15,7 @@
 #include <memory>
 
 #include "pyconc/detail/futex.hpp"
-#include "pyconc/detail/shared_object.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/threading/event.hpp"
 
 namespace pyconc::multiprocessing {

@@ -31,8 +31,8 @@
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/lockable.hpp"
-#include "pyconc/detail/shared_lock.hpp"
-#include "pyconc/detail/shared_object.hpp"
+#include "pyconc/multiprocessing/detail/shared_lock.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::multiprocessing {

@@ -34,7 +34,7 @@
 #include <string>
 
 #include "pyconc/detail/deadline.hpp"
-#include "pyconc/detail/queue_core.hpp"
+#include "pyconc/multiprocessing/detail/queue_core.hpp"
 #include "pyconc/multiprocessing/serialize.hpp"
 #include "pyconc/queue/exceptions.hpp"
 

@@ -20,7 +20,7 @@
 
 #include "pyconc/detail/futex.hpp"
 #include "pyconc/detail/lockable.hpp"
-#include "pyconc/detail/shared_object.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/threading/semaphore.hpp"
 
 namespace pyconc::detail {

@@ -22,7 +22,7 @@
 #include <optional>
 #include <type_traits>
 
-#include "pyconc/detail/shared_object.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/errors.hpp"
 #include "pyconc/multiprocessing/lock.hpp"
 

@@ -6,7 +6,7 @@
 //   auto [out, err] = p.communicate("set q=mx\n");      // out == "set q=mx\n"
 //   p.returncode(); p.wait(1s); p.poll(); p.kill(); p.pid();
 //
-// Starting: see pyconc/subprocess/detail/spawn.hpp (posix_spawn; only 0/1/2 and pass_fds are
+// Starting: see pyconc/detail/spawn.hpp (posix_spawn; only 0/1/2 and pass_fds are
 // open in the child; safe while other threads run). A program that cannot be run raises, in
 // the constructor, the OSError subclass Python raises: FileNotFoundError for a missing program
 // or cwd, PermissionError for one that is not executable. shell=true runs {"/bin/sh", "-c",

@@ -12,30 +12,11 @@
 // Thread safety: a plain value.
 #pragma once
 
+#include "pyconc/detail/redirect.hpp"
+
 namespace pyconc::subprocess {
 
-class Redirect {
- public:
-  enum class Kind { inherit, pipe, devnull, stdout_, fd };
-
-  // Inherit the parent's stream (Python's None).
-  constexpr Redirect() noexcept = default;
-  constexpr Redirect(Kind kind) noexcept : kind_(kind) {}  // NOLINT: implicit, like Python's ints
-  // The child's stream is a duplicate of the parent's descriptor `fd`.
-  constexpr Redirect(int fd) noexcept : kind_(Kind::fd), fd_(fd) {}  // NOLINT
-
-  constexpr Kind kind() const noexcept { return kind_; }
-  // The descriptor, for Kind::fd (else -1).
-  constexpr int fd() const noexcept { return fd_; }
-  constexpr bool is_pipe() const noexcept { return kind_ == Kind::pipe; }
-  constexpr bool inherits() const noexcept { return kind_ == Kind::inherit; }
-
-  friend constexpr bool operator==(const Redirect&, const Redirect&) noexcept = default;
-
- private:
-  Kind kind_ = Kind::inherit;
-  int fd_ = -1;
-};
+using Redirect = pyconc::detail::Redirect;
 
 // Python: subprocess.PIPE -- a new pipe to the child; the parent's end is Popen::stdin_() etc.
 inline constexpr Redirect PIPE{Redirect::Kind::pipe};

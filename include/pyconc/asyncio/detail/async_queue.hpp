@@ -1,6 +1,6 @@
 // pyconc/asyncio/detail/async_queue.hpp -- the engine behind aio::Queue, aio::LifoQueue and
 // aio::PriorityQueue: waiting getters and putters, task accounting and shutdown, once; the
-// three queues differ only in their Store (pyconc/queue/detail/stores.hpp: FIFO ring, LIFO
+// three queues differ only in their Store (pyconc/detail/queue_stores.hpp: FIFO ring, LIFO
 // vector, binary heap), as in CPython where they override only _put/_get.
 //
 // Fairness and no lost items (the invariants the code keeps):
@@ -30,11 +30,11 @@
 #include <type_traits>
 #include <utility>
 
-#include "pyconc/asyncio/detail/wait_list.hpp"
+#include "pyconc/asyncio/detail/primitive_waiters.hpp"
 #include "pyconc/asyncio/event.hpp"
 #include "pyconc/asyncio/exceptions.hpp"
 #include "pyconc/errors.hpp"
-#include "pyconc/queue/detail/stores.hpp"
+#include "pyconc/detail/queue_stores.hpp"
 
 namespace pyconc::detail {
 

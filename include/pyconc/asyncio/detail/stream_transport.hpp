@@ -32,7 +32,7 @@
 #include "pyconc/asyncio/detail/loop_core.hpp"
 #include "pyconc/asyncio/detail/socket.hpp"
 #include "pyconc/asyncio/detail/task_core.hpp"
-#include "pyconc/asyncio/detail/waiter_list.hpp"
+#include "pyconc/asyncio/detail/event_waiters.hpp"
 #include "pyconc/detail/unique_fd.hpp"
 
 namespace pyconc::detail {
@@ -163,8 +163,8 @@ class StreamTransport : public std::enable_shared_from_this<StreamTransport> {
   std::size_t low_ = default_high_water / 4;
   std::exception_ptr error_;
   StreamTransport::DataAwaiter* feed_waiter_ = nullptr;
-  WaiterList drainers_;
-  WaiterList closed_waiters_;
+  EventWaitList drainers_;
+  EventWaitList closed_waiters_;
   std::optional<SockAddr> peer_;
   std::optional<SockAddr> local_;
   ConnectionOwner* owner_ = nullptr;
@@ -202,7 +202,7 @@ class StreamTransport::DataAwaiter final : public SuspendPoint {
 
 // drain(): parks while the writer is paused; raises the connection's error, or
 // ConnectionResetError("Connection lost") once it is closed.
-class StreamTransport::DrainAwaiter final : public ListedWaiter {
+class StreamTransport::DrainAwaiter final : public EventWaiter {
  public:
   explicit DrainAwaiter(std::shared_ptr<StreamTransport> t) noexcept : t_(std::move(t)) {}
   DrainAwaiter(DrainAwaiter&& o) noexcept : t_(std::move(o.t_)) {}
@@ -215,7 +215,7 @@ class StreamTransport::DrainAwaiter final : public ListedWaiter {
 };
 
 // wait_closed(): parks until the fd is closed; raises the error the connection was lost with.
-class StreamTransport::ClosedAwaiter final : public ListedWaiter {
+class StreamTransport::ClosedAwaiter final : public EventWaiter {
  public:
   explicit ClosedAwaiter(std::shared_ptr<StreamTransport> t) noexcept : t_(std::move(t)) {}
   ClosedAwaiter(ClosedAwaiter&& o) noexcept : t_(std::move(o.t_)) {}

@@ -51,7 +51,7 @@
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/futex.hpp"
 #include "pyconc/errors.hpp"
-#include "pyconc/queue/detail/stores.hpp"
+#include "pyconc/detail/queue_stores.hpp"
 #include "pyconc/queue/exceptions.hpp"
 #include "pyconc/threading/lock.hpp"
 

@@ -1,9 +1,9 @@
-// pyconc/aiohttp/detail/demo_server.hpp -- the demo blog (demo_site.hpp) served over HTTP on
+// pyconc_demo/server.hpp -- the demo blog (demo_site.hpp) served over HTTP on
 // a loopback port by an event loop on a thread of its own: what `pyconc crawl` crawls when
 // given no URL, what `pyconc compare` downloads in its I/O experiments, and the real server
 // behind the seeds' crawler examples (examples/seeds/).
 //
-//   pyconc::detail::DemoSiteServer site(20ms);        // every answer waits 20 ms first
+//   pyconc::demo::DemoSiteServer site(20ms);        // every answer waits 20 ms first
 //   requests::get(site.url("/list/3")).text;
 //
 // The constructor returns once the server accepts connections on 127.0.0.1 (a free port);
@@ -20,7 +20,7 @@
 
 #include "pyconc/aiohttp/web/application.hpp"
 
-namespace pyconc::detail {
+namespace pyconc::demo {
 
 // A handler answering every path with the demo blog's page for it (`index_path`, if not
 // empty, is answered with the blog's index "/"), after waiting `delay`.
@@ -63,4 +63,4 @@ class DemoSiteServer {
   ServerThread server_;  // after app_: stops before it goes
 };
 
-}  // namespace pyconc::detail
+}  // namespace pyconc::demo

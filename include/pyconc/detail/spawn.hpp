@@ -1,4 +1,4 @@
-// pyconc/subprocess/detail/spawn.hpp -- starting and reaping child processes: the core shared by
+// pyconc/detail/spawn.hpp -- starting and reaping child processes: the core shared by
 // subprocess::Popen and asyncio's create_subprocess_exec/_shell.
 //
 //   detail::SpawnOptions o;
@@ -44,14 +44,14 @@
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/unique_fd.hpp"
-#include "pyconc/subprocess/redirect.hpp"
+#include "pyconc/detail/redirect.hpp"
 
 namespace pyconc::detail {
 
 struct SpawnOptions {
-  subprocess::Redirect stdin_{};
-  subprocess::Redirect stdout_{};
-  subprocess::Redirect stderr_{};  // STDOUT allowed here only
+  Redirect stdin_{};
+  Redirect stdout_{};
+  Redirect stderr_{};  // STDOUT allowed here only
   // Run `argv[0]` with `/bin/sh -c` (Python's shell=True): argv = {"/bin/sh", "-c", argv...}.
   bool shell = false;
   // The program to run instead of argv[0] (argv[0] is still what the child sees); with shell,

@@ -1,5 +1,6 @@
-// pyconc/asyncio/detail/wait_list.hpp -- the intrusive FIFO of parked tasks behind every
-// asyncio primitive (Lock, Event, Condition, Semaphore, Barrier, Queue).
+// pyconc/asyncio/detail/primitive_waiters.hpp -- the intrusive FIFO of parked tasks behind every
+// asyncio primitive (Lock, Event, Condition, Semaphore, Barrier, Queue). For tasks that wait for
+// an event of an I/O object (drained, closed, exited), all woken together: event_waiters.hpp.
 //
 // The node is the awaiter itself (it lives in the awaiting coroutine's frame), so parking a
 // task on a primitive allocates nothing; linking, unlinking from anywhere in the list and

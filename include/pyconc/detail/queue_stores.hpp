@@ -1,4 +1,4 @@
-// pyconc/queue/detail/stores.hpp -- the ordering policies of the queues: which item get()
+// pyconc/detail/queue_stores.hpp -- the ordering policies of the queues: which item get()
 // takes. FifoStore (Queue, SimpleQueue), LifoStore (LifoQueue), PriorityStore (PriorityQueue).
 //
 // A store is a single-threaded container; BasicQueue calls it only with its lock held, except

@@ -1,4 +1,4 @@
-#include "pyconc/aiohttp/detail/demo_site.hpp"
+#include "pyconc_demo/site.hpp"
 
 #include "pyconc/aiohttp/detail/html_escape.hpp"
 
@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <optional>
 
-namespace pyconc::detail {
+namespace pyconc::demo {
+
+using pyconc::detail::html_escape_into;
 
 namespace {
 
@@ -198,4 +200,4 @@ DemoResponse demo_site_page(std::string_view target) {
   return {404, kHtml, simple_page("404 Not Found", "No page at " + std::string(path) + ".")};
 }
 
-}  // namespace pyconc::detail
+}  // namespace pyconc::demo

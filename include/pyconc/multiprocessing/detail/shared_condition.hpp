@@ -1,4 +1,4 @@
-// pyconc/detail/shared_condition.hpp -- the waiter queue behind multiprocessing.Condition.
+// pyconc/multiprocessing/detail/shared_condition.hpp -- the waiter queue behind multiprocessing.Condition.
 //
 // threading::Condition links waiters that live on their threads' stacks; between processes
 // the waiters must live in shared memory, so a SharedCondition owns a table of `capacity`
@@ -21,8 +21,8 @@
 
 #include "pyconc/detail/adaptive_spin.hpp"
 #include "pyconc/detail/deadline.hpp"
-#include "pyconc/detail/shared_lock.hpp"
-#include "pyconc/detail/shared_object.hpp"
+#include "pyconc/multiprocessing/detail/shared_lock.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 
 namespace pyconc::detail {
 

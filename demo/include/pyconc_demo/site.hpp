@@ -1,4 +1,4 @@
-// pyconc/aiohttp/detail/demo_site.hpp -- the content of the embedded demo blog that
+// pyconc_demo/site.hpp -- the content of the embedded demo blog that
 // `pyconc crawl` crawls and `pyconc serve` serves, as a pure function of the request path.
 //
 // Shaped like the seeds' target (a cnblogs list of posts): 50 list pages of 20 posts each,
@@ -29,7 +29,7 @@
 #include <string>
 #include <string_view>
 
-namespace pyconc::detail {
+namespace pyconc::demo {
 
 inline constexpr int kDemoListPages = 50;
 inline constexpr int kDemoPostsPerPage = 20;
@@ -52,4 +52,4 @@ inline constexpr int demo_list_page_of(int id) {
   return (id - 1) / kDemoPostsPerPage + 1;
 }
 
-}  // namespace pyconc::detail
+}  // namespace pyconc::demo

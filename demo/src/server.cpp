@@ -1,18 +1,18 @@
 // The demo blog served on a background event loop (see detail/demo_server.hpp).
-#include "pyconc/aiohttp/detail/demo_server.hpp"
+#include "pyconc_demo/server.hpp"
 
 #include <exception>
 #include <future>
 #include <thread>
 #include <utility>
 
-#include "pyconc/aiohttp/detail/demo_site.hpp"
+#include "pyconc_demo/site.hpp"
 #include "pyconc/aiohttp/web/server.hpp"
 #include "pyconc/asyncio/event.hpp"
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/sleep.hpp"
 
-namespace pyconc::detail {
+namespace pyconc::demo {
 
 namespace aio = pyconc::asyncio;
 namespace web = pyconc::aiohttp::web;
@@ -102,4 +102,4 @@ std::string ServerThread::url(std::string_view path) const {
   return "http://127.0.0.1:" + std::to_string(s_->port) + std::string(path);
 }
 
-}  // namespace pyconc::detail
+}  // namespace pyconc::demo

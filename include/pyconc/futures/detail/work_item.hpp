@@ -1,8 +1,9 @@
-// pyconc/futures/detail/task.hpp -- an executor task: a Future's state fused with its callable.
+// pyconc/futures/detail/work_item.hpp -- an executor's work item: a Future's state fused with its callable
+// (named apart from asyncio's TaskCore, which is a coroutine).
 //
 // submit() makes one allocation per task: the shared state of the returned Future<T> and the
 // callable (with its bound arguments) live in one object. An executor queues the task through
-// its TaskBase side; the queue owns one reference (queue_ref) until the task is run or
+// its WorkItemBase side; the queue owns one reference (queue_ref) until the task is run or
 // cancelled.
 #pragma once
 
@@ -22,7 +23,7 @@ inline thread_local const void* tls_worker_owner = nullptr;
 inline thread_local int tls_worker_index = -1;
 inline thread_local const char* tls_worker_kind = "";
 
-class TaskBase {
+class WorkItemBase {
  public:
   // Runs the task unless it was cancelled or already run inline. Never throws.
   virtual void run() noexcept = 0;
@@ -31,18 +32,18 @@ class TaskBase {
   // Fails the task with `e` if it has not started (a broken executor).
   virtual void fail_task(std::exception_ptr e) noexcept = 0;
 
-  TaskBase* next_task = nullptr;        // intrusive link for executor queues
-  std::shared_ptr<TaskBase> queue_ref;  // the queue's reference while queued
+  WorkItemBase* next_task = nullptr;        // intrusive link for executor queues
+  std::shared_ptr<WorkItemBase> queue_ref;  // the queue's reference while queued
   std::int64_t submit_ns = 0;           // only set when tracing
 
  protected:
-  ~TaskBase() = default;
+  ~WorkItemBase() = default;
 };
 
 template <class T, class F>
-class Task final : public FutureState<T>, public TaskBase {
+class WorkItem final : public FutureState<T>, public WorkItemBase {
  public:
-  Task(const void* owner, F&& fn) : owner_(owner), fn_(std::move(fn)) {}
+  WorkItem(const void* owner, F&& fn) : owner_(owner), fn_(std::move(fn)) {}
 
   void run() noexcept override {
     if (this->try_set_running() != FutureStatus::pending) return;  // cancelled, or ran inline
@@ -84,7 +85,7 @@ class Task final : public FutureState<T>, public TaskBase {
   // can submit to its own pool and wait for the result without starving the pool.
   void help_while_waiting() const noexcept override {
     if (tls_worker_owner == owner_ && this->status() == FutureStatus::pending) {
-      const_cast<Task*>(this)->run();
+      const_cast<WorkItem*>(this)->run();
     }
   }
 

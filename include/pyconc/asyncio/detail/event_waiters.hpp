@@ -1,13 +1,16 @@
-// pyconc/asyncio/detail/waiter_list.hpp -- tasks parked until an event of an object (a stream
+// pyconc/asyncio/detail/event_waiters.hpp -- tasks parked until an event of an object (a stream
 // drained, a connection or server closed, a process exited): an intrusive FIFO of awaiters.
 //
-// A ListedWaiter lives in the awaiting coroutine's frame; parking links it (no allocation),
+// An EventWaiter lives in the awaiting coroutine's frame; parking links it (no allocation),
 // wake_all() unlinks and schedules every one, cancel() unlinks only the cancelled one.
-//   struct MyAwaiter : ListedWaiter {
+//   struct MyAwaiter : EventWaiter {
 //     bool await_ready() { return event_happened; }
 //     void await_suspend(std::coroutine_handle<> h) { wait_on(list, h); }
 //     void await_resume() { resume_check(); }
 //   };
+// Unlike primitive_waiters.hpp (the primitives' lists: one waiter woken at a time, a node in two
+// lists at once, orphaned when its primitive dies), every waiter here wakes together and the
+// object outlives its waiters (it is closed before it dies).
 // Thread safety: loop-thread only.
 #pragma once
 
@@ -17,46 +20,46 @@
 
 namespace pyconc::detail {
 
-class WaiterList;
+class EventWaitList;
 
-class ListedWaiter : public SuspendPoint {
+class EventWaiter : public SuspendPoint {
  public:
   bool cancel() noexcept override;
 
  protected:
-  ListedWaiter() = default;
-  ~ListedWaiter();
+  EventWaiter() = default;
+  ~EventWaiter();
   // Parks the current task on `list` (RuntimeError outside a task).
-  void wait_on(WaiterList& list, std::coroutine_handle<> h);
+  void wait_on(EventWaitList& list, std::coroutine_handle<> h);
   bool parked() const noexcept { return task_ != nullptr; }
 
  private:
-  friend class WaiterList;
-  WaiterList* list_ = nullptr;
-  ListedWaiter* next_ = nullptr;
-  ListedWaiter* prev_ = nullptr;
+  friend class EventWaitList;
+  EventWaitList* list_ = nullptr;
+  EventWaiter* next_ = nullptr;
+  EventWaiter* prev_ = nullptr;
 };
 
-class WaiterList {
+class EventWaitList {
  public:
-  WaiterList() = default;
-  WaiterList(const WaiterList&) = delete;
-  WaiterList& operator=(const WaiterList&) = delete;
-  ~WaiterList() { wake_all(); }
+  EventWaitList() = default;
+  EventWaitList(const EventWaitList&) = delete;
+  EventWaitList& operator=(const EventWaitList&) = delete;
+  ~EventWaitList() { wake_all(); }
 
   bool empty() const noexcept { return head_ == nullptr; }
   // Schedules every parked task (in parking order) and empties the list.
   void wake_all() noexcept {
     while (head_ != nullptr) {
-      ListedWaiter* w = head_;
+      EventWaiter* w = head_;
       remove(w);
       w->complete();
     }
   }
 
  private:
-  friend class ListedWaiter;
-  void push(ListedWaiter* w) noexcept {
+  friend class EventWaiter;
+  void push(EventWaiter* w) noexcept {
     w->list_ = this;
     w->next_ = nullptr;
     w->prev_ = tail_;
@@ -67,7 +70,7 @@ class WaiterList {
     }
     tail_ = w;
   }
-  void remove(ListedWaiter* w) noexcept {
+  void remove(EventWaiter* w) noexcept {
     if (w->prev_ != nullptr) {
       w->prev_->next_ = w->next_;
     } else {
@@ -82,36 +85,36 @@ class WaiterList {
     w->list_ = nullptr;
   }
 
-  ListedWaiter* head_ = nullptr;
-  ListedWaiter* tail_ = nullptr;
+  EventWaiter* head_ = nullptr;
+  EventWaiter* tail_ = nullptr;
 };
 
-inline ListedWaiter::~ListedWaiter() {
+inline EventWaiter::~EventWaiter() {
   if (list_ != nullptr) list_->remove(this);
 }
 
-inline void ListedWaiter::wait_on(WaiterList& list, std::coroutine_handle<> h) {
+inline void EventWaiter::wait_on(EventWaitList& list, std::coroutine_handle<> h) {
   park(h);
   list.push(this);
 }
 
-inline bool ListedWaiter::cancel() noexcept {
+inline bool EventWaiter::cancel() noexcept {
   if (!cancellable()) return false;
   if (list_ != nullptr) list_->remove(this);
   return cancelled_now();
 }
 
 // Parks the current task until `list` is woken (the caller re-checks its condition).
-class ListAwaiter final : public ListedWaiter {
+class EventAwaiter final : public EventWaiter {
  public:
-  explicit ListAwaiter(WaiterList& list) noexcept : target_(&list) {}
-  ListAwaiter(ListAwaiter&& o) noexcept : target_(o.target_) {}
+  explicit EventAwaiter(EventWaitList& list) noexcept : target_(&list) {}
+  EventAwaiter(EventAwaiter&& o) noexcept : target_(o.target_) {}
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) { wait_on(*target_, h); }
   void await_resume() { resume_check(); }
 
  private:
-  WaiterList* target_;
+  EventWaitList* target_;
 };
 
 }  // namespace pyconc::detail

@@ -4,7 +4,7 @@
 #   make demo    the main job: `pyconc crawl` (the embedded demo blog, crawled and checked)
 #   make test    build + the whole test suite through ctest
 #   make tsan    the test suite under ThreadSanitizer   (build-tsan/)
-#   make asan    the test suite under AddressSanitizer + UBSan (build-asan/)
+#   make asan    the test suite under AddressSanitizer + UBSan, built with clang (build-asan/)
 #   make bench   Google Benchmark suites beside Python and C++ peers (build-bench/)
 #   make fuzz    the HTTP request parser under libFuzzer for FUZZ_SECONDS (60) s (build-fuzz/, clang)
 #   make compile-budget   what each public header costs to compile, beside the bare standard headers
@@ -24,7 +24,7 @@ LAUNCHER    = $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccac
 export CCACHE_BASEDIR  = $(CURDIR)
 export CCACHE_NOHASHDIR = 1
 
-.PHONY: all deps deps-test demo test build build-tool tsan asan bench fuzz format format-check tidy clean \
+.PHONY: all deps deps-test deps-asan demo test build build-tool tsan asan bench fuzz format format-check tidy clean \
         compile-budget check-layering
 
 all: build
@@ -35,6 +35,9 @@ deps:
 # The tests also use nginx and openssl (the HTTP client's tests against a real server).
 deps-test:
 	@$(DEPS) test
+
+deps-asan:
+	@$(DEPS) asan
 
 build/build.ninja: | deps
 	cmake -S . -B build -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(LAUNCHER)
@@ -53,9 +56,16 @@ test: build
 	@$(DEPS) test
 	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
-build-%/build.ninja: | deps
-	cmake -S . -B build-$* -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DPYCONC_SANITIZE=$(if $(filter tsan,$*),thread,address) -DPYCONC_BUILD_TOOLS=OFF $(LAUNCHER)
+build-tsan/build.ninja: | deps
+	cmake -S . -B build-tsan -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPYCONC_SANITIZE=thread -DPYCONC_BUILD_TOOLS=OFF $(LAUNCHER)
+
+# The ASan build uses clang (Debian's second compiler) and builds the tool too, so that one build
+# proves both that the suite is clean under ASan+UBSan and that everything compiles with clang.
+build-asan/build.ninja: | deps-asan
+	cmake -S . -B build-asan -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DPYCONC_SANITIZE=address -DPYCONC_BUILD_TOOLS=ON $(LAUNCHER)
 
 # TSAN_OPTIONS/ASAN_OPTIONS: fail the test on the first report, so a race is never just a warning.
 # tsan.supp holds the one suppression (a libstdc++ false positive; see the file).
@@ -65,8 +75,8 @@ tsan: deps-test build-tsan/build.ninja
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tsan.supp" \
 	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -LE install $(CTEST_ARGS)
 
-asan: deps-test build-asan/build.ninja
-	@$(DEPS) test
+asan: deps-asan build-asan/build.ninja
+	@$(DEPS) asan
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" \
 	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -LE install $(CTEST_ARGS)
@@ -101,9 +111,11 @@ fuzz:
 	  build-fuzz/corpus/request_parser build-fuzz/seeds/request_parser
 
 format:
+	@$(DEPS) format
 	find include src tests examples bench tools fuzz demo -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
 
 format-check:
+	@$(DEPS) format
 	find include src tests examples bench tools fuzz demo -name '*.hpp' -o -name '*.cpp' | \
 	  xargs clang-format --dry-run --Werror
 

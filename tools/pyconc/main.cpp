@@ -7,13 +7,11 @@
 #include <functional>
 #include <iostream>
 
+#include <pyconc/version.hpp>
+
 #include "compare.hpp"
 #include "crawl.hpp"
 #include "serve.hpp"
-
-#ifndef PYCONC_VERSION
-#define PYCONC_VERSION "unknown"
-#endif
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -21,7 +19,7 @@ int main(int argc, char** argv) {
       "multiprocessing, asyncio) as a C++20 library without a GIL. This command "
       "runs the study notes' experiments in C++ beside Python.",
       "pyconc"};
-  app.set_version_flag("--version", "pyconc " PYCONC_VERSION);
+  app.set_version_flag("--version", "pyconc " PYCONC_VERSION_STRING);
   app.require_subcommand(1);
 
   std::function<int()> command;  // set by the subcommand the command line selects

@@ -69,7 +69,8 @@ class Request {
 
   detail_web::Ready<std::string> text() const { return {raw_.body()}; }
   detail_web::Ready<std::string> read() const { return {raw_.body()}; }
-  // The body parsed as JSON; HTTPBadRequest if it is not JSON.
+  // The body parsed as JSON; HTTPBadRequest if it is not JSON. The caller includes
+  // <pyconc/aiohttp/json.hpp> to use the value.
   detail_web::Ready<nlohmann::json> json() const;
   const std::string& body() const noexcept { return raw_.body(); }
 

@@ -105,7 +105,7 @@ std::string_view Request::content_type() const {
   return v.substr(0, v.find(';'));
 }
 
-detail_web::Ready<nlohmann::json> Request::json() const {
+pyconc::detail::ReadyValue<nlohmann::json> Request::json() const {
   try {
     return {nlohmann::json::parse(raw_.body())};
   } catch (const nlohmann::json::exception& e) {

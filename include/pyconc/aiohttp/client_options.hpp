@@ -71,7 +71,7 @@ class JsonPayload {
   template <class T, class J = nlohmann::json>
   requires(!std::is_same_v<std::remove_cvref_t<T>, JsonPayload> &&
            !std::is_same_v<std::remove_cvref_t<T>, J>)
-  JsonPayload(T&& value)  // NOLINT: a value converts, as json=value in Python
+      JsonPayload(T&& value)  // NOLINT: a value converts, as json=value in Python
       : JsonPayload(static_cast<const J&>(J(std::forward<T>(value)))) {}
 
   // Whether there is no body (nlohmann::json's null, Python's json=None).

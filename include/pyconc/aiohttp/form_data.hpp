@@ -77,10 +77,10 @@ class RequestData {
   RequestData() = default;
   RequestData(std::string bytes)  // NOLINT: implicit, like Python
       : kind_(Kind::bytes), bytes_(std::move(bytes)) {}
-  RequestData(std::string_view bytes) : RequestData(std::string(bytes)) {}  // NOLINT
-  RequestData(const char* bytes) : RequestData(std::string(bytes)) {}       // NOLINT
-  RequestData(FormData form) : kind_(Kind::form), form_(std::move(form)) {}  // NOLINT
-  RequestData(const MultiDict& form) : RequestData(FormData(form)) {}       // NOLINT
+  RequestData(std::string_view bytes) : RequestData(std::string(bytes)) {}      // NOLINT
+  RequestData(const char* bytes) : RequestData(std::string(bytes)) {}           // NOLINT
+  RequestData(FormData form) : kind_(Kind::form), form_(std::move(form)) {}     // NOLINT
+  RequestData(const MultiDict& form) : RequestData(FormData(form)) {}           // NOLINT
   RequestData(std::initializer_list<std::pair<std::string, std::string>> form)  // NOLINT
       : RequestData(FormData(form)) {}
 

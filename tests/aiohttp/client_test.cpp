@@ -9,6 +9,7 @@
 
 #include "http_test_server.hpp"
 #include "pyconc/aiohttp.hpp"
+#include "pyconc/aiohttp/json.hpp"
 #include "pyconc/asyncio.hpp"
 
 namespace aio = pyconc::asyncio;

@@ -1,4 +1,6 @@
-// src/aiohttp/client_core.hpp -- the machinery under ClientSession (private to the library).
+// ClientSessionCore, ClientTransfer and TransferAwaiter: the libcurl side of ClientSession
+// (client_session_core.cpp: the multi handle on the event loop; client_transfer.cpp: one
+// request).
 //
 // ClientSessionCore owns one libcurl multi handle and drives it from the event loop:
 //   - libcurl's socket callback (CURLMOPT_SOCKETFUNCTION) says which sockets to watch for

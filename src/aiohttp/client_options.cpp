@@ -1,5 +1,7 @@
-// BasicAuth::encode and FormData::urlencoded.
+// BasicAuth::encode, FormData::urlencoded and JsonPayload.
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "percent.hpp"
 #include "pyconc/aiohttp/client_options.hpp"
@@ -37,6 +39,31 @@ std::string base64(std::string_view in) {
 }
 
 }  // namespace
+
+JsonPayload::JsonPayload(const nlohmann::json& value) {
+  if (!value.is_null()) text_ = value.dump();
+}
+
+// nlohmann::json's own rule for a braced list: an object when every element is a two-element
+// array whose first element is a string, else an array (the first of repeated keys wins).
+JsonPayload::JsonPayload(std::initializer_list<nlohmann::json> init) {
+  bool object = true;
+  for (const nlohmann::json& e : init) {
+    if (!e.is_array() || e.size() != 2 || !e[0].is_string()) {
+      object = false;
+      break;
+    }
+  }
+  nlohmann::json value = object ? nlohmann::json::object() : nlohmann::json::array();
+  for (const nlohmann::json& e : init) {
+    if (object) {
+      value.emplace(e[0].get<std::string>(), e[1]);
+    } else {
+      value.push_back(e);
+    }
+  }
+  text_ = value.dump();
+}
 
 std::string BasicAuth::encode() const {
   if (login.find(':') != std::string::npos) {

@@ -1,5 +1,6 @@
 // ClientResponse: the head's accessors, reading and decoding the body.
 #include <iconv.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>

@@ -1,6 +1,8 @@
 // Crawler: level-synchronous breadth-first crawling on a ClientSession.
 #include "pyconc/aiohttp/crawler.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <optional>
 #include <unordered_map>

@@ -2,6 +2,8 @@
 // is in.
 #include "pyconc/aiohttp/requests.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <utility>
 

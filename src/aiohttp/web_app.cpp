@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <regex>
+#include <unordered_map>
 
 #include "pyconc/aiohttp/web/application.hpp"
 #include "pyconc/aiohttp/web/exceptions.hpp"
@@ -103,7 +105,7 @@ std::string_view Request::content_type() const {
   return v.substr(0, v.find(';'));
 }
 
-detail_web::Ready<nlohmann::json> Request::json() const {
+pyconc::detail::ReadyValue<nlohmann::json> Request::json() const {
   try {
     return {nlohmann::json::parse(raw_.body())};
   } catch (const nlohmann::json::exception& e) {
@@ -113,7 +115,30 @@ detail_web::Ready<nlohmann::json> Request::json() const {
 
 // --- router ---
 
-UrlDispatcher::Resource& UrlDispatcher::resource_for(std::string_view path) {
+struct UrlDispatcher::Table {
+  struct Route {
+    std::string method;
+    Handler handler;
+  };
+  struct Resource {
+    std::string pattern;
+    bool dynamic = false;
+    std::regex regex;
+    std::vector<std::string> names;
+    std::vector<Route> routes;
+  };
+  Resource& resource_for(std::string_view path);
+
+  std::vector<std::unique_ptr<Resource>> resources_;
+  std::unordered_map<std::string, Resource*> literal_;
+};
+
+UrlDispatcher::UrlDispatcher() : table_(std::make_unique<Table>()) {}
+UrlDispatcher::~UrlDispatcher() = default;
+UrlDispatcher::UrlDispatcher(UrlDispatcher&&) noexcept = default;
+UrlDispatcher& UrlDispatcher::operator=(UrlDispatcher&&) noexcept = default;
+
+UrlDispatcher::Table::Resource& UrlDispatcher::Table::resource_for(std::string_view path) {
   if (path.empty() || path.front() != '/') {
     throw ValueError("route path must start with '/': '" + std::string(path) + "'");
   }
@@ -179,7 +204,7 @@ void UrlDispatcher::add_route(std::string_view method, std::string_view path, Ha
   if (!handler) throw ValueError("add_route: empty handler");
   std::string m(method);
   for (auto& ch : m) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  resource_for(path).routes.push_back({std::move(m), std::move(handler)});
+  table_->resource_for(path).routes.push_back({std::move(m), std::move(handler)});
 }
 
 void UrlDispatcher::add_get(std::string_view path, Handler handler, bool allow_head) {
@@ -206,7 +231,7 @@ UrlDispatcher::Resolved UrlDispatcher::resolve(std::string_view method,
                                                const std::string& path) const {
   Resolved out;
   out.status = 404;
-  auto try_resource = [&](const Resource& r) -> bool {
+  auto try_resource = [&](const Table::Resource& r) -> bool {
     for (const auto& route : r.routes) {
       if (route.method == method || route.method == "*") {
         out.handler = &route.handler;
@@ -223,11 +248,11 @@ UrlDispatcher::Resolved UrlDispatcher::resolve(std::string_view method,
     }
     return false;
   };
-  if (auto it = literal_.find(path); it != literal_.end()) {
+  if (auto it = table_->literal_.find(path); it != table_->literal_.end()) {
     if (try_resource(*it->second)) return out;
   }
   std::smatch m;
-  for (const auto& r : resources_) {
+  for (const auto& r : table_->resources_) {
     if (!r->dynamic || !std::regex_match(path, m, r->regex)) continue;
     const auto allow = out.allow;
     if (try_resource(*r)) {

@@ -9,6 +9,7 @@
 
 #include "http_test_server.hpp"
 #include "pyconc/aiohttp.hpp"
+#include "pyconc/aiohttp/json.hpp"
 #include "pyconc/asyncio.hpp"
 
 namespace aio = pyconc::asyncio;
@@ -124,6 +125,27 @@ std::string echoed_header(const nlohmann::json& echo, std::string_view name) {
       return kv[1].get<std::string>();
   }
   return "<absent>";
+}
+
+// json= builds the value nlohmann::json would from the same braced list, and keeps its text.
+TEST(JsonPayload, BuildsWhatNlohmannJsonBuilds) {
+  auto same = [](http::JsonPayload p, const nlohmann::json& expected) {
+    EXPECT_FALSE(p.is_null());
+    EXPECT_EQ(nlohmann::json::parse(p.dump()), expected);
+  };
+  same({{"name", "pyconc"}, {"tags", {"a", "b"}}},
+       nlohmann::json{{"name", "pyconc"}, {"tags", {"a", "b"}}});
+  same({1, 2, 3}, nlohmann::json::array({1, 2, 3}));
+  same({{"a", 1}, {2, 3}}, nlohmann::json::array({{"a", 1}, {2, 3}}));  // not all [key, v]
+  same({{"a", 1}, {"a", 2}}, nlohmann::json{{"a", 1}, {"a", 2}});       // a repeated key too
+  same(1, nlohmann::json(1));
+  same("text", nlohmann::json("text"));
+  same(nlohmann::json::object(), nlohmann::json::object());
+  EXPECT_TRUE(http::JsonPayload().is_null());
+  EXPECT_TRUE(http::JsonPayload(nlohmann::json()).is_null());
+  EXPECT_EQ(http::JsonPayload().dump(), "null");
+  http::RequestOptions options{.json = {{"k", 1}}};
+  EXPECT_EQ(options.json.dump(), R"({"k":1})");
 }
 
 TEST(ClientSession, GetTextAndHead) {

@@ -15,6 +15,7 @@
 
 #include "http_test_server.hpp"
 #include "pyconc/aiohttp.hpp"
+#include "pyconc/aiohttp/json.hpp"
 #include "pyconc_demo/site.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/future.hpp"

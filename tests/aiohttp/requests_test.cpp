@@ -12,6 +12,7 @@
 
 #include "http_test_server.hpp"
 #include "pyconc/aiohttp.hpp"
+#include "pyconc/aiohttp/json.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/futures.hpp"
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pyconc/aiohttp.hpp"
+#include "pyconc/aiohttp/json.hpp"
 #include "pyconc_demo/server.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/subprocess.hpp"

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "pyconc/aiohttp/json.hpp"
 #include "pyconc/aiohttp/web.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/threading/event.hpp"

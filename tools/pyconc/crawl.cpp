@@ -32,6 +32,7 @@
 #include <vector>
 
 #include <pyconc/aiohttp.hpp>
+#include <pyconc/aiohttp/json.hpp>
 #include <pyconc_demo/server.hpp>
 #include <pyconc_demo/site.hpp>
 #include <pyconc/asyncio.hpp>

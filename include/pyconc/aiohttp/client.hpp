@@ -31,7 +31,8 @@
 // `co_await session.get(url)` without options is fine everywhere.
 // Differences: close() is synchronous (Python: `await session.close()`); there is no
 // `async with` -- the destructor closes. max_redirects allows exactly that many redirects
-// (aiohttp raises at the max_redirects-th). JSON is nlohmann::json. Requests of a session on
+// (aiohttp raises at the max_redirects-th). JSON is nlohmann::json, declared only: files that
+// build or read JSON include <pyconc/aiohttp/json.hpp>. Requests of a session on
 // one host share its HTTP/1.1 connections as aiohttp's pool does; HTTP/2 multiplexing is used
 // only with {.http2 = true}.
 //

@@ -7,6 +7,9 @@
 //                                   .timeout = {.total = 30s}});
 //   auto r = co_await session.get(url, {.params = {{"q", "c++"}}, .headers = {{"X-A", "1"}},
 //                                       .timeout = aiohttp::ClientTimeout{.total = 2s}});
+// JSON bodies (`.json = {{"name", "pyconc"}}`) are built in the caller's file, which therefore
+// needs nlohmann::json complete: include <pyconc/aiohttp/json.hpp> there (this header only
+// declares nlohmann::json, so that files that send no JSON do not pay for its header).
 // Differences: durations are std::chrono; TCPConnector's options (limit, limit_per_host,
 // force_close, keepalive_timeout, ssl) are the session's own, since one libcurl multi handle
 // is the session's connection pool.
@@ -16,11 +19,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "pyconc/aiohttp/form_data.hpp"
 #include "pyconc/aiohttp/multidict.hpp"
@@ -52,6 +57,32 @@ struct BasicAuth {
   std::string encode() const;
 };
 
+// A JSON request body, kept as its serialized text. Python: aiohttp.JsonPayload (what json=
+// becomes). Built from anything nlohmann::json is built from -- `{{"k", 1}, {"l", {1, 2}}}`
+// (an object when every element is a [string, value] pair, else an array, as nlohmann::json
+// decides), a nlohmann::json, a number... -- which needs <pyconc/aiohttp/json.hpp> (or
+// <nlohmann/json.hpp>) in the file that builds it. Default / null: no JSON body.
+// Thread safety: a plain value.
+class JsonPayload {
+ public:
+  JsonPayload() = default;
+  JsonPayload(const nlohmann::json& value);                 // NOLINT: implicit, as json=
+  JsonPayload(std::initializer_list<nlohmann::json> init);  // NOLINT
+  template <class T, class J = nlohmann::json>
+  requires(!std::is_same_v<std::remove_cvref_t<T>, JsonPayload> &&
+           !std::is_same_v<std::remove_cvref_t<T>, J>)
+      JsonPayload(T&& value)  // NOLINT: a value converts, as json=value in Python
+      : JsonPayload(static_cast<const J&>(J(std::forward<T>(value)))) {}
+
+  // Whether there is no body (nlohmann::json's null, Python's json=None).
+  bool is_null() const noexcept { return !text_.has_value(); }
+  // The serialized JSON ("null" when is_null()).
+  std::string dump() const { return text_ ? *text_ : std::string("null"); }
+
+ private:
+  std::optional<std::string> text_{};
+};
+
 // Keyword arguments of session.request(method, url, ...) and get/post/...
 struct RequestOptions {
   // Query items appended to the URL's own (Python: params=).
@@ -61,8 +92,8 @@ struct RequestOptions {
   // The body: a string, or form fields (see form_data.hpp). ValueError together with json.
   RequestData data{};
   // A JSON body, sent with Content-Type application/json; null (the default) sends none, as
-  // Python's json=None.
-  nlohmann::json json{};
+  // Python's json=None. Building one needs <pyconc/aiohttp/json.hpp> (see JsonPayload).
+  JsonPayload json{};
   // Replaces the session's timeout for this request (all four fields).
   std::optional<ClientTimeout> timeout{};
   // Follow redirects (nullopt: yes, except for HEAD -- aiohttp's defaults).

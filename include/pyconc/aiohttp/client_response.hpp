@@ -13,7 +13,8 @@
 // Differences: there is no `async with`: the response is released when the last handle goes.
 // text() decodes with the charset of Content-Type (any charset iconv knows), else UTF-8 --
 // aiohttp would guess with chardet; errors "strict" raises ValueError (Python's
-// UnicodeDecodeError), "replace" and "ignore" as in Python. json() returns nlohmann::json.
+// UnicodeDecodeError), "replace" and "ignore" as in Python. json() returns nlohmann::json;
+// the file that uses it includes <pyconc/aiohttp/json.hpp> (this header only declares it).
 // history() holds the redirect responses, without bodies.
 //
 // Cancellation: cancelling a task awaiting read()/text()/json() aborts the transfer at once
@@ -28,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "pyconc/aiohttp/exceptions.hpp"
 #include "pyconc/aiohttp/multidict.hpp"

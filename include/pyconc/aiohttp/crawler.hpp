@@ -51,7 +51,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "pyconc/aiohttp/client_options.hpp"
 #include "pyconc/aiohttp/multidict.hpp"
@@ -92,6 +92,7 @@ struct CrawlRecord {
   }
   // The JSON Lines object of `pyconc crawl --out`: {"url", "status", "depth", "title",
   // "items": [{"href", "text"}]} in that order (plus "error" when there is one).
+  // Using the value needs <pyconc/aiohttp/json.hpp>.
   nlohmann::ordered_json to_json() const;
 };
 

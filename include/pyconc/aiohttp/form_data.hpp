@@ -20,7 +20,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "pyconc/aiohttp/multidict.hpp"
@@ -76,20 +75,25 @@ class FormData {
 class RequestData {
  public:
   RequestData() = default;
-  RequestData(std::string bytes) : v_(std::move(bytes)) {}         // NOLINT: implicit, like Python
-  RequestData(std::string_view bytes) : v_(std::string(bytes)) {}  // NOLINT
-  RequestData(const char* bytes) : v_(std::string(bytes)) {}       // NOLINT
-  RequestData(FormData form) : v_(std::move(form)) {}              // NOLINT
-  RequestData(const MultiDict& form) : v_(FormData(form)) {}       // NOLINT
+  RequestData(std::string bytes)  // NOLINT: implicit, like Python
+      : kind_(Kind::bytes), bytes_(std::move(bytes)) {}
+  RequestData(std::string_view bytes) : RequestData(std::string(bytes)) {}      // NOLINT
+  RequestData(const char* bytes) : RequestData(std::string(bytes)) {}           // NOLINT
+  RequestData(FormData form) : kind_(Kind::form), form_(std::move(form)) {}     // NOLINT
+  RequestData(const MultiDict& form) : RequestData(FormData(form)) {}           // NOLINT
   RequestData(std::initializer_list<std::pair<std::string, std::string>> form)  // NOLINT
-      : v_(FormData(form)) {}
+      : RequestData(FormData(form)) {}
 
-  bool has_value() const noexcept { return !std::holds_alternative<std::monostate>(v_); }
-  const std::string* bytes() const noexcept { return std::get_if<std::string>(&v_); }
-  const FormData* form() const noexcept { return std::get_if<FormData>(&v_); }
+  bool has_value() const noexcept { return kind_ != Kind::none; }
+  const std::string* bytes() const noexcept { return kind_ == Kind::bytes ? &bytes_ : nullptr; }
+  const FormData* form() const noexcept { return kind_ == Kind::form ? &form_ : nullptr; }
 
  private:
-  std::variant<std::monostate, std::string, FormData> v_;
+  // One of the two is used, as kind_ says (a std::variant would cost <variant> to every file).
+  enum class Kind : unsigned char { none, bytes, form };
+  Kind kind_ = Kind::none;
+  std::string bytes_;
+  FormData form_;
 };
 
 }  // namespace pyconc::aiohttp

@@ -11,7 +11,6 @@
 // member that modifies needs exclusive access.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
@@ -74,12 +73,15 @@ class BasicMultiDict {
       return;
     }
     const auto pos = static_cast<std::size_t>(it - items_.begin());
-    const std::string probe = key;
-    *it = value_type(std::move(key), std::move(value));
-    items_.erase(
-        std::remove_if(items_.begin() + static_cast<std::ptrdiff_t>(pos) + 1, items_.end(),
-                       [&](const value_type& kv) { return KeyEqual::equal(kv.first, probe); }),
-        items_.end());
+    // Keep the first item (now the new value) and drop the later ones of the same key.
+    std::size_t out = pos + 1;
+    for (std::size_t i = pos + 1; i < items_.size(); ++i) {
+      if (KeyEqual::equal(items_[i].first, key)) continue;
+      if (out != i) items_[out] = std::move(items_[i]);
+      ++out;
+    }
+    items_.resize(out);
+    items_[pos] = value_type(std::move(key), std::move(value));
   }
 
   // The first value of `key`, or nullopt. The view is valid until the dict is modified.
@@ -105,9 +107,9 @@ class BasicMultiDict {
   }
   bool contains(std::string_view key) const { return find(key) != items_.end(); }
   std::size_t count(std::string_view key) const {
-    return static_cast<std::size_t>(
-        std::count_if(items_.begin(), items_.end(),
-                      [&](const value_type& kv) { return KeyEqual::equal(kv.first, key); }));
+    std::size_t n = 0;
+    for (const auto& kv : items_) n += KeyEqual::equal(kv.first, key) ? 1 : 0;
+    return n;
   }
 
   // Removes and returns the first value of `key`; KeyError if there is none. Python: popone.
@@ -131,12 +133,8 @@ class BasicMultiDict {
   // Removes every item with `key`; returns how many there were (Python's `del md[key]`
   // raises KeyError instead when there are none).
   std::size_t erase(std::string_view key) {
-    const auto before = items_.size();
-    items_.erase(
-        std::remove_if(items_.begin(), items_.end(),
-                       [&](const value_type& kv) { return KeyEqual::equal(kv.first, key); }),
-        items_.end());
-    return before - items_.size();
+    return std::erase_if(items_,
+                         [&](const value_type& kv) { return KeyEqual::equal(kv.first, key); });
   }
   void clear() noexcept { items_.clear(); }
 
@@ -148,20 +146,25 @@ class BasicMultiDict {
 
   // Same items in the same order (keys compared with this dict's rule, values exactly).
   friend bool operator==(const BasicMultiDict& a, const BasicMultiDict& b) {
-    return std::equal(a.items_.begin(), a.items_.end(), b.items_.begin(), b.items_.end(),
-                      [](const value_type& x, const value_type& y) {
-                        return KeyEqual::equal(x.first, y.first) && x.second == y.second;
-                      });
+    if (a.items_.size() != b.items_.size()) return false;
+    for (std::size_t i = 0; i < a.items_.size(); ++i) {
+      const value_type& x = a.items_[i];
+      const value_type& y = b.items_[i];
+      if (!KeyEqual::equal(x.first, y.first) || x.second != y.second) return false;
+    }
+    return true;
   }
 
  private:
   typename std::vector<value_type>::const_iterator find(std::string_view key) const {
-    return std::find_if(items_.begin(), items_.end(),
-                        [&](const value_type& kv) { return KeyEqual::equal(kv.first, key); });
+    auto it = items_.begin();
+    while (it != items_.end() && !KeyEqual::equal(it->first, key)) ++it;
+    return it;
   }
   typename std::vector<value_type>::iterator find(std::string_view key) {
-    return std::find_if(items_.begin(), items_.end(),
-                        [&](const value_type& kv) { return KeyEqual::equal(kv.first, key); });
+    auto it = items_.begin();
+    while (it != items_.end() && !KeyEqual::equal(it->first, key)) ++it;
+    return it;
   }
   static std::string missing(std::string_view key) {
     return "'" + std::string(key) + "'";  // Python's KeyError message is the key's repr

@@ -27,7 +27,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "pyconc/aiohttp/client_options.hpp"
 #include "pyconc/aiohttp/exceptions.hpp"
@@ -50,7 +50,8 @@ struct Response {
   bool ok() const noexcept { return status_code < 400; }
   // aiohttp::ClientResponseError for a 4xx or 5xx status.
   void raise_for_status() const;
-  // The body parsed as JSON (nlohmann::json::parse_error if it is not).
+  // The body parsed as JSON (nlohmann::json::parse_error if it is not). The caller includes
+  // <pyconc/aiohttp/json.hpp>.
   nlohmann::json json() const;
 };
 

@@ -2,8 +2,6 @@
 // Response, middlewares, run_app). namespace web = pyconc::aiohttp::web;
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include "pyconc/aiohttp/web/application.hpp"
 #include "pyconc/aiohttp/web/exceptions.hpp"
 #include "pyconc/aiohttp/web/request.hpp"

@@ -21,10 +21,8 @@
 
 #include <functional>
 #include <memory>
-#include <regex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -40,6 +38,11 @@ using AppHook = std::function<asyncio::Task<>(Application&)>;
 
 class UrlDispatcher {
  public:
+  UrlDispatcher();
+  ~UrlDispatcher();
+  UrlDispatcher(UrlDispatcher&&) noexcept;
+  UrlDispatcher& operator=(UrlDispatcher&&) noexcept;
+
   // `method` "*" matches any method. ValueError for a malformed pattern or regex.
   void add_route(std::string_view method, std::string_view path, Handler handler);
   void add_get(std::string_view path, Handler handler, bool allow_head = true);
@@ -72,21 +75,10 @@ class UrlDispatcher {
   Resolved resolve(std::string_view method, const std::string& path) const;
 
  private:
-  struct Route {
-    std::string method;
-    Handler handler;
-  };
-  struct Resource {
-    std::string pattern;
-    bool dynamic = false;
-    std::regex regex;
-    std::vector<std::string> names;
-    std::vector<Route> routes;
-  };
-  Resource& resource_for(std::string_view path);
-
-  std::vector<std::unique_ptr<Resource>> resources_;
-  std::unordered_map<std::string, Resource*> literal_;
+  // The resources (patterns compiled to std::regex, literal paths hashed): in the .cpp, so that
+  // this header does not pull in <regex>.
+  struct Table;
+  std::unique_ptr<Table> table_;
 };
 
 class Application {

@@ -22,20 +22,20 @@
 #include "pyconc/aiohttp/detail/http_parser.hpp"
 #include "pyconc/aiohttp/multidict.hpp"
 
-namespace pyconc::aiohttp::web {
-
-class Application;
-
-namespace detail_web {
+namespace pyconc::detail {
 // An awaitable that is ready at once (co_await req.text()).
 template <class T>
-struct Ready {
+struct ReadyValue {
   T value;
   bool await_ready() const noexcept { return true; }
   void await_suspend(auto) const noexcept {}
   T await_resume() { return std::move(value); }
 };
-}  // namespace detail_web
+}  // namespace pyconc::detail
+
+namespace pyconc::aiohttp::web {
+
+class Application;
 
 class Request {
  public:
@@ -67,10 +67,11 @@ class Request {
   std::optional<std::uint64_t> content_length() const;
   std::string_view content_type() const;
 
-  detail_web::Ready<std::string> text() const { return {raw_.body()}; }
-  detail_web::Ready<std::string> read() const { return {raw_.body()}; }
-  // The body parsed as JSON; HTTPBadRequest if it is not JSON.
-  detail_web::Ready<nlohmann::json> json() const;
+  pyconc::detail::ReadyValue<std::string> text() const { return {raw_.body()}; }
+  pyconc::detail::ReadyValue<std::string> read() const { return {raw_.body()}; }
+  // The body parsed as JSON; HTTPBadRequest if it is not JSON. The caller includes
+  // <pyconc/aiohttp/json.hpp> to use the value.
+  pyconc::detail::ReadyValue<nlohmann::json> json() const;
   const std::string& body() const noexcept { return raw_.body(); }
 
   Application& app() const noexcept { return *app_; }

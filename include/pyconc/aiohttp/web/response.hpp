@@ -76,7 +76,7 @@ class Response {
 };
 
 // Python: web.json_response(data, status=...): the JSON text with content type
-// application/json.
+// application/json. The caller includes <pyconc/aiohttp/json.hpp> to build `data`.
 Response json_response(const nlohmann::json& data, ResponseOptions options = {});
 
 // Python: web.FileResponse(path): the file's bytes with a content type guessed from its

@@ -33,6 +33,10 @@
 #include "pyconc/aiohttp/web/application.hpp"
 #include "pyconc/asyncio/task.hpp"
 
+namespace pyconc::detail {
+class HttpServer;
+}
+
 namespace pyconc::aiohttp::web {
 
 // Options of the HTTP server; at namespace scope for designated initializers.
@@ -47,10 +51,6 @@ struct ServerOptions {
   std::string server_header{"pyconc"};  // "" sends no Server header
 };
 
-namespace detail_web {
-class HttpServer;
-}
-
 class AppRunner {
  public:
   explicit AppRunner(Application& app, ServerOptions options = {});
@@ -64,14 +64,14 @@ class AppRunner {
   asyncio::Task<> cleanup();
 
   Application& app() noexcept { return app_; }
-  detail_web::HttpServer& server();
+  pyconc::detail::HttpServer& server();
   // Connections open now (for tests and monitoring).
   std::size_t connections() const noexcept;
 
  private:
   Application& app_;
   ServerOptions options_;
-  std::unique_ptr<detail_web::HttpServer> server_;
+  std::unique_ptr<pyconc::detail::HttpServer> server_;
 };
 
 class TCPSite {

@@ -1,38 +1,36 @@
-// The HTTP/1.1 server: accept loop, one task per connection, graceful shutdown, run_app.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
+// HttpServer: listening sockets, the accept loop and one task per connection (see
+// http_server.hpp).
+#include "http_server.hpp"
 
-#include <atomic>
+#include <sys/socket.h>
+
 #include <cerrno>
-#include <cstring>
-#include <iostream>
 #include <list>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
+#include <vector>
 
 #include "pyconc/aiohttp/detail/http_response.hpp"
 #include "pyconc/aiohttp/web/exceptions.hpp"
-#include "pyconc/aiohttp/web/server.hpp"
 #include "pyconc/asyncio/detail/io_handle.hpp"
+#include "pyconc/asyncio/detail/socket.hpp"
 #include "pyconc/asyncio/event_loop.hpp"
-#include "pyconc/asyncio/future.hpp"
 #include "pyconc/asyncio/sleep.hpp"
 #include "pyconc/asyncio/timeout.hpp"
 #include "pyconc/detail/exception_info.hpp"
+#include "pyconc/detail/unique_fd.hpp"
 
-namespace pyconc::aiohttp::web {
-namespace detail_web {
+namespace pyconc::detail {
 
 namespace aio = pyconc::asyncio;
-using pyconc::detail::Clock;
+using aiohttp::web::Application;
+using aiohttp::web::HTTPException;
+using aiohttp::web::HTTPInternalServerError;
+using aiohttp::web::Request;
+using aiohttp::web::Response;
+using aiohttp::web::ServerOptions;
+
+namespace {
 
 // A one-shot-at-a-time wake-up for one waiting task (loop-thread only): the accept loop
 // waiting for a free connection slot, shutdown waiting for connections to finish.
@@ -77,31 +75,13 @@ class Notifier {
   Awaiter* waiter_ = nullptr;
 };
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  Fd(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+}  // namespace
 
-std::string peer_address(const sockaddr_storage& ss) {
-  char buf[INET6_ADDRSTRLEN] = {0};
-  if (ss.ss_family == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, buf, sizeof buf);
-  } else if (ss.ss_family == AF_INET6) {
-    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, buf, sizeof buf);
-  }
-  return buf;
-}
-
-class HttpServer {
+class HttpServer::Impl {
  public:
-  HttpServer(Application& app, ServerOptions options) : app_(app), options_(std::move(options)) {}
+  Impl(Application& app, ServerOptions options) : app_(app), options_(std::move(options)) {}
 
-  ~HttpServer() {
+  ~Impl() {
     for (auto& l : listeners_) {
       if (l->task.valid() && !l->task.done()) l->task.cancel();
     }
@@ -109,39 +89,22 @@ class HttpServer {
 
   // Binds, listens and starts the accept task. Returns the bound port.
   int listen(const std::string& host, int port) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* res = nullptr;
-    const std::string service = std::to_string(port);
-    const char* node = host.empty() ? nullptr : host.c_str();
     // Resolving the bind address at start-up blocks once, before serving (like aiohttp's).
-    if (int rc = ::getaddrinfo(node, service.c_str(), &hints, &res); rc != 0) {
-      throw OSError(EINVAL, "getaddrinfo(" + host + "): " + ::gai_strerror(rc));
+    const std::vector<SockAddr> addrs = getaddrinfo_tcp(host, port, AF_UNSPEC, /*passive=*/true);
+    if (addrs.empty()) throw OSError(EINVAL, "getaddrinfo(" + host + "): no address");
+    UniqueFd fd;
+    const char* call = "listen";
+    const ListenOptions lo{.backlog = options_.backlog, .reuse_port = options_.reuse_port};
+    if (const int err = open_listener(addrs.front(), lo, fd, &call); err != 0) {
+      throw_os_error(err, std::string(call) + "(" + addrs.front().to_string() + ")");
     }
-    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, ::freeaddrinfo);
-    int fd = ::socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw_os_error(errno, "socket");
-    auto l = std::make_unique<Listener>(fd);
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (options_.reuse_port) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
-      throw_os_error(errno, "bind(" + host + ":" + service + ")");
-    }
-    if (::listen(fd, options_.backlog) != 0) throw_os_error(errno, "listen");
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    const int bound = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(ss).sin6_port
-                                                     : reinterpret_cast<sockaddr_in&>(ss).sin_port);
-    auto& loop = aio::get_running_loop();
-    l->io = std::make_unique<pyconc::detail::IoHandle>(loop, fd);
+    const std::optional<SockAddr> bound = local_address(fd.get());
+    auto l = std::make_unique<Listener>(std::move(fd));
+    l->io = std::make_unique<IoHandle>(aio::get_running_loop(), l->fd.get());
     Listener* raw = l.get();
     listeners_.push_back(std::move(l));
     raw->task = aio::create_task(accept_loop(raw), "http-accept");
-    return bound;
+    return bound ? bound->to_public().port : port;
   }
 
   // Graceful: stop accepting, close idle connections, let busy ones finish (bounded).
@@ -182,10 +145,10 @@ class HttpServer {
 
  private:
   struct Listener {
-    std::optional<Fd> fd;
-    std::unique_ptr<pyconc::detail::IoHandle> io;
+    UniqueFd fd;
+    std::unique_ptr<IoHandle> io;
     aio::Task<> task;
-    explicit Listener(int f) { fd.emplace(f); }
+    explicit Listener(UniqueFd f) : fd(std::move(f)) {}
     ~Listener() { io.reset(); }
   };
   struct Conn {
@@ -194,18 +157,16 @@ class HttpServer {
   };
 
   aio::Task<> accept_loop(Listener* l) {
-    const int lfd = l->fd->fd;
+    const int lfd = l->fd.get();
     for (;;) {
       if (conns_.size() >= options_.max_connections) {
         co_await slot_free_.wait();  // at the limit: let the kernel's backlog hold them
         continue;
       }
-      sockaddr_storage ss{};
-      socklen_t len = sizeof ss;
-      const int fd =
-          ::accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      SockAddr peer;
+      const int fd = accept_connection(lfd, peer);
       if (fd < 0) {
-        const int err = errno;
+        const int err = -fd;
         if (err == EAGAIN || err == EWOULDBLOCK) {
           co_await l->io->readable();
         } else if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
@@ -214,14 +175,13 @@ class HttpServer {
         }
         continue;  // ECONNABORTED, EINTR, ...: next
       }
-      const int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      Fd sock(fd);
+      set_nodelay(fd);
+      UniqueFd sock(fd);
       conns_.emplace_back();
       auto it = std::prev(conns_.end());
       try {
         auto task =
-            aio::create_task(serve(std::move(sock), peer_address(ss), it), "http-connection");
+            aio::create_task(serve(std::move(sock), peer.to_public().host, it), "http-connection");
         it->task = aio::TaskRef(task);
         // Bookkeeping in a done-callback, not in the coroutine: a connection task cancelled
         // before its first step never runs its body (the socket, a parameter, still closes).
@@ -238,37 +198,34 @@ class HttpServer {
 
   void write_error(std::string& out, int status, std::string_view reason) {
     const std::string body = std::to_string(status) + ": " + std::string(reason);
-    pyconc::detail::HttpResponseHead head{.status = status,
-                                          .content_length = body.size(),
-                                          .keep_alive = false,
-                                          .server = options_.server_header};
-    pyconc::detail::write_response_head(out, head, {{"Content-Type", "text/plain; charset=utf-8"}});
+    HttpResponseHead head{.status = status,
+                          .content_length = body.size(),
+                          .keep_alive = false,
+                          .server = options_.server_header};
+    write_response_head(out, head, {{"Content-Type", "text/plain; charset=utf-8"}});
     out += body;
   }
 
   void write_response(std::string& out, const Request& req, Response& resp, bool keep_alive) {
     const int status = resp.status();
     const bool no_body = status < 200 || status == 204 || status == 304;
-    pyconc::detail::HttpResponseHead head{
+    HttpResponseHead head{
         .status = status,
         .reason = resp.reason(),
         .version_minor = req.version_minor() == 0 ? 0 : 1,
         .content_length = no_body ? std::nullopt : std::optional<std::uint64_t>(resp.body().size()),
         .keep_alive = keep_alive && resp.keep_alive(),
         .server = options_.server_header};
-    pyconc::detail::append_status_line(out, head);
+    append_status_line(out, head);
     unsigned given = 0;
-    if (!no_body)
-      given |= pyconc::detail::append_header(out, "Content-Type", resp.content_type_header());
-    for (const auto& [name, value] : resp.headers())
-      given |= pyconc::detail::append_header(out, name, value);
-    pyconc::detail::finish_response_head(out, head, given);
+    if (!no_body) given |= append_header(out, "Content-Type", resp.content_type_header());
+    for (const auto& [name, value] : resp.headers()) given |= append_header(out, name, value);
+    finish_response_head(out, head, given);
     if (!no_body && req.method() != "HEAD") out += resp.body();
   }
 
   // Writes `out` completely (parking while the socket is full); false if the peer is gone.
-  static aio::Task<bool> flush_slow(pyconc::detail::IoHandle& io, int fd, std::string& out,
-                                    std::size_t done) {
+  static aio::Task<bool> flush_slow(IoHandle& io, int fd, std::string& out, std::size_t done) {
     while (done < out.size()) {
       const ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
       if (n >= 0) {
@@ -283,10 +240,10 @@ class HttpServer {
     co_return true;
   }
 
-  aio::Task<> serve(Fd sock, std::string peer, std::list<Conn>::iterator self) {
-    const int fd = sock.fd;
-    pyconc::detail::IoHandle io(aio::get_running_loop(), fd);
-    pyconc::detail::HttpRequestParser parser(options_.limits);
+  aio::Task<> serve(UniqueFd sock, std::string peer, std::list<Conn>::iterator self) {
+    const int fd = sock.get();
+    IoHandle io(aio::get_running_loop(), fd);
+    HttpRequestParser parser(options_.limits);
     aio::Timeout deadline(Clock::now() + options_.keepalive_timeout);
     Request req;
     std::string out;
@@ -302,7 +259,7 @@ class HttpServer {
           if (err == EINTR) continue;
           if (err != EAGAIN && err != EWOULDBLOCK) break;  // reset by peer
           const auto phase = parser.phase();
-          self->idle = phase == pyconc::detail::HttpParserPhase::idle;
+          self->idle = phase == HttpParserPhase::idle;
           if (draining_ && self->idle) break;
           if (self->idle) {
             deadline.reschedule(Clock::now() + options_.keepalive_timeout);
@@ -362,7 +319,7 @@ class HttpServer {
           }
           if (out.size() > 65536 && !(co_await flush_slow(io, fd, out, 0))) co_return;
         }
-        if (parser.phase() == pyconc::detail::HttpParserPhase::error && !close_after) {
+        if (parser.phase() == HttpParserPhase::error && !close_after) {
           write_error(out, parser.error_status(), parser.error_reason());
           close_after = true;
           linger = n > 0;
@@ -390,7 +347,7 @@ class HttpServer {
   // Closing a socket with unread input makes the kernel send RST, which can destroy the error
   // response we just sent before the client reads it. So, like nginx's lingering_close, read
   // and discard what the client still sends (up to 1 MiB, for at most a second) first.
-  aio::Task<> lingering_close(pyconc::detail::IoHandle& io, int fd, aio::Timeout& deadline) {
+  aio::Task<> lingering_close(IoHandle& io, int fd, aio::Timeout& deadline) {
     try {
       deadline.reschedule(Clock::now() + std::chrono::seconds(1));
       std::size_t discarded = 0;
@@ -421,169 +378,20 @@ class HttpServer {
   char read_buffer_[65536];
 };
 
-}  // namespace detail_web
+HttpServer::HttpServer(Application& app, ServerOptions options)
+    : impl_(std::make_unique<Impl>(app, std::move(options))) {}
+HttpServer::~HttpServer() = default;
 
-// --- AppRunner / TCPSite ---
-
-AppRunner::AppRunner(Application& app, ServerOptions options)
-    : app_(app), options_(std::move(options)) {}
-AppRunner::~AppRunner() = default;
-
-asyncio::Task<> AppRunner::setup() {
-  server_ = std::make_unique<detail_web::HttpServer>(app_, options_);
-  co_await app_.startup();
+int HttpServer::listen(const std::string& host, int port) {
+  return impl_->listen(host, port);
 }
 
-asyncio::Task<> AppRunner::cleanup() {
-  if (server_) co_await server_->shutdown();
-  co_await app_.shutdown();
-  co_await app_.cleanup();
-  server_.reset();
+asyncio::Task<> HttpServer::shutdown() {
+  return impl_->shutdown();
 }
 
-detail_web::HttpServer& AppRunner::server() {
-  if (!server_) throw RuntimeError("AppRunner: call setup() first");
-  return *server_;
+std::size_t HttpServer::connections() const noexcept {
+  return impl_->connections();
 }
 
-std::size_t AppRunner::connections() const noexcept {
-  return server_ ? server_->connections() : 0;
-}
-
-TCPSite::TCPSite(AppRunner& runner, std::string host, int port)
-    : runner_(runner), host_(std::move(host)), port_(port) {}
-
-asyncio::Task<> TCPSite::start() {
-  port_ = runner_.server().listen(host_, port_);
-  co_return;
-}
-
-std::string TCPSite::url() const {
-  const bool v6 = host_.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
-}
-
-// --- run_app ---
-
-namespace {
-
-// Self-pipe for SIGINT/SIGTERM and stop_app(): the handler only write()s (async-signal-safe).
-// stop_app() (a thread, not a signal) takes g_stop_mu so run_app cannot close the pipe under it;
-// run_app clears g_stop_fd under the same mutex, after restoring the signal handlers, before
-// it closes the pipe.
-std::atomic<int> g_stop_fd{-1};
-std::mutex g_stop_mu;
-
-void request_stop() noexcept {
-  std::lock_guard g(g_stop_mu);
-  const int fd = g_stop_fd.load();
-  if (fd >= 0) {
-    const char b = 1;
-    [[maybe_unused]] auto r = ::write(fd, &b, 1);
-  }
-}
-
-extern "C" void on_stop_signal(int) {
-  const int fd = g_stop_fd.load();
-  if (fd >= 0) {
-    const char b = 1;
-    [[maybe_unused]] auto r = ::write(fd, &b, 1);
-  }
-}
-
-asyncio::Task<> serve_until_stopped(Application& app, const RunAppOptions& options,
-                                    int stop_read_fd, bool print_banner,
-                                    std::atomic<int>* started) {
-  AppRunner runner(app, options.server);
-  co_await runner.setup();
-  TCPSite site(runner, options.host, options.port);
-  co_await site.start();
-  if (print_banner) {
-    const std::string line =
-        "======== Running on " + site.url() + " ========\n(Press CTRL+C to quit)";
-    if (options.print) {
-      options.print(line);
-    } else {
-      std::cout << line << std::endl;
-    }
-  }
-  if (started != nullptr) started->fetch_add(1);
-  // Wait for the stop byte (signal, stop_app, or the main worker telling the others).
-  pyconc::Future<void> stop;
-  auto& loop = asyncio::get_running_loop();
-  loop.add_reader(stop_read_fd, [stop]() mutable {
-    if (!stop.done()) stop.set_result();
-  });
-  co_await stop;
-  loop.remove_reader(stop_read_fd);
-  co_await runner.cleanup();
-}
-
-}  // namespace
-
-void run_app(Application& app, RunAppOptions options) {
-  if (options.workers < 1) throw ValueError("run_app: workers must be >= 1");
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) throw_os_error(errno, "pipe2");
-  detail_web::Fd rd(pipefd[0]), wr(pipefd[1]);
-  int expected = -1;
-  if (!g_stop_fd.compare_exchange_strong(expected, pipefd[1])) {
-    throw RuntimeError("run_app is already running in this process");
-  }
-  struct Restore {
-    struct sigaction old_int {
-    }, old_term{};
-    bool installed = false;
-    ~Restore() {
-      if (installed) {
-        ::sigaction(SIGINT, &old_int, nullptr);
-        ::sigaction(SIGTERM, &old_term, nullptr);
-      }
-      std::lock_guard g(g_stop_mu);
-      g_stop_fd.store(-1);
-    }
-  } restore;
-  if (options.handle_signals) {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGINT, &sa, &restore.old_int);
-    ::sigaction(SIGTERM, &sa, &restore.old_term);
-    restore.installed = true;
-  }
-  if (options.workers > 1) options.server.reuse_port = true;
-  // Every worker watches the same pipe: one byte wakes... all of them (level-triggered, never
-  // read), so a single signal stops every loop.
-  std::vector<std::thread> workers;
-  std::exception_ptr worker_error;
-  std::mutex error_mu;
-  for (int i = 1; i < options.workers; ++i) {
-    workers.emplace_back([&, i] {
-      try {
-        asyncio::run(serve_until_stopped(app, options, rd.fd, false, nullptr));
-      } catch (...) {
-        std::lock_guard g(error_mu);
-        if (!worker_error) worker_error = std::current_exception();
-        request_stop();
-      }
-      (void)i;
-    });
-  }
-  std::exception_ptr main_error;
-  try {
-    asyncio::run(serve_until_stopped(app, options, rd.fd, true, nullptr));
-  } catch (...) {
-    main_error = std::current_exception();
-    request_stop();
-  }
-  for (auto& t : workers) t.join();
-  if (main_error) std::rethrow_exception(main_error);
-  if (worker_error) std::rethrow_exception(worker_error);
-}
-
-void stop_app() noexcept {
-  request_stop();
-}
-
-}  // namespace pyconc::aiohttp::web
+}  // namespace pyconc::detail

@@ -19,7 +19,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <exception>
@@ -35,6 +34,7 @@
 #include "pyconc/asyncio/detail/loop_core.hpp"
 #include "pyconc/asyncio/detail/task_core.hpp"
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/unique_function.hpp"
 #include "pyconc/errors.hpp"

@@ -7,7 +7,7 @@
 // std::scoped_lock work with it (`with lock:`). Thread safety: that of the derived class.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 
 namespace pyconc::detail {
 

@@ -41,7 +41,6 @@
 
 #include <sys/types.h>
 
-#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -50,6 +49,7 @@
 #include <utility>
 #include <vector>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/subprocess/environment.hpp"
 #include "pyconc/subprocess/file.hpp"

@@ -28,7 +28,6 @@
 
 #include <sys/types.h>
 
-#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -37,6 +36,7 @@
 #include <variant>
 #include <vector>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/subprocess/environment.hpp"
 #include "pyconc/subprocess/redirect.hpp"
 

@@ -15,11 +15,11 @@
 // lock itself, exactly as in CPython, so notify() costs nothing when nobody waits.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <utility>
 
 #include "pyconc/detail/adaptive_spin.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/threading/lock.hpp"
 #include "pyconc/threading/rlock.hpp"

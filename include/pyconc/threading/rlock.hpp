@@ -11,9 +11,9 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/thread_id.hpp"
 #include "pyconc/threading/lock.hpp"
 

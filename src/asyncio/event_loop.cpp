@@ -173,6 +173,10 @@ void report_never_awaited(const char* coroutine) {
 
 namespace pyconc::asyncio {
 
+struct EventLoop::FdTable {
+  std::unordered_map<int, std::unique_ptr<FdCallbacks>> map;
+};
+
 struct EventLoop::FdCallbacks final : detail::IoWatcher {
   EventLoop* loop = nullptr;
   int fd = -1;
@@ -198,10 +202,6 @@ struct EventLoop::FdCallbacks final : detail::IoWatcher {
     } catch (...) {
     }
   }
-};
-
-struct EventLoop::FdTable {
-  std::unordered_map<int, std::unique_ptr<FdCallbacks>> map;
 };
 
 EventLoop::EventLoop(LoopOptions options)

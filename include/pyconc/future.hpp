@@ -28,11 +28,9 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +39,7 @@
 #include <variant>
 #include <vector>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/unique_function.hpp"
 #include "pyconc/errors.hpp"

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <iostream>
 #include <sstream>
+#include <unordered_map>
 
 #include "debug.hpp"
 #include "pyconc/asyncio/future.hpp"
@@ -172,6 +173,10 @@ void report_never_awaited(const char* coroutine) {
 
 namespace pyconc::asyncio {
 
+struct EventLoop::FdTable {
+  std::unordered_map<int, std::unique_ptr<FdCallbacks>> map;
+};
+
 struct EventLoop::FdCallbacks final : detail::IoWatcher {
   EventLoop* loop = nullptr;
   int fd = -1;
@@ -189,8 +194,8 @@ struct EventLoop::FdCallbacks final : detail::IoWatcher {
       // The callback object stays here (it is called many times): a node borrows it.
       auto* self = this;
       loop->call_soon([self, read, f = fd, l = loop] {
-        auto it = l->fds_.find(f);
-        if (it == l->fds_.end() || it->second.get() != self) return;  // removed meanwhile
+        auto it = l->fds_->map.find(f);
+        if (it == l->fds_->map.end() || it->second.get() != self) return;  // removed meanwhile
         auto& cb = read ? self->reader : self->writer;
         if (cb) cb();
       });
@@ -200,7 +205,9 @@ struct EventLoop::FdCallbacks final : detail::IoWatcher {
 };
 
 EventLoop::EventLoop(LoopOptions options)
-    : slow_(options.slow_callback_duration), owner_thread_(detail::this_thread_id()) {
+    : fds_(std::make_unique<FdTable>()),
+      slow_(options.slow_callback_duration),
+      owner_thread_(detail::this_thread_id()) {
   reactor_ = detail::make_epoll_reactor();
   remote_ = std::make_shared<detail::LoopRemote>(reactor_.get());
   debug_ = options.debug || detail::debug_from_environment();
@@ -354,10 +361,10 @@ void EventLoop::close() {
     detail::TimerEntry* e = timers_.pop();
     if (auto* n = dynamic_cast<detail::CallbackNode*>(e)) n->release();
   }
-  for (auto& [fd, f] : fds_) {
+  for (auto& [fd, f] : fds_->map) {
     if (f->registered) reactor_->remove(fd);
   }
-  fds_.clear();
+  fds_->map.clear();
   if (executor_) shutdown_default_executor();
 }
 
@@ -366,7 +373,7 @@ void EventLoop::update_fd(int fd, FdCallbacks& f) {
       (f.reader ? detail::io_read : 0U) | (f.writer ? detail::io_write : 0U);
   if (interest == 0) {
     if (f.registered) reactor_->remove(fd);
-    fds_.erase(fd);
+    fds_->map.erase(fd);
     return;
   }
   if (f.registered) {
@@ -378,7 +385,7 @@ void EventLoop::update_fd(int fd, FdCallbacks& f) {
 }
 
 void EventLoop::add_reader(int fd, detail::unique_function<void()> cb) {
-  auto& slot = fds_[fd];
+  auto& slot = fds_->map[fd];
   if (!slot) {
     slot = std::make_unique<FdCallbacks>();
     slot->loop = this;
@@ -389,15 +396,15 @@ void EventLoop::add_reader(int fd, detail::unique_function<void()> cb) {
 }
 
 bool EventLoop::remove_reader(int fd) {
-  auto it = fds_.find(fd);
-  if (it == fds_.end() || !it->second->reader) return false;
+  auto it = fds_->map.find(fd);
+  if (it == fds_->map.end() || !it->second->reader) return false;
   it->second->reader = nullptr;
   update_fd(fd, *it->second);
   return true;
 }
 
 void EventLoop::add_writer(int fd, detail::unique_function<void()> cb) {
-  auto& slot = fds_[fd];
+  auto& slot = fds_->map[fd];
   if (!slot) {
     slot = std::make_unique<FdCallbacks>();
     slot->loop = this;
@@ -408,8 +415,8 @@ void EventLoop::add_writer(int fd, detail::unique_function<void()> cb) {
 }
 
 bool EventLoop::remove_writer(int fd) {
-  auto it = fds_.find(fd);
-  if (it == fds_.end() || !it->second->writer) return false;
+  auto it = fds_->map.find(fd);
+  if (it == fds_->map.end() || !it->second->writer) return false;
   it->second->writer = nullptr;
   update_fd(fd, *it->second);
   return true;

@@ -5,15 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <utility>
 
-#include "pyconc/asyncio/detail/stream_transport.hpp"
 #include "pyconc/asyncio/detail/event_waiters.hpp"
+#include "pyconc/asyncio/detail/stream_transport.hpp"
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/gather.hpp"
-#include "pyconc/errors.hpp"
 #include "pyconc/detail/spawn.hpp"
+#include "pyconc/errors.hpp"
 
 namespace pyconc::detail {
 
@@ -114,7 +113,7 @@ detail::SpawnOptions own(bool shell, const SubprocessOptions& o) {
   so.stderr_ = o.stderr_;
   so.shell = shell;
   so.executable = std::string(o.executable);
-  if (!o.cwd.empty()) so.cwd = std::filesystem::path(o.cwd);
+  if (!o.cwd.empty()) so.cwd = detail::PathString(o.cwd);
   if (o.env.get() != nullptr && !o.env.get()->inherits()) so.env = o.env.get()->to_envp();
   so.close_fds = o.close_fds;
   so.pass_fds.assign(o.pass_fds.begin(), o.pass_fds.end());

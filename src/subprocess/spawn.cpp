@@ -28,7 +28,6 @@ namespace pyconc::detail {
 
 namespace {
 
-
 std::atomic<bool> g_pidfd_enabled{true};
 
 int sys_pidfd_open(pid_t pid) {
@@ -154,7 +153,7 @@ std::string find_program(const std::string& program,
 // After posix_spawn failed with `err`: raises the error Python reports -- about the cwd when it
 // is the cwd that cannot be entered, else about the program.
 [[noreturn]] void raise_spawn_error(int err, const std::string& program,
-                                    const std::optional<std::filesystem::path>& cwd) {
+                                    const std::optional<PathString>& cwd) {
   if (cwd) {
     const std::string dir = cwd->string();
     struct stat st {};

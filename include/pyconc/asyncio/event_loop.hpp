@@ -19,7 +19,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <exception>
@@ -28,13 +27,13 @@
 #include <optional>
 #include <string>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "pyconc/asyncio/detail/loop_core.hpp"
 #include "pyconc/asyncio/detail/task_core.hpp"
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/unique_function.hpp"
 #include "pyconc/errors.hpp"
@@ -242,6 +241,7 @@ class EventLoop : public detail::LoopCore {
 
  private:
   struct FdCallbacks;
+  struct FdTable;  // fd -> FdCallbacks (a hash map, kept out of this header)
   void run_ready() noexcept;
   void run_timers(detail::Clock::time_point now) noexcept;
   void drain_remote() noexcept;
@@ -250,7 +250,7 @@ class EventLoop : public detail::LoopCore {
   void leave() noexcept;
 
   std::shared_ptr<detail::LoopRemote> remote_;
-  std::unordered_map<int, std::unique_ptr<FdCallbacks>> fds_;
+  std::unique_ptr<FdTable> fds_;
   std::unique_ptr<futures::ThreadPoolExecutor> executor_;
   detail::unique_function<void(EventLoop&, const ExceptionContext&)> handler_;
   std::vector<detail::CallbackNode*> drained_;

@@ -14,11 +14,11 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <utility>
 
 #include "pyconc/asyncio/detail/async_queue.hpp"
 #include "pyconc/asyncio/exceptions.hpp"
+#include "pyconc/detail/function.hpp"
 #include "pyconc/detail/queue_stores.hpp"
 
 namespace pyconc::asyncio {

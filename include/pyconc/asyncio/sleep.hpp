@@ -10,12 +10,12 @@
 // Thread safety: awaited on a loop thread, inside a task.
 #pragma once
 
-#include <chrono>
 #include <coroutine>
 #include <utility>
 
 #include "pyconc/asyncio/detail/task_core.hpp"
 #include "pyconc/asyncio/detail/timer_heap.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 
 namespace pyconc::detail {

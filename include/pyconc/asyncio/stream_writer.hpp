@@ -27,13 +27,13 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
-#include <ranges>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "pyconc/asyncio/detail/stream_transport.hpp"
 #include "pyconc/asyncio/socket_address.hpp"
+#include "pyconc/detail/ranges.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::asyncio {

@@ -14,7 +14,6 @@
 // Cancellation: as above -- the deadline *is* a cancellation. Thread safety: loop-thread only.
 #pragma once
 
-#include <chrono>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -23,6 +22,7 @@
 #include "pyconc/asyncio/detail/task_core.hpp"
 #include "pyconc/asyncio/detail/timer_heap.hpp"
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/errors.hpp"
 

@@ -14,7 +14,6 @@
 // never cancels them, as Python's). Thread safety: loop-thread only.
 #pragma once
 
-#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <memory>
@@ -27,6 +26,7 @@
 #include "pyconc/asyncio/detail/timer_heap.hpp"
 #include "pyconc/asyncio/gather.hpp"
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/futures/wait.hpp"
 
@@ -48,8 +48,8 @@ struct WaitResult {
 namespace pyconc::detail {
 template <class T>
 asyncio::Task<asyncio::WaitResult<T>> async_wait_impl(std::vector<asyncio::Task<T>> aws,
-                              std::optional<Clock::time_point> deadline,
-                              asyncio::ReturnWhen when) {
+                                                      std::optional<Clock::time_point> deadline,
+                                                      asyncio::ReturnWhen when) {
   if (aws.empty()) throw ValueError("Set of Tasks/Futures is empty.");
   std::vector<TaskCore*> cores;
   cores.reserve(aws.size());
@@ -60,9 +60,8 @@ asyncio::Task<asyncio::WaitResult<T>> async_wait_impl(std::vector<asyncio::Task<
   {
     const auto until = when == asyncio::FIRST_COMPLETED   ? WaitUntil::first_done
                        : when == asyncio::FIRST_EXCEPTION ? WaitUntil::first_error
-                                                 : WaitUntil::all_done;
-    MultiWait w(cores, until, OnCancel::leave_children, false,
-                                deadline ? &*deadline : nullptr);
+                                                          : WaitUntil::all_done;
+    MultiWait w(cores, until, OnCancel::leave_children, false, deadline ? &*deadline : nullptr);
     co_await w;
   }
   asyncio::WaitResult<T> out;

@@ -15,7 +15,6 @@
 // Thread safety: any thread may call spin() on a shared AdaptiveSpin.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 
 #include "pyconc/detail/futex.hpp"
@@ -44,8 +43,14 @@ class AdaptiveSpin {
       spent += gap;
       if (poll == Poll::backoff && gap < kMaxGap) gap *= 2;
     }
-    const int next =
-        ok ? std::min(std::max(stored, 1) * 2, max_spin()) : std::max(stored / 2, min_spin());
+    int next;
+    if (ok) {
+      next = (stored < 1 ? 1 : stored) * 2;
+      if (next > max_spin()) next = max_spin();
+    } else {
+      next = stored / 2;
+      if (next < min_spin()) next = min_spin();
+    }
     if (next != stored) budget_.store(next, std::memory_order_relaxed);
     return ok;
   }

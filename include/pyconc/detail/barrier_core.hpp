@@ -11,11 +11,10 @@
 // Thread safety: every function takes the condition's lock itself.
 #pragma once
 
-#include <chrono>
-#include <functional>
 #include <mutex>
 #include <optional>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/errors.hpp"
 
@@ -32,8 +31,9 @@ class BarrierCore {
 
   int parties() const noexcept { return parties_; }
 
-  template <class Cond>
-  int wait(Cond& cond, const std::function<void()>& action, std::optional<Duration> timeout) {
+  // `action` is nullary and testable for emptiness (std::function, unique_function).
+  template <class Cond, class Action>
+  int wait(Cond& cond, Action& action, std::optional<Duration> timeout) {
     std::unique_lock guard(cond);
     check_holder(cond);
     // A previous cycle may still be draining (or resetting): wait until it is done.

@@ -5,7 +5,7 @@
 // as a thread's target, a timer's function or an executor's task. Thread safety: a plain value.
 #pragma once
 
-#include <functional>
+#include <concepts>
 #include <tuple>
 #include <type_traits>
 #include <utility>

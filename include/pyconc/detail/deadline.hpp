@@ -5,9 +5,9 @@
 // spelled either way. Thread safety: pure functions.
 #pragma once
 
-#include <chrono>
 #include <string>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::detail {

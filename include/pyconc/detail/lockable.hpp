@@ -4,10 +4,13 @@
 // A class with Python's `bool acquire(bool blocking = true)`, `bool acquire(bool, duration)`
 // and `void release()` derives from Lockable<Self> to get lock(), unlock(), try_lock(),
 // try_lock_for() and try_lock_until(), so std::lock_guard, std::unique_lock and
-// std::scoped_lock work with it (`with lock:`). Thread safety: that of the derived class.
+// std::scoped_lock work with it (`with lock:`). threading's Lock, RLock, Semaphore,
+// BoundedSemaphore and Condition and multiprocessing's shared primitives all get them here; a
+// class may hide one of them with its own (Lock's noexcept one-instruction try_lock,
+// BoundedSemaphore's bounded unlock). Thread safety: that of the derived class.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 
 namespace pyconc::detail {
 

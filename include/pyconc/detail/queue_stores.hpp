@@ -10,7 +10,6 @@
 // call changes nothing.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <memory>
@@ -159,10 +158,10 @@ class LifoStore {
   std::atomic<std::size_t> count_{0};
 };
 
-// Smallest first according to Compare (Python: heapq.heappush / heappop on a list). The std::
-// heap algorithms build a max-heap, so they are given the comparator with its arguments
-// swapped. Items that compare equal come out in no particular order, as in Python. The
-// comparator must not throw, or the heap may be left unordered.
+// Smallest first according to Compare (Python: heapq.heappush / heappop on a list): a binary
+// min-heap in a vector, sifted by hand (heapq's algorithm; std::push_heap would cost every
+// includer <algorithm>). Items that compare equal come out in no particular order, as in
+// Python. The comparator must not throw, or the heap may be left unordered.
 template <class T, class Compare>
 class PriorityStore {
  public:
@@ -170,18 +169,19 @@ class PriorityStore {
   using container_type = std::vector<T>;
 
   PriorityStore() = default;
-  explicit PriorityStore(Compare compare) : after_{std::move(compare)} {}
+  explicit PriorityStore(Compare compare) : compare_(std::move(compare)) {}
 
   template <class... Args>
   void push(Args&&... args) {
     items_.emplace_back(std::forward<Args>(args)...);
-    std::push_heap(items_.begin(), items_.end(), after_);
+    sift_up(items_.size() - 1);
     count_.store(items_.size(), std::memory_order_relaxed);
   }
   void pop_into(std::optional<T>& out) {
-    std::pop_heap(items_.begin(), items_.end(), after_);
-    out.emplace(std::move(items_.back()));
+    out.emplace(std::move(items_.front()));
+    if (items_.size() > 1) items_.front() = std::move(items_.back());
     items_.pop_back();
+    sift_down(0);
     count_.store(items_.size(), std::memory_order_relaxed);
   }
   std::size_t size() const noexcept { return items_.size(); }
@@ -193,15 +193,33 @@ class PriorityStore {
   }
 
  private:
-  // "a comes after b": the strict weak order of Compare, reversed.
-  struct After {
-    [[no_unique_address]] Compare compare;
-    bool operator()(const T& a, const T& b) const { return compare(b, a); }
-  };
+  // Moves items_[i] up while it is smaller than its parent.
+  void sift_up(std::size_t i) {
+    using std::swap;
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 2;
+      if (!compare_(items_[i], items_[parent])) break;
+      swap(items_[i], items_[parent]);
+      i = parent;
+    }
+  }
+  // Moves items_[i] down while a child is smaller than it.
+  void sift_down(std::size_t i) {
+    using std::swap;
+    const std::size_t n = items_.size();
+    for (;;) {
+      std::size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && compare_(items_[child + 1], items_[child])) ++child;
+      if (!compare_(items_[child], items_[i])) break;
+      swap(items_[i], items_[child]);
+      i = child;
+    }
+  }
 
   container_type items_;
   std::atomic<std::size_t> count_{0};
-  [[no_unique_address]] After after_{};
+  [[no_unique_address]] Compare compare_{};
 };
 
 }  // namespace pyconc::detail

@@ -37,14 +37,14 @@
 #include <sys/types.h>
 
 #include <cstddef>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "pyconc/detail/deadline.hpp"
-#include "pyconc/detail/unique_fd.hpp"
+#include "pyconc/detail/path_string.hpp"
 #include "pyconc/detail/redirect.hpp"
+#include "pyconc/detail/unique_fd.hpp"
 
 namespace pyconc::detail {
 
@@ -57,7 +57,7 @@ struct SpawnOptions {
   // The program to run instead of argv[0] (argv[0] is still what the child sees); with shell,
   // the shell to use instead of /bin/sh.
   std::string executable{};
-  std::optional<std::filesystem::path> cwd{};
+  std::optional<detail::PathString> cwd{};  // a string or a std::filesystem::path
   // "NAME=value" strings; nullopt: the parent's environment.
   std::optional<std::vector<std::string>> env{};
   bool close_fds = true;        // false: descriptors without O_CLOEXEC leak into the child

@@ -6,8 +6,8 @@
 // once is the callable's business.
 #pragma once
 
-#include <functional>
 #include <memory>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -49,10 +49,11 @@ class unique_function<R(Args...)> {
     template <class G>
     explicit Model(G&& g) : fn(std::forward<G>(g)) {}
     R call(Args... args) override {
+      // std::apply is std::invoke over a tuple; it spares headers <functional>'s cost.
       if constexpr (std::is_void_v<R>) {
-        std::invoke(fn, std::forward<Args>(args)...);  // a result, if any, is dropped
+        std::apply(fn, std::forward_as_tuple(std::forward<Args>(args)...));  // result dropped
       } else {
-        return std::invoke(fn, std::forward<Args>(args)...);
+        return std::apply(fn, std::forward_as_tuple(std::forward<Args>(args)...));
       }
     }
     F fn;

@@ -19,14 +19,10 @@
 // waiting worker runs queued work of its pool instead of blocking).
 #pragma once
 
-#include <algorithm>
-#include <chrono>
 #include <cstddef>
-#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
-#include <ranges>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -34,7 +30,9 @@
 #include <vector>
 
 #include "pyconc/detail/bind_call.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
+#include "pyconc/detail/ranges.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/futures/detail/work_item.hpp"
 
@@ -130,14 +128,14 @@ class MapResult {
 
  private:
   Stored& get(std::size_t i) {
-    consumed_ = std::max(consumed_, i + 1);
+    if (consumed_ < i + 1) consumed_ = i + 1;
     if (!singles_.empty()) {
       auto& f = singles_[i];
       return (deadline_ ? f.result(detail::remaining(*deadline_)) : f.result()).value;
     }
     auto& chunk = chunks_[i / chunksize_];
     Chunk& values = deadline_ ? chunk.result(detail::remaining(*deadline_)) : chunk.result();
-    consumed_ = std::max(consumed_, i + 1);
+    if (consumed_ < i + 1) consumed_ = i + 1;
     return values[i % chunksize_].value;
   }
 
@@ -229,7 +227,12 @@ class Executor {
     if (options.chunksize == 1) {  // one task per item, as Python's thread pools do
       std::vector<Future<MapSlot<Stored>>> singles;
       if constexpr ((std::ranges::sized_range<Ranges> && ...)) {
-        singles.reserve(std::min({static_cast<std::size_t>(std::ranges::size(ranges))...}));
+        std::size_t shortest = static_cast<std::size_t>(-1);
+        ((shortest = static_cast<std::size_t>(std::ranges::size(ranges)) < shortest
+                         ? static_cast<std::size_t>(std::ranges::size(ranges))
+                         : shortest),
+         ...);
+        singles.reserve(shortest);
       }
       // Each task needs the callable. A small trivially copyable one (function pointer,
       // lambda capturing a few values) is copied into every task; anything else is shared, at

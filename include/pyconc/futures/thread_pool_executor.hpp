@@ -15,10 +15,10 @@
 // briefly and then park in the kernel: an idle pool uses no CPU.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 
+#include "pyconc/detail/function.hpp"
 #include "pyconc/futures/executor.hpp"
 
 namespace pyconc::detail {

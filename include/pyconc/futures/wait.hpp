@@ -20,23 +20,40 @@
 // as_completed range is used by one thread; destroying it early unregisters it.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <ranges>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
+#include "pyconc/detail/ranges.hpp"
 #include "pyconc/future.hpp"
 
 namespace pyconc::detail {
+
+// A hash map from future states to positions, for wait() and as_completed() (out of line, so
+// that this header does not cost its includers <unordered_map>). Thread safety: a plain value.
+class StateIndex {
+ public:
+  StateIndex();
+  StateIndex(StateIndex&&) noexcept;
+  StateIndex& operator=(StateIndex&&) noexcept;
+  ~StateIndex();
+  // Adds key -> index; returns false (and changes nothing) if key is already there.
+  bool insert(const void* key, std::size_t index);
+  // Removes key and returns its index. key must be present.
+  std::size_t take(const void* key);
+  std::size_t size() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Counts completions of the futures it is registered on; threads block on it until it moves.
 class CompletionCounter final : public FutureWaiter {
@@ -70,7 +87,6 @@ struct DoneAndNotDone {
 
 namespace pyconc::detail {
 
-
 template <class X>
 struct is_future : std::false_type {};
 template <class T>
@@ -94,10 +110,10 @@ using future_type = std::remove_cvref_t<decltype(as_future(
 template <class T, class Range>
 std::vector<Future<T>> unique_futures(const Range& fs) {
   std::vector<Future<T>> out;
-  std::unordered_set<const void*> seen;
+  StateIndex seen;
   for (const auto& e : fs) {
     const Future<T>& f = as_future(e);
-    if (seen.insert(f.state().get()).second) out.push_back(f);
+    if (seen.insert(f.state().get(), 0)) out.push_back(f);
   }
   return out;
 }
@@ -116,7 +132,7 @@ bool wait_satisfied(const std::vector<Future<T>>& fs, futures::ReturnWhen when) 
 
 template <class T>
 futures::DoneAndNotDone<T> wait_impl(std::vector<Future<T>> fs, const Clock::time_point* deadline,
-                            futures::ReturnWhen when) {
+                                     futures::ReturnWhen when) {
   if (!wait_satisfied(fs, when)) {
     CompletionCounter counter;
     std::vector<FutureStateBase*> registered;
@@ -194,7 +210,8 @@ class AsCompleted {
         ready_.push_back(std::move(f));
       } else {
         state_->registered.push_back(f.state().get());
-        pending_.emplace(f.state().get(), std::move(f));
+        pending_index_.insert(f.state().get(), pending_.size());
+        pending_.push_back(std::move(f));
       }
     }
   }
@@ -226,7 +243,7 @@ class AsCompleted {
       current_ = ready_[ready_index_++];
       return;
     }
-    if (pending_.empty()) {
+    if (pending_index_.size() == 0) {
       exhausted_ = true;
       return;
     }
@@ -237,15 +254,13 @@ class AsCompleted {
         std::lock_guard g(c.mu);
         if (taken_ < c.finished.size()) {
           auto* s = c.finished[taken_++];
-          auto it = pending_.find(s);
-          current_ = std::move(it->second);
-          pending_.erase(it);
+          current_ = std::move(pending_[pending_index_.take(s)]);
           return;
         }
       }
       if (!c.wait_change(seen, deadline_ ? &*deadline_ : nullptr)) {
-        throw TimeoutError(std::to_string(pending_.size()) + " (of " + std::to_string(total_) +
-                           ") futures unfinished");
+        throw TimeoutError(std::to_string(pending_index_.size()) + " (of " +
+                           std::to_string(total_) + ") futures unfinished");
       }
     }
   }
@@ -255,7 +270,9 @@ class AsCompleted {
   std::unique_ptr<Shared> state_;  // stable address: it is registered on the futures
   std::vector<Future<T>> ready_;
   std::size_t ready_index_ = 0;
-  std::unordered_map<const detail::FutureStateBase*, Future<T>> pending_;
+  // Futures not yet done when registered, and where each one's state sits in pending_.
+  std::vector<Future<T>> pending_;
+  detail::StateIndex pending_index_;
   std::size_t taken_ = 0;
   Future<T> current_;
   bool started_ = false;

@@ -22,9 +22,9 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <utility>
 
+#include "pyconc/detail/function.hpp"
 #include "pyconc/queue/detail/basic_queue.hpp"
 #include "pyconc/queue/exceptions.hpp"
 

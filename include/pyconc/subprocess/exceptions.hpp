@@ -13,10 +13,10 @@
 // Thread safety: exception objects are plain values.
 #pragma once
 
-#include <chrono>
 #include <string>
 #include <vector>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::subprocess {

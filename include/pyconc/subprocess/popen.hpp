@@ -41,8 +41,6 @@
 
 #include <sys/types.h>
 
-#include <chrono>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,7 +48,9 @@
 #include <utility>
 #include <vector>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
+#include "pyconc/detail/path_string.hpp"
 #include "pyconc/subprocess/environment.hpp"
 #include "pyconc/subprocess/file.hpp"
 #include "pyconc/subprocess/redirect.hpp"
@@ -70,7 +70,7 @@ struct PopenOptions {
   Redirect stderr_{};     // also STDOUT
   bool close_fds = true;  // false: descriptors not marked close-on-exec leak into the child
   bool shell = false;
-  std::optional<std::filesystem::path> cwd{};
+  std::optional<detail::PathString> cwd{};  // a string or a std::filesystem::path
   Environment env{};
   bool text = false;  // Python's text / universal_newlines
   bool restore_signals = true;

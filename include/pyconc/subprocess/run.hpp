@@ -28,15 +28,14 @@
 
 #include <sys/types.h>
 
-#include <chrono>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
+#include "pyconc/detail/chrono.hpp"
+#include "pyconc/detail/path_string.hpp"
 #include "pyconc/subprocess/environment.hpp"
 #include "pyconc/subprocess/redirect.hpp"
 
@@ -50,25 +49,26 @@ namespace pyconc::subprocess {
 // RunOptions. A temporary std::string (or one given with std::move) is moved in and owned.
 class Input {
  public:
-  Input() noexcept = default;                                                 // no input
-  Input(std::string&& data) noexcept : data_(std::move(data)) {}              // NOLINT: owned
-  Input(const std::string& data) noexcept : data_(std::string_view(data)) {}  // NOLINT: viewed
-  Input(std::string_view data) noexcept : data_(data) {}                      // NOLINT: viewed
-  Input(const char* data)
-      : data_(std::string_view(data != nullptr ? data : "")) {}  // NOLINT: viewed
+  Input() noexcept = default;                                                          // no input
+  Input(std::string&& data) noexcept : owned_(std::move(data)), kind_(Kind::owned) {}  // NOLINT
+  Input(const std::string& data) noexcept : viewed_(data), kind_(Kind::viewed) {}      // NOLINT
+  Input(std::string_view data) noexcept : viewed_(data), kind_(Kind::viewed) {}        // NOLINT
+  Input(const char* data)  // NOLINT: viewed
+      : viewed_(data != nullptr ? data : ""), kind_(Kind::viewed) {}
 
   // Whether an input was given (even an empty one).
-  bool has_value() const noexcept { return !std::holds_alternative<std::monostate>(data_); }
+  bool has_value() const noexcept { return kind_ != Kind::none; }
   explicit operator bool() const noexcept { return has_value(); }
   // The bytes ("" when none).
   std::string_view view() const noexcept {
-    if (const auto* s = std::get_if<std::string>(&data_)) return *s;
-    if (const auto* v = std::get_if<std::string_view>(&data_)) return *v;
-    return {};
+    return kind_ == Kind::owned ? std::string_view(owned_) : viewed_;
   }
 
  private:
-  std::variant<std::monostate, std::string_view, std::string> data_;
+  enum class Kind : unsigned char { none, viewed, owned };
+  std::string owned_;
+  std::string_view viewed_;
+  Kind kind_ = Kind::none;
 };
 
 // run()'s keyword arguments, in Python's order; the fields after `env` are Popen's others.
@@ -79,7 +79,7 @@ struct RunOptions {
   Redirect stderr_{};
   bool capture_output = false;  // stdout_ = stderr_ = PIPE
   bool shell = false;
-  std::optional<std::filesystem::path> cwd{};
+  std::optional<detail::PathString> cwd{};  // a string or a std::filesystem::path
   std::optional<std::chrono::duration<double>> timeout{};
   bool check = false;
   bool text = false;

@@ -13,11 +13,11 @@
 // Thread safety: any thread may call any member; wait() blocks without using CPU.
 #pragma once
 
-#include <chrono>
-#include <functional>
 #include <optional>
 
 #include "pyconc/detail/barrier_core.hpp"
+#include "pyconc/detail/chrono.hpp"
+#include "pyconc/detail/function.hpp"
 #include "pyconc/errors.hpp"
 #include "pyconc/threading/condition.hpp"
 #include "pyconc/threading/exceptions.hpp"

@@ -15,18 +15,19 @@
 // lock itself, exactly as in CPython, so notify() costs nothing when nobody waits.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <utility>
 
 #include "pyconc/detail/adaptive_spin.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
+#include "pyconc/detail/lockable.hpp"
 #include "pyconc/threading/lock.hpp"
 #include "pyconc/threading/rlock.hpp"
 
 namespace pyconc::threading {
 
-class Condition {
+class Condition : public detail::Lockable<Condition> {
  public:
   Condition() : rlock_(&own_) {}
   explicit Condition(RLock& lock) : rlock_(&lock) {}
@@ -34,7 +35,8 @@ class Condition {
   Condition(const Condition&) = delete;
   Condition& operator=(const Condition&) = delete;
 
-  // --- the underlying lock (`with cv:`) ---
+  // --- the underlying lock (`with cv:`); lock, unlock, try_lock, try_lock_for and
+  // try_lock_until come from detail::Lockable ---
   bool acquire(bool blocking = true) {
     return lock_ ? lock_->acquire(blocking) : rlock_->acquire(blocking);
   }
@@ -43,9 +45,6 @@ class Condition {
     return lock_ ? lock_->acquire(blocking, timeout) : rlock_->acquire(blocking, timeout);
   }
   void release() { lock_ ? lock_->release() : rlock_->release(); }
-  void lock() { acquire(); }
-  void unlock() { release(); }
-  bool try_lock() { return acquire(false); }
 
   // wait(): releases the lock, blocks until notified, re-acquires the lock.
   void wait() { wait_until_impl(nullptr); }

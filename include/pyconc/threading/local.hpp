@@ -15,10 +15,11 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <tuple>
 #include <utility>
+
+#include "pyconc/detail/function.hpp"
 
 namespace pyconc::detail {
 

@@ -18,17 +18,18 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 
 #include "pyconc/detail/adaptive_spin.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/futex.hpp"
+#include "pyconc/detail/lockable.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::threading {
 
-class Lock {
+class Lock : public detail::Lockable<Lock> {
  public:
   Lock() = default;
   Lock(const Lock&) = delete;
@@ -64,22 +65,12 @@ class Lock {
   // Whether some thread holds the lock right now (a snapshot).
   bool locked() const noexcept { return state_.load(std::memory_order_relaxed) != 0; }
 
-  // --- C++ Lockable / TimedLockable ---
-  void lock() { acquire(); }
-  void unlock() { release(); }
+  // --- C++ Lockable / TimedLockable: lock, unlock, try_lock_for, try_lock_until come from
+  // detail::Lockable; try_lock is the one-instruction fast path itself. ---
   bool try_lock() noexcept {
     std::uint32_t expected = 0;
     return state_.compare_exchange_strong(expected, 1, std::memory_order_acquire,
                                           std::memory_order_relaxed);
-  }
-  template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout) {
-    return acquire(true, timeout);
-  }
-  template <class ClockT, class Duration>
-  bool try_lock_until(std::chrono::time_point<ClockT, Duration> when) {
-    const auto left = when - ClockT::now();
-    return acquire(true, left < decltype(left)::zero() ? decltype(left)::zero() : left);
   }
 
  private:

@@ -11,9 +11,10 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 
+#include "pyconc/detail/chrono.hpp"
+#include "pyconc/detail/lockable.hpp"
 #include "pyconc/detail/thread_id.hpp"
 #include "pyconc/threading/lock.hpp"
 
@@ -21,7 +22,7 @@ namespace pyconc::threading {
 
 class Condition;
 
-class RLock {
+class RLock : public detail::Lockable<RLock> {
  public:
   RLock() = default;
   RLock(const RLock&) = delete;
@@ -59,21 +60,8 @@ class RLock {
   // Whether the calling thread holds it (Python's private RLock._is_owned()).
   bool is_owned() const noexcept { return owned_by_me(); }
 
-  // --- C++ Lockable / TimedLockable ---
-  void lock() { acquire(); }
-  void unlock() { release(); }
-  bool try_lock() { return acquire(false); }
-  template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout) {
-    return acquire(true, timeout);
-  }
-  template <class ClockT, class Duration>
-  bool try_lock_until(std::chrono::time_point<ClockT, Duration> when) {
-    if (reenter()) return true;
-    if (!lock_.try_lock_until(when)) return false;
-    take();
-    return true;
-  }
+  // C++ Lockable / TimedLockable (lock, unlock, try_lock, try_lock_for, try_lock_until): from
+  // detail::Lockable, over acquire() and release().
 
  private:
   friend class Condition;

@@ -16,17 +16,18 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 
 #include "pyconc/detail/adaptive_spin.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/futex.hpp"
+#include "pyconc/detail/lockable.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::threading {
 
-class Semaphore {
+class Semaphore : public detail::Lockable<Semaphore> {
  public:
   explicit Semaphore(int value = 1);
   // For pyconc::multiprocessing: a Semaphore placed in memory shared between processes.
@@ -53,14 +54,9 @@ class Semaphore {
   // The current counter (a snapshot; Python's private Semaphore._value).
   int value() const noexcept { return static_cast<int>(count_.load(std::memory_order_relaxed)); }
 
-  // --- C++ Lockable / TimedLockable ---
-  void lock() { acquire(); }
-  void unlock() { release(); }
+  // --- C++ Lockable / TimedLockable: lock, unlock, try_lock_for, try_lock_until come from
+  // detail::Lockable (one unit each); try_lock is the non-blocking take itself. ---
   bool try_lock() noexcept { return try_take(); }
-  template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout) {
-    return acquire(true, timeout);
-  }
 
  protected:
   // Adds n units, failing (returning false, counter unchanged) if the result exceeds `bound`.
@@ -97,6 +93,7 @@ class BoundedSemaphore : public Semaphore {
   // As Semaphore::release, but ValueError("Semaphore released too many times") if the counter
   // would exceed the initial value.
   void release(int n = 1);
+  // Lockable's unlock() would call Semaphore::release; a BoundedSemaphore checks its bound.
   void unlock() { release(); }
 
  private:

@@ -29,10 +29,8 @@
 // true, or is_alive() returns false).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,7 +40,9 @@
 #include <vector>
 
 #include "pyconc/detail/bind_call.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
+#include "pyconc/detail/function.hpp"
 #include "pyconc/detail/unique_function.hpp"
 
 namespace pyconc::detail {

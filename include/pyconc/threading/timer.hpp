@@ -10,12 +10,12 @@
 // Thread safety: cancel() may be called from any thread at any time; the rest as Thread.
 #pragma once
 
-#include <chrono>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include "pyconc/detail/bind_call.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/unique_function.hpp"
 #include "pyconc/threading/event.hpp"
 #include "pyconc/threading/thread.hpp"

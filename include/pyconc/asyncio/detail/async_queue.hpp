@@ -23,7 +23,6 @@
 // Thread safety: loop-thread only.
 #pragma once
 
-#include <algorithm>
 #include <coroutine>
 #include <cstddef>
 #include <optional>
@@ -33,8 +32,8 @@
 #include "pyconc/asyncio/detail/primitive_waiters.hpp"
 #include "pyconc/asyncio/event.hpp"
 #include "pyconc/asyncio/exceptions.hpp"
-#include "pyconc/errors.hpp"
 #include "pyconc/detail/queue_stores.hpp"
+#include "pyconc/errors.hpp"
 
 namespace pyconc::detail {
 
@@ -202,7 +201,7 @@ class AsyncQueue {
     if (immediate) {
       const std::size_t n = store_.size();
       { auto dropped = store_.take_all(); }
-      unfinished_ -= std::min(n, unfinished_);
+      unfinished_ -= n < unfinished_ ? n : unfinished_;
       if (unfinished_ == 0) finished_.set();
     }
     while (QueueWaiter* g = getters_.pop_front()) {

@@ -9,7 +9,6 @@
 // Thread safety: a plain value.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -70,7 +69,8 @@ class ByteBuffer {
     if (begin_ >= live && cap_ - live >= n) {  // slide down: the copy does not overlap much
       std::memmove(buf_.get(), data(), live);
     } else {
-      const std::size_t cap = std::max({cap_ * 2, live + n, std::size_t{4096}});
+      std::size_t cap = cap_ * 2 > live + n ? cap_ * 2 : live + n;
+      if (cap < 4096) cap = 4096;
       auto bigger = std::make_unique_for_overwrite<char[]>(cap);
       if (live != 0) std::memcpy(bigger.get(), data(), live);
       buf_ = std::move(bigger);

@@ -7,8 +7,9 @@
 // Thread safety: record_task may be called from any thread.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
+
+#include "pyconc/detail/chrono.hpp"
 
 namespace pyconc::detail {
 

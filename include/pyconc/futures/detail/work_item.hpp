@@ -1,5 +1,5 @@
-// pyconc/futures/detail/work_item.hpp -- an executor's work item: a Future's state fused with its callable
-// (named apart from asyncio's TaskCore, which is a coroutine).
+// pyconc/futures/detail/work_item.hpp -- an executor's work item: a Future's state fused with its
+// callable (named apart from asyncio's TaskCore, which is a coroutine).
 //
 // submit() makes one allocation per task: the shared state of the returned Future<T> and the
 // callable (with its bound arguments) live in one object. An executor queues the task through
@@ -7,7 +7,6 @@
 // cancelled.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -34,7 +33,7 @@ class WorkItemBase {
 
   WorkItemBase* next_task = nullptr;        // intrusive link for executor queues
   std::shared_ptr<WorkItemBase> queue_ref;  // the queue's reference while queued
-  std::int64_t submit_ns = 0;           // only set when tracing
+  std::int64_t submit_ns = 0;               // only set when tracing
 
  protected:
   ~WorkItemBase() = default;
@@ -50,11 +49,11 @@ class WorkItem final : public FutureState<T>, public WorkItemBase {
     const std::int64_t start = tracing() ? trace_now_ns() : 0;
     try {
       if constexpr (std::is_void_v<T>) {
-        std::invoke(std::move(*fn_));
+        std::move (*fn_)();
         fn_.reset();  // drop the callable and its arguments now, as Python drops the work item
         this->set_value();
       } else {
-        this->set_value(std::invoke(std::move(*fn_)));
+        this->set_value(std::move(*fn_)());
         fn_.reset();
       }
     } catch (...) {

@@ -36,9 +36,7 @@
 //    re-check like everyone else, so they need no wake-up and cost the waker nothing.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -48,10 +46,11 @@
 #include <utility>
 
 #include "pyconc/detail/adaptive_spin.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/futex.hpp"
-#include "pyconc/errors.hpp"
 #include "pyconc/detail/queue_stores.hpp"
+#include "pyconc/errors.hpp"
 #include "pyconc/queue/exceptions.hpp"
 #include "pyconc/threading/lock.hpp"
 
@@ -221,7 +220,7 @@ class alignas(64) BasicQueue {
       if (immediate) {
         drained = store_.take_all();
         if constexpr (Joinable) {
-          unfinished_ -= std::min(unfinished_, drained.size());
+          unfinished_ -= drained.size() < unfinished_ ? drained.size() : unfinished_;
           wake_joiners = unfinished_ == 0 && joiners_sleeping_ != 0;
         }
       }

@@ -40,8 +40,8 @@
 #include <vector>
 
 #include "pyconc/future.hpp"
+#include "pyconc/futures/detail/map_results.hpp"
 #include "pyconc/futures/exceptions.hpp"
-#include "pyconc/futures/executor.hpp"
 #include "pyconc/multiprocessing/detail/pool_tasks.hpp"
 #include "pyconc/multiprocessing/detail/process_pool_core.hpp"
 #include "pyconc/multiprocessing/exceptions.hpp"

@@ -42,7 +42,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <ranges>
 #include <stdexcept>
 #include <tuple>
 #include <type_traits>
@@ -53,6 +52,7 @@
 #include "pyconc/future.hpp"
 #include "pyconc/futures/detail/map_results.hpp"
 #include "pyconc/futures/exceptions.hpp"
+#include "pyconc/multiprocessing/detail/input_range.hpp"
 #include "pyconc/multiprocessing/detail/pool_tasks.hpp"
 #include "pyconc/multiprocessing/detail/process_pool_core.hpp"
 #include "pyconc/multiprocessing/exceptions.hpp"
@@ -374,8 +374,8 @@ class Pool {
   // Chunk tasks for fn over iterable (each item an argument, or with Star a tuple of them).
   template <bool Star, class F, class Range>
   auto build(F& fn, Range& iterable, std::size_t chunksize) {
-    static_assert(std::ranges::input_range<Range>, "Pool: the second argument must be iterable");
-    using Item = std::ranges::range_reference_t<Range>;
+    static_assert(detail::InputRange<Range>, "Pool: the second argument must be iterable");
+    using Item = detail::range_ref_t<Range>;
     using Fn = std::decay_t<F>;
     if constexpr (Star) {
       using Tuple = std::remove_cvref_t<Item>;
@@ -400,12 +400,12 @@ class Pool {
   template <bool Star, class F, class Range, class Callback, class ErrorCallback>
   auto gather(F& fn, Range& iterable, std::size_t chunksize, Callback callback,
               ErrorCallback error_callback) {
-    if constexpr (std::ranges::sized_range<Range>) {
+    if constexpr (detail::SizedRange<Range>) {
       const auto n = static_cast<std::size_t>(std::ranges::size(iterable));
       return gather_sized<Star>(fn, iterable, n, chunksize, std::move(callback),
                                 std::move(error_callback));
     } else {  // Python: list(iterable) when it has no len()
-      std::vector<std::remove_cvref_t<std::ranges::range_reference_t<Range>>> items;
+      std::vector<std::remove_cvref_t<detail::range_ref_t<Range>>> items;
       for (auto&& item : iterable) items.emplace_back(std::forward<decltype(item)>(item));
       return gather_sized<Star>(fn, items, items.size(), chunksize, std::move(callback),
                                 std::move(error_callback));

@@ -33,6 +33,9 @@ ALLOWED_DETAIL = {
     # The tool renders HTML reports with the library's one escaper.
     ("tools", "pyconc/aiohttp/detail/html_escape.hpp"): "one HTML escape for library and tool",
     ("demo", "pyconc/aiohttp/detail/html_escape.hpp"): "one HTML escape for library and demo",
+    # map()'s result range (MapResult, MapOptions) without the whole Executor interface.
+    ("multiprocessing", "pyconc/futures/detail/map_results.hpp"): "one map result range for "
+    "the executors and the process pools",
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"](pyconc(?:_demo)?/[^>"]+)[>"]')

@@ -1,5 +1,5 @@
 // The worker side of the process pools: the loop a re-executed /proc/self/exe runs instead of
-// main() (see process_pool.cpp for how it gets here).
+// main() (see process_pool.cpp and the hook in worker_spawn.cpp for how it gets here).
 //
 // It reads task messages from its socket, runs them in order, and sends results back in
 // batches: results are written when the worker runs out of input (it is about to block) or when

@@ -2,6 +2,22 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <cereal/archives/binary.hpp>
+#include <cereal/cereal.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/base_class.hpp>
+#include <cereal/types/chrono.hpp>
+#include <cereal/types/deque.hpp>
+#include <cereal/types/list.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/set.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/tuple.hpp>
+#include <cereal/types/unordered_map.hpp>
+#include <cereal/types/unordered_set.hpp>
+#include <cereal/types/utility.hpp>
+#include <cereal/types/vector.hpp>
 
 #include <array>
 #include <chrono>
@@ -13,6 +29,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <tuple>
@@ -90,6 +107,90 @@ void round_trip(const T& v) {
 }
 
 }  // namespace
+
+// --- the wire format is cereal's binary layout ---------------------------------------------
+namespace {
+
+// A user type written for cereal, with its wrappers (NVP, base class).
+struct Named {
+  int id = 0;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(CEREAL_NVP(id));
+  }
+  friend bool operator==(const Named&, const Named&) = default;
+};
+struct Tagged : Named {
+  std::vector<std::string> tags;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(cereal::base_class<Named>(this), cereal::make_nvp("tags", tags));
+  }
+  friend bool operator==(const Tagged&, const Tagged&) = default;
+};
+
+template <class T>
+std::string cereal_bytes(const T& v) {
+  std::ostringstream os;
+  {
+    cereal::BinaryOutputArchive ar(os);
+    ar(v);
+  }
+  return os.str();
+}
+
+// dumps() is the 9-byte header then exactly cereal's bytes, and cereal's bytes load back.
+template <class T>
+void expect_cereal_layout(const T& v) {
+  const std::string ours = mp::dumps(v);
+  const std::string theirs = cereal_bytes(v);
+  ASSERT_GE(ours.size(), 9U);
+  EXPECT_EQ(ours.substr(9), theirs) << typeid(T).name();
+  EXPECT_EQ(mp::loads<T>(ours.substr(0, 9) + theirs), v) << typeid(T).name();
+}
+
+}  // namespace
+
+TEST(Serialize, BytesAreCerealBinaryLayout) {
+  expect_cereal_layout(42);
+  expect_cereal_layout(-1.5);
+  expect_cereal_layout(true);
+  expect_cereal_layout(Color::blue);
+  expect_cereal_layout(std::string("hello"));
+  expect_cereal_layout(std::string());
+  expect_cereal_layout(std::vector<int>{1, 2, 3});
+  expect_cereal_layout(std::vector<bool>{true, false, true});
+  expect_cereal_layout(std::vector<std::string>{"a", "bc"});
+  expect_cereal_layout(std::array<int, 3>{4, 5, 6});
+  expect_cereal_layout(std::array<std::string, 2>{"x", "y"});
+  expect_cereal_layout(std::deque<int>{7, 8});
+  expect_cereal_layout(std::list<std::string>{"l1", "l2"});
+  expect_cereal_layout(std::map<std::string, int>{{"a", 1}, {"b", 2}});
+  expect_cereal_layout(std::multimap<int, int>{{1, 1}, {1, 2}, {0, 3}});
+  expect_cereal_layout(std::unordered_map<int, std::string>{{1, "one"}, {2, "two"}});
+  expect_cereal_layout(std::set<int>{3, 1, 2});
+  expect_cereal_layout(std::multiset<int>{1, 1, 2});
+  expect_cereal_layout(std::unordered_set<std::string>{"p", "q"});
+  expect_cereal_layout(std::pair<int, std::string>{1, "p"});
+  expect_cereal_layout(std::tuple<int, double, std::string>{1, 2.5, "t"});
+  expect_cereal_layout(std::optional<int>{});
+  expect_cereal_layout(std::optional<std::string>{"o"});
+  expect_cereal_layout(std::chrono::milliseconds(1500));
+  expect_cereal_layout(Point{1, 2, "pt"});
+  expect_cereal_layout(Tagged{{9}, {"t1", "t2"}});
+  expect_cereal_layout(
+      std::map<std::string, std::vector<std::tuple<int, Point>>>{{"k", {{1, Point{3, 4, "z"}}}}});
+}
+
+TEST(Serialize, MultimapKeepsTheOrderOfEqualKeys) {
+  const std::multimap<int, std::string> m{{1, "first"}, {1, "second"}, {1, "third"}};
+  const auto back = mp::loads<std::multimap<int, std::string>>(mp::dumps(m));
+  ASSERT_EQ(back.size(), 3U);
+  auto it = back.begin();
+  EXPECT_EQ(it++->second, "first");
+  EXPECT_EQ(it++->second, "second");
+  EXPECT_EQ(it->second, "third");
+}
 
 // --- the compile-time contract ------------------------------------------------------------
 static_assert(mp::Serializable<int>);

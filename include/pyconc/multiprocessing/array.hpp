@@ -18,15 +18,16 @@
 #include <cstddef>
 #include <cstring>
 #include <initializer_list>
+#include <iterator>
 #include <memory>
-#include <ranges>
 #include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
 
-#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/errors.hpp"
+#include "pyconc/multiprocessing/detail/input_range.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/multiprocessing/value.hpp"
 
 namespace pyconc::multiprocessing {
@@ -44,8 +45,8 @@ class RawArray {
   }
   RawArray(std::initializer_list<T> values)
       : RawArray(std::span<const T>(values.begin(), values.size())) {}
-  template <std::ranges::input_range R>
-  requires std::convertible_to<std::ranges::range_reference_t<R>, T>
+  template <detail::InputRange R>
+  requires std::convertible_to<detail::range_ref_t<R>, T>
   explicit RawArray(const R& values) : RawArray(std::ranges::distance(values), nullptr) {
     std::size_t i = 0;
     for (auto&& v : values) ::new (data() + i++) T(v);
@@ -83,8 +84,8 @@ class Array : public detail::Synchronized {
       : Synchronized(options.lock), raw_(size) {}
   Array(std::initializer_list<T> values, ArrayOptions options = {})
       : Synchronized(options.lock), raw_(values) {}
-  template <std::ranges::input_range R>
-  requires std::convertible_to<std::ranges::range_reference_t<R>, T>
+  template <detail::InputRange R>
+  requires std::convertible_to<detail::range_ref_t<R>, T>
   explicit Array(const R& values, ArrayOptions options = {})
       : Synchronized(options.lock), raw_(values) {}
 

@@ -22,8 +22,8 @@
 #include <optional>
 
 #include "pyconc/detail/barrier_core.hpp"
-#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/multiprocessing/condition.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/multiprocessing/lock.hpp"
 #include "pyconc/threading/exceptions.hpp"
 

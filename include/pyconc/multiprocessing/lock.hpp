@@ -31,9 +31,9 @@
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/lockable.hpp"
+#include "pyconc/errors.hpp"
 #include "pyconc/multiprocessing/detail/shared_lock.hpp"
 #include "pyconc/multiprocessing/detail/shared_object.hpp"
-#include "pyconc/errors.hpp"
 
 namespace pyconc::multiprocessing {
 

@@ -33,7 +33,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
-#include <sstream>
+#include <streambuf>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -143,15 +143,33 @@ class ManagerClient {
 // Throws the exception for a reply that is not ok. `what` describes the key/index/value.
 [[noreturn]] void raise_manager_error(ManagerStatus status, const std::string& message);
 
+// The characters an ostream writes, collected in a string (std::ostringstream without
+// <sstream>, which costs every file that includes this header).
+class StringSink : public std::streambuf {
+ public:
+  std::string text;
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) text.push_back(static_cast<char>(c));
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    text.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+};
+
 // How a key shows in a KeyError: 'name' for strings, 42 for numbers, else its type.
 template <class K>
 std::string describe_key(const K& k) {
   if constexpr (std::is_convertible_v<const K&, std::string_view>) {
     return "'" + std::string(std::string_view(k)) + "'";
   } else if constexpr (requires(std::ostream & o) { o << k; }) {
-    std::ostringstream s;
+    StringSink sink;
+    std::ostream s(&sink);
     s << k;
-    return s.str();
+    return std::move(sink.text);
   } else {
     return "key";
   }

@@ -42,7 +42,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <ranges>
 #include <stdexcept>
 #include <tuple>
 #include <type_traits>
@@ -51,8 +50,9 @@
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/future.hpp"
+#include "pyconc/futures/detail/map_results.hpp"
 #include "pyconc/futures/exceptions.hpp"
-#include "pyconc/futures/executor.hpp"
+#include "pyconc/multiprocessing/detail/input_range.hpp"
 #include "pyconc/multiprocessing/detail/pool_tasks.hpp"
 #include "pyconc/multiprocessing/detail/process_pool_core.hpp"
 #include "pyconc/multiprocessing/exceptions.hpp"
@@ -139,37 +139,7 @@ class IMapUnorderedIterator {
   using Stored = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
   using Chunk = std::vector<futures::MapSlot<Stored>>;
 
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Stored;
-    using difference_type = std::ptrdiff_t;
-    using reference = Stored&;
-    iterator() = default;
-    Stored& operator*() const { return owner_->get(index_); }
-    iterator& operator++() {
-      ++index_;
-      return *this;
-    }
-    void operator++(int) { ++index_; }
-    friend bool operator==(const iterator& a, const iterator& b) {
-      return position(a, b) == position(b, a);
-    }
-
-   private:
-    friend class IMapUnorderedIterator;
-    // The end iterator's position is the owner's current count of positions (a failed chunk
-    // shrinks it).
-    static std::size_t position(const iterator& it, const iterator& other) {
-      const IMapUnorderedIterator* o = it.owner_ != nullptr ? it.owner_ : other.owner_;
-      return it.end_ ? o->positions_ : it.index_;
-    }
-    iterator(IMapUnorderedIterator* owner, std::size_t index, bool end)
-        : owner_(owner), index_(index), end_(end) {}
-    IMapUnorderedIterator* owner_ = nullptr;
-    std::size_t index_ = 0;
-    bool end_ = false;
-  };
+  using iterator = detail::ResultIterator<IMapUnorderedIterator, Stored>;
 
   IMapUnorderedIterator(std::vector<Future<Chunk>> chunks, std::vector<std::size_t> sizes,
                         std::shared_ptr<queue::SimpleQueue<std::size_t>> completed)
@@ -180,7 +150,7 @@ class IMapUnorderedIterator {
   IMapUnorderedIterator& operator=(IMapUnorderedIterator&&) noexcept = default;
 
   iterator begin() { return iterator(this, 0, false); }
-  iterator end() { return iterator(this, 0, true); }
+  iterator end() { return iterator(this, positions_, true); }
 
   // Python: it.next(timeout) -- the next result in completion order; TimeoutError if none
   // arrives in time, std::out_of_range once all were taken (Python: StopIteration).
@@ -192,8 +162,13 @@ class IMapUnorderedIterator {
   }
 
  private:
+  friend iterator;
+
+  // The end's position: the count of positions (a failed chunk shrinks it).
+  std::size_t end_position() const noexcept { return positions_; }
+
   Stored& get(std::size_t i, std::optional<detail::Clock::time_point> deadline = std::nullopt) {
-    next_ = std::max(next_, i + 1);
+    if (next_ < i + 1) next_ = i + 1;
     while (i >= base_ + current_len_) {
       base_ += current_len_;
       current_ = nullptr;
@@ -399,8 +374,8 @@ class Pool {
   // Chunk tasks for fn over iterable (each item an argument, or with Star a tuple of them).
   template <bool Star, class F, class Range>
   auto build(F& fn, Range& iterable, std::size_t chunksize) {
-    static_assert(std::ranges::input_range<Range>, "Pool: the second argument must be iterable");
-    using Item = std::ranges::range_reference_t<Range>;
+    static_assert(detail::InputRange<Range>, "Pool: the second argument must be iterable");
+    using Item = detail::range_ref_t<Range>;
     using Fn = std::decay_t<F>;
     if constexpr (Star) {
       using Tuple = std::remove_cvref_t<Item>;
@@ -425,12 +400,12 @@ class Pool {
   template <bool Star, class F, class Range, class Callback, class ErrorCallback>
   auto gather(F& fn, Range& iterable, std::size_t chunksize, Callback callback,
               ErrorCallback error_callback) {
-    if constexpr (std::ranges::sized_range<Range>) {
+    if constexpr (detail::SizedRange<Range>) {
       const auto n = static_cast<std::size_t>(std::ranges::size(iterable));
       return gather_sized<Star>(fn, iterable, n, chunksize, std::move(callback),
                                 std::move(error_callback));
     } else {  // Python: list(iterable) when it has no len()
-      std::vector<std::remove_cvref_t<std::ranges::range_reference_t<Range>>> items;
+      std::vector<std::remove_cvref_t<detail::range_ref_t<Range>>> items;
       for (auto&& item : iterable) items.emplace_back(std::forward<decltype(item)>(item));
       return gather_sized<Star>(fn, items, items.size(), chunksize, std::move(callback),
                                 std::move(error_callback));

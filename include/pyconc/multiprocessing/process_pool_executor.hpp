@@ -33,15 +33,15 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
-#include <ranges>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "pyconc/future.hpp"
+#include "pyconc/futures/detail/map_results.hpp"
 #include "pyconc/futures/exceptions.hpp"
-#include "pyconc/futures/executor.hpp"
+#include "pyconc/multiprocessing/detail/input_range.hpp"
 #include "pyconc/multiprocessing/detail/pool_tasks.hpp"
 #include "pyconc/multiprocessing/detail/process_pool_core.hpp"
 #include "pyconc/multiprocessing/exceptions.hpp"
@@ -113,15 +113,13 @@ class ProcessPoolExecutor {
   template <class F, class... Ranges>
   auto map_impl(const MapOptions& options, F&& fn, Ranges&... ranges) {
     static_assert(sizeof...(Ranges) > 0, "ProcessPoolExecutor::map needs at least one iterable");
-    static_assert((std::ranges::input_range<Ranges> && ...),
+    static_assert((detail::InputRange<Ranges> && ...),
                   "ProcessPoolExecutor::map: the arguments after fn must be iterables");
     using Fn = std::decay_t<F>;
     static_assert(
-        detail::check_remote_call<Fn,
-                                  detail::wire_arg_t<std::ranges::range_reference_t<Ranges>>...>());
-    if constexpr (multiprocessing::RemoteInvocable<F, std::ranges::range_reference_t<Ranges>...>) {
-      using Sig =
-          detail::RemoteSig<Fn, detail::wire_arg_t<std::ranges::range_reference_t<Ranges>>...>;
+        detail::check_remote_call<Fn, detail::wire_arg_t<detail::range_ref_t<Ranges>>...>());
+    if constexpr (multiprocessing::RemoteInvocable<F, detail::range_ref_t<Ranges>...>) {
+      using Sig = detail::RemoteSig<Fn, detail::wire_arg_t<detail::range_ref_t<Ranges>>...>;
       using Result = MapResult<typename Sig::R>;
       if (options.chunksize == 0) throw ValueError("chunksize must be >= 1");
       std::optional<detail::Clock::time_point> deadline;
@@ -141,9 +139,9 @@ class ProcessPoolExecutor {
         std::vector<Future<typename Sig::Slot>> futures;
         while (!at_end(idx)) {
           auto task = [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return detail::make_call_task<
-                typename Sig::Slot, detail::DecodeSlot<typename Sig::Stored>, Fn,
-                detail::wire_arg_t<std::ranges::range_reference_t<Ranges>>...>(
+            return detail::make_call_task<typename Sig::Slot,
+                                          detail::DecodeSlot<typename Sig::Stored>, Fn,
+                                          detail::wire_arg_t<detail::range_ref_t<Ranges>>...>(
                 f, *std::get<I>(its)...);
           }
           (idx);
@@ -154,8 +152,8 @@ class ProcessPoolExecutor {
         core_->submit(tasks);
         return Result(std::move(futures), deadline);
       } else {
-        detail::ChunkTasks<Fn, detail::wire_arg_t<std::ranges::range_reference_t<Ranges>>...>
-            chunks(f, options.chunksize);
+        detail::ChunkTasks<Fn, detail::wire_arg_t<detail::range_ref_t<Ranges>>...> chunks(
+            f, options.chunksize);
         while (!at_end(idx)) {
           [&]<std::size_t... I>(std::index_sequence<I...>) {
             chunks.add(*std::get<I>(its)...);

@@ -16,8 +16,11 @@
 //                  template <class Archive> void serialize(Archive& ar) { ar(x, y, label); } };
 //
 // (or a cereal-style `save(Archive&) const` + `load(Archive&)` pair; user types must be
-// default-constructible). The backend is cereal (binary layout, native byte order: both ends
-// run on the same machine), chosen over msgpack-cxx by measurement (docs/benchmarks.md).
+// default-constructible; cereal's make_nvp/CEREAL_NVP/base_class work in them where cereal's
+// headers are included). The layout is cereal's binary archive (native byte order: both ends
+// run on the same machine; cereal was chosen over msgpack-cxx by measurement,
+// docs/benchmarks.md), written by our own small archives (detail/archive.hpp) so that this
+// header does not pull cereal and every standard container into each file that includes it.
 // Differences from pickle: types are static -- loads<T> must name the type that was dumped;
 // the bytes start with a fingerprint of T, so loading them as another type is a ValueError,
 // as are truncated, trailing or otherwise malformed bytes (never undefined behaviour, never
@@ -32,28 +35,14 @@
 // Thread safety: all functions are reentrant; they touch only their arguments.
 #pragma once
 
-#include <array>
-#include <chrono>
-#include <concepts>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <exception>
-#include <list>
-#include <map>
-#include <optional>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <type_traits>
 #include <typeinfo>
-#include <unordered_map>
-#include <unordered_set>
-#include <utility>
-#include <variant>
-#include <vector>
 
 #include "pyconc/errors.hpp"
 #include "pyconc/multiprocessing/detail/archive.hpp"
@@ -63,18 +52,6 @@ namespace pyconc::detail {
 
 template <class T>
 struct is_serializable;
-
-// A user type serializes itself, cereal style.
-template <class T>
-concept SelfSerializable = std::default_initializable<T> &&(
-    requires(T& t, SerialWriter& w, SerialReader& r) {
-      t.serialize(w);
-      t.serialize(r);
-    } ||
-    requires(const T& c, T& t, SerialWriter& w, SerialReader& r) {
-      c.save(w);
-      t.load(r);
-    });
 
 }  // namespace pyconc::detail
 
@@ -92,57 +69,50 @@ template <class... Ts>
 inline constexpr bool all_serializable = (multiprocessing::Serializable<Ts> && ...);
 
 template <class T>
-struct is_serializable
-    : std::bool_constant<std::is_arithmetic_v<T> || std::is_enum_v<T> || SelfSerializable<T>> {};
+inline constexpr bool variant_serializable = false;
+template <class... Ts>
+inline constexpr bool variant_serializable<std::variant<Ts...>> = all_serializable<Ts...> &&
+                                                                  (std::default_initializable<Ts> &&
+                                                                   ...);
 
-template <class C, class Tr, class A>
-struct is_serializable<std::basic_string<C, Tr, A>> : std::bool_constant<std::is_arithmetic_v<C>> {
-};
-template <class T, class A>
-struct is_serializable<std::vector<T, A>> : std::bool_constant<all_serializable<T>> {};
-template <class T, std::size_t N>
-struct is_serializable<std::array<T, N>> : std::bool_constant<all_serializable<T>> {};
-template <class T, class A>
-struct is_serializable<std::deque<T, A>> : std::bool_constant<all_serializable<T>> {};
-template <class T, class A>
-struct is_serializable<std::list<T, A>> : std::bool_constant<all_serializable<T>> {};
-template <class K, class V, class C, class A>
-struct is_serializable<std::map<K, V, C, A>> : std::bool_constant<all_serializable<K, V>> {};
-template <class K, class V, class C, class A>
-struct is_serializable<std::multimap<K, V, C, A>> : std::bool_constant<all_serializable<K, V>> {};
-template <class K, class V, class H, class E, class A>
-struct is_serializable<std::unordered_map<K, V, H, E, A>>
-    : std::bool_constant<all_serializable<K, V>> {};
-template <class K, class V, class H, class E, class A>
-struct is_serializable<std::unordered_multimap<K, V, H, E, A>>
-    : std::bool_constant<all_serializable<K, V>> {};
-template <class K, class C, class A>
-struct is_serializable<std::set<K, C, A>> : std::bool_constant<all_serializable<K>> {};
-template <class K, class C, class A>
-struct is_serializable<std::multiset<K, C, A>> : std::bool_constant<all_serializable<K>> {};
-template <class K, class H, class E, class A>
-struct is_serializable<std::unordered_set<K, H, E, A>> : std::bool_constant<all_serializable<K>> {};
-template <class K, class H, class E, class A>
-struct is_serializable<std::unordered_multiset<K, H, E, A>>
-    : std::bool_constant<all_serializable<K>> {};
-template <class A, class B>
-struct is_serializable<std::pair<A, B>> : std::bool_constant<all_serializable<A, B>> {};
-template <class... Ts>
-struct is_serializable<std::tuple<Ts...>> : std::bool_constant<all_serializable<Ts...>> {};
 template <class T>
-struct is_serializable<std::optional<T>> : std::bool_constant<all_serializable<T>> {};
+inline constexpr bool tuple_serializable = false;
 template <class... Ts>
-struct is_serializable<std::variant<Ts...>>
-    : std::bool_constant<all_serializable<Ts...> && (std::default_initializable<Ts> && ...)> {};
-template <>
-struct is_serializable<std::monostate> : std::true_type {};
-template <>
-struct is_serializable<int128> : std::true_type {};
-template <>
-struct is_serializable<uint128> : std::true_type {};
-template <class R, class P>
-struct is_serializable<std::chrono::duration<R, P>> : std::bool_constant<std::is_arithmetic_v<R>> {
-};
+inline constexpr bool tuple_serializable<std::tuple<Ts...>> = all_serializable<Ts...>;
+
+// The same cases, in the same order, as save_value() and load_value() (archive.hpp).
+template <class T>
+constexpr bool serializable_type() {
+  if constexpr (std::is_arithmetic_v<T> || is_int128<T> || std::is_enum_v<T> ||
+                SelfSerializable<T> || std::is_same_v<T, std::monostate>) {
+    return true;
+  } else if constexpr (is_std_string<T>) {
+    return std::is_arithmetic_v<typename T::value_type>;
+  } else if constexpr (is_instance_of<T, std::variant>) {
+    return variant_serializable<T>;
+  } else if constexpr (is_instance_of<T, std::optional>) {
+    return all_serializable<typename T::value_type>;
+  } else if constexpr (is_duration<T>) {
+    return std::is_arithmetic_v<typename T::rep>;
+  } else if constexpr (is_instance_of<T, std::pair>) {
+    return all_serializable<typename T::first_type, typename T::second_type>;
+  } else if constexpr (is_instance_of<T, std::tuple>) {
+    return tuple_serializable<T>;
+  } else if constexpr (is_std_array<T> || is_instance_of<T, std::vector>) {
+    return all_serializable<typename T::value_type>;
+  } else if constexpr (MapContainer<T>) {
+    return all_serializable<typename T::key_type, typename T::mapped_type>;
+  } else if constexpr (SetContainer<T>) {
+    return all_serializable<typename T::key_type>;
+  } else if constexpr (SequenceContainer<T>) {
+    return all_serializable<typename T::value_type>;
+  } else {
+    return false;
+  }
+}
+
+template <class T>
+struct is_serializable : std::bool_constant<serializable_type<T>()> {};
 
 template <class T>
 inline constexpr bool dependent_false = false;
@@ -186,8 +156,6 @@ void load_into(std::string_view bytes, T& value) {
   SerialReader ar(bytes.substr(kSerialHeader));
   try {
     ar(value);
-  } catch (const cereal::Exception& e) {
-    throw_load_failure(e, typeid(T).name());
   } catch (const std::length_error& e) {
     throw_load_failure(e, typeid(T).name());
   }

@@ -22,8 +22,8 @@
 #include <optional>
 #include <type_traits>
 
-#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/errors.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/multiprocessing/lock.hpp"
 
 namespace pyconc::multiprocessing {

@@ -1,4 +1,5 @@
-// pyconc/multiprocessing/detail/framing.hpp -- length-prefixed messages on a byte stream (pipes, sockets).
+// pyconc/multiprocessing/detail/framing.hpp -- length-prefixed messages on a byte stream (pipes,
+// sockets).
 //
 // A frame is a 4-byte little-endian length followed by the payload; payloads of 4 GiB - 1 bytes
 // or more carry 0xFFFFFFFF and then an 8-byte length. (Python's Connection uses the same shape,

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "pyconc/future.hpp"
-#include "pyconc/futures/executor.hpp"
+#include "pyconc/futures/detail/map_results.hpp"
 #include "pyconc/multiprocessing/detail/process_pool_core.hpp"
 #include "pyconc/multiprocessing/detail/remote_call.hpp"
 

@@ -1,4 +1,5 @@
-// pyconc/multiprocessing/detail/queue_core.hpp -- the shared-memory message ring behind multiprocessing's queues.
+// pyconc/multiprocessing/detail/queue_core.hpp -- the shared-memory message ring behind
+// multiprocessing's queues.
 //
 // A QueueCore lives in an anonymous shared mapping (inherited by forked children) followed by
 // a byte ring that holds the serialized items as frames [8-byte length][bytes]. One robust

@@ -255,8 +255,7 @@ F remote_target(const void* target) {
 
 template <class F, class... A>
 decltype(auto) apply_remote(F& f, std::tuple<A...>& args) {
-  return std::apply([&f](A&... a) -> decltype(auto) { return std::invoke(f, std::move(a)...); },
-                    args);
+  return std::apply([&f](A&... a) -> decltype(auto) { return f(std::move(a)...); }, args);
 }
 
 template <class F, class... A>

@@ -1,4 +1,5 @@
-// pyconc/multiprocessing/detail/shared_condition.hpp -- the waiter queue behind multiprocessing.Condition.
+// pyconc/multiprocessing/detail/shared_condition.hpp -- the waiter queue behind
+// multiprocessing.Condition.
 //
 // threading::Condition links waiters that live on their threads' stacks; between processes
 // the waiters must live in shared memory, so a SharedCondition owns a table of `capacity`

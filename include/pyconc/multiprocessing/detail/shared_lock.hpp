@@ -1,4 +1,5 @@
-// pyconc/multiprocessing/detail/shared_lock.hpp -- the lock behind multiprocessing's Lock, RLock and Condition.
+// pyconc/multiprocessing/detail/shared_lock.hpp -- the lock behind multiprocessing's Lock, RLock
+// and Condition.
 //
 // A SharedLockCore lives in memory shared between processes (detail/shared_object.hpp). It is
 // a robust, process-shared pthread mutex plus the identity of the holding thread:

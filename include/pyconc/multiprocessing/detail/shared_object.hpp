@@ -1,4 +1,5 @@
-// pyconc/multiprocessing/detail/shared_object.hpp -- objects in memory shared with forked child processes.
+// pyconc/multiprocessing/detail/shared_object.hpp -- objects in memory shared with forked child
+// processes.
 //
 // make_shared_object<T>(args...) constructs a T in a fresh anonymous MAP_SHARED mapping and
 // returns a shared_ptr to it. A process forked afterwards inherits the mapping at the same

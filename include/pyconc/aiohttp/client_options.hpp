@@ -17,7 +17,7 @@
 // Thread safety: plain values.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <initializer_list>
 #include <optional>

@@ -15,7 +15,7 @@
 // and ignores updates.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <memory>
 #include <optional>

@@ -44,9 +44,9 @@
 // event loop (its session's); crawl() may be called again after the previous one finished.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
-#include <functional>
+#include "pyconc/detail/function.hpp"
 #include <memory>
 #include <string>
 #include <vector>

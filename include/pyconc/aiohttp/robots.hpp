@@ -18,7 +18,7 @@
 // Thread safety: const members may run concurrently; parse() needs exclusive access.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <optional>
 #include <string>
 #include <string_view>

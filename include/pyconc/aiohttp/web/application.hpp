@@ -19,7 +19,7 @@
 // thread-safe themselves.
 #pragma once
 
-#include <functional>
+#include "pyconc/detail/function.hpp"
 #include <memory>
 #include <string>
 #include <string_view>

@@ -21,10 +21,10 @@
 // Thread safety: an AppRunner and its sites belong to one loop. run_app blocks its thread.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include "pyconc/detail/function.hpp"
 #include <memory>
 #include <string>
 #include <vector>

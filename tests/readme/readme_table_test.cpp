@@ -204,12 +204,13 @@ pyconc::Generator<R, N> two_way() {
 
 // ---- subprocess ----
 void row_subprocess(std::vector<std::string> args, std::string data, std::string d, std::map<std::string, std::string> e, std::string s) {
-  auto r = sp::run(args, {.capture_output = true, .timeout = 10s}); r.returncode; r.stdout_text; r.stderr_text;
+  auto r = sp::run(args, {.capture_output = true, .timeout = 10s});
+  const std::string all = std::to_string(r.returncode) + r.stdout_text + r.stderr_text;
   sp::run(args, {.input = data, .shell = true, .cwd = d, .check = true, .text = true, .env = e});
   sp::call({"ls", "-l"}); sp::check_call({"true"}); sp::check_output({"echo", "hi"});
   sp::Popen p({"cat"}, {.stdin_ = sp::PIPE, .stdout_ = sp::PIPE, .stderr_ = sp::STDOUT});
   auto [out, err] = p.communicate("set q=mx\n", 5s);
-  p.poll(); p.wait(1s); std::optional<int> rc = p.returncode(); p.pid(); p.kill(); p.terminate();
+  p.poll(); p.wait(1s); std::optional<int> rc = p.returncode(); (void)rc; p.pid(); p.kill(); p.terminate();
   for (auto& line : p.stdout_()) (void)line;
   p.stdin_().write(s);
   try {
@@ -285,15 +286,16 @@ aio::Task<void> row_client(std::string url) {
   try {
     co_await s.get(url);
   } catch (const http::ClientConnectorError&) {
-  } catch (const http::ClientResponseError&) {
   } catch (const http::TooManyRedirects&) {
+  } catch (const http::ClientResponseError&) {
   } catch (const http::ClientError&) {
   } catch (const pyconc::TimeoutError&) {
   }
   s.close();
 }
 void row_requests(std::string url) {
-  auto r = pyconc::requests::get(url); r.status_code; r.text; r.json();
+  auto r = pyconc::requests::get(url);
+  if (r.status_code == 200 && !r.text.empty()) nlohmann::json j = r.json();
 }
 aio::Task<web::Response> h(web::Request&) { co_return web::Response(); }
 void row_web() { web::Application app; app.router().add_get("/hello/{name}", h); web::run_app(app); }
@@ -307,7 +309,7 @@ void row_url(pyconc::aiohttp::URL href) {
   EXPECT_EQ(cmd.getone("a"), "1");
   EXPECT_THROW(md.getone("x"), pyconc::KeyError);
 }
-void row_html(std::string text, std::string page_url) {
+void row_html(std::string text, pyconc::aiohttp::URL page_url) {
   html::Document soup(text); soup.title();
   soup.find_all("a", {.class_ = "post-item-title"}); soup.select("div.x a");
   for (auto& tag : soup.find_all("a")) { tag.get("href"); tag.get_text(); tag.text(); }
@@ -380,7 +382,7 @@ TEST(ReadmeTable, Multiprocessing) {
 TEST(ReadmeTable, Aiohttp) {
   row_url(pyconc::aiohttp::URL("/x"));
   row_html("<html><head><title>T</title></head><body><a class='t' href='/a'>A</a></body></html>",
-           "https://a.org/");
+           pyconc::aiohttp::URL("https://a.org/"));
   row_robots("User-agent: *\nDisallow: /private\n", "bot", "https://a.org/private");
 }
 

@@ -107,11 +107,23 @@ void row_thread_pool() {
   EXPECT_FALSE(done.empty());
 }
 
+void row_exception_names() {
+  try {
+    throw pyconc::ValueError("bad value");
+  } catch (const std::exception& e) {
+    EXPECT_EQ(pyconc::repr(e), "ValueError('bad value')"); EXPECT_EQ(pyconc::type_name(e), "ValueError");
+    EXPECT_EQ(pyconc::type_name(e) + ": " + e.what(), "ValueError: bad value");
+  }
+  std::exception_ptr e = std::make_exception_ptr(pyconc::TimeoutError("late"));
+  EXPECT_EQ(pyconc::repr(e), "TimeoutError('late')"); EXPECT_EQ(pyconc::type_name(e), "TimeoutError");
+}
+
 // ---- asyncio ----
 aio::Task<int> f() { co_return 1; }
 aio::Task<void> main() { co_return; }
 aio::Task<int> a() { co_return 2; }
 aio::Task<int> b() { co_return 3; }
+using T = int;
 aio::Task<void> row_tasks() {
   auto t = aio::create_task(f(), "n"); co_await t;
   auto [x, y] = co_await aio::gather(a(), b());
@@ -120,6 +132,8 @@ aio::Task<void> row_tasks() {
   ts.push_back(aio::create_task(a()));
   auto results = co_await aio::gather(std::move(ts), aio::return_exceptions);
   EXPECT_EQ(results.size(), 1u);
+  std::vector<aio::Outcome<T>> outcomes = std::move(results);
+  EXPECT_TRUE(outcomes[0].has_value()); EXPECT_EQ(outcomes[0].value(), 2); EXPECT_FALSE(outcomes[0].exception());
   EXPECT_EQ(co_await aio::wait_for(f(), 2s), 1);
   EXPECT_EQ(co_await aio::timeout(2s, f()), 1);
   EXPECT_EQ(co_await aio::shield(f()), 1);
@@ -346,7 +360,10 @@ TEST(ReadmeTable, Queue) {
   row_queue_kinds<int, std::greater<int>>();
 }
 
-TEST(ReadmeTable, Futures) { row_thread_pool(); }
+TEST(ReadmeTable, Futures) {
+  row_thread_pool();
+  row_exception_names();
+}
 
 TEST(ReadmeTable, Asyncio) {
   aio::run(row_tasks());

@@ -136,7 +136,8 @@ ReportSection cpu_section(const WorkloadRun& w, int workers, int cpus, bool verb
   const std::size_t n = wl.size();
   const bool have_python = !w.python.empty();
   const bool scaled = have_python && w.python_tasks > 0 && w.python_tasks != n;
-  const double py_scale = scaled ? static_cast<double>(n) / w.python_tasks : 1.0;
+  const double py_scale =
+      scaled ? static_cast<double>(n) / static_cast<double>(w.python_tasks) : 1.0;
   const std::string est = scaled ? "~" : "";
 
   ReportSection section;

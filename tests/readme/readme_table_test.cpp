@@ -73,7 +73,9 @@ void row_local() { th::local<Student> local_school; local_school->name = "Alice"
 // ---- queue ----
 template <class T> void row_queue(T x) {
   pyconc::queue::Queue<T> q(5); q.put(x); q.get(1s);
+  q.task_done();
   q.put_nowait(x); q.get_nowait();
+  q.task_done();
   EXPECT_THROW(q.get_nowait(), queue::Empty);
   for (int i = 0; i < 5; ++i) q.put(x);
   EXPECT_THROW(q.put_nowait(x), queue::Full);

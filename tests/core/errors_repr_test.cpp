@@ -42,7 +42,7 @@ TEST(ErrorsRepr, OsErrorSubclass) {
     pyconc::raise_os_error(ENOENT, "f");
   } catch (const std::exception& e) {
     EXPECT_EQ(pyconc::type_name(e), "FileNotFoundError");
-    EXPECT_EQ(pyconc::repr(e), "FileNotFoundError('[Errno 2] No such file or directory: \\'f\\'')");
+    EXPECT_EQ(pyconc::repr(e), "FileNotFoundError(\"[Errno 2] No such file or directory: 'f'\")");
   }
 }
 

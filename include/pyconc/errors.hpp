@@ -207,4 +207,17 @@ class ExceptionGroup : public Error {
   std::vector<std::exception_ptr> exceptions_;
 };
 
+// Python: type(e).__name__ -- the name of the exception's class: the last component of its
+// dynamic C++ type ("ValueError" for pyconc::ValueError, "ClientConnectorError",
+// "out_of_range" for std::out_of_range). For an exception_ptr, also a thrown non-std::exception
+// ("int"); "" for a null pointer. Thread safety: pure functions.
+std::string type_name(const std::exception& e);
+std::string type_name(const std::exception_ptr& e);
+
+// Python: repr(e) -- "ValueError('bad value')": type_name(e) and what() quoted as Python quotes
+// a str. Difference: the one argument is what() (Python shows an OSError's errno and strerror
+// as two). For an exception_ptr: "" for a null pointer.
+std::string repr(const std::exception& e);
+std::string repr(const std::exception_ptr& e);
+
 }  // namespace pyconc

@@ -1,5 +1,9 @@
 #include "pyconc/errors.hpp"
 
+#include <typeinfo>
+
+#include "pyconc/detail/exception_info.hpp"
+
 #include <cerrno>
 #include <system_error>
 #include <utility>
@@ -90,6 +94,67 @@ void throw_os_error(int err, std::string_view what) {
   text += ": ";
   text += std::system_category().message(err);
   raise_for(err, std::move(text), std::string());
+}
+
+namespace {
+
+// "pyconc::aiohttp::ClientError" -> "ClientError"; "ns::Box<ns::T>" -> "Box<ns::T>".
+std::string last_component(const std::string& qualified) {
+  int depth = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < qualified.size(); ++i) {
+    const char c = qualified[i];
+    if (c == '<' || c == '(') ++depth;
+    if (c == '>' || c == ')') --depth;
+    if (depth == 0 && c == ':' && i + 1 < qualified.size() && qualified[i + 1] == ':') {
+      start = i + 2;
+    }
+  }
+  return qualified.substr(start);
+}
+
+// Python's repr of a str: single quotes unless the text holds one and no double quote.
+std::string quoted(const std::string& text) {
+  const char q =
+      text.find('\'') != std::string::npos && text.find('"') == std::string::npos ? '"' : '\'';
+  std::string out(1, q);
+  for (const char c : text) {
+    if (c == '\\' || c == q) {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += c;
+    }
+  }
+  out += q;
+  return out;
+}
+
+}  // namespace
+
+std::string type_name(const std::exception& e) {
+  return last_component(detail::demangle(typeid(e).name()));
+}
+
+std::string type_name(const std::exception_ptr& e) {
+  if (!e) return {};
+  return last_component(detail::describe_exception(e).type);
+}
+
+std::string repr(const std::exception& e) {
+  return type_name(e) + "(" + quoted(e.what()) + ")";
+}
+
+std::string repr(const std::exception_ptr& e) {
+  if (!e) return {};
+  const detail::ExceptionInfo info = detail::describe_exception(e);
+  return last_component(info.type) + "(" + quoted(info.message) + ")";
 }
 
 }  // namespace pyconc

@@ -1,5 +1,4 @@
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -13,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "proc.hpp"
 #include "pyconc/asyncio.hpp"
 
 namespace aio = pyconc::asyncio;
@@ -53,14 +53,7 @@ aio::Task<bool> wait_until(std::function<bool()> pred, std::chrono::milliseconds
   co_return true;
 }
 
-int count_fds() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d) != nullptr) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+using test_support::count_fds;
 
 aio::Task<> echo_lines(aio::StreamReader reader, aio::StreamWriter writer) {
   while (true) {

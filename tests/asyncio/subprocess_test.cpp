@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <signal.h>
 
 #include <gtest/gtest.h>
@@ -9,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "proc.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/detail/spawn.hpp"
 
@@ -31,14 +31,7 @@ void run_test(aio::Task<> main, std::chrono::seconds limit = 30s) {
   aio::run(bounded(std::move(main), limit));
 }
 
-int count_fds() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d) != nullptr) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+using test_support::count_fds;
 
 TEST(Subprocess, CatRoundTrip) {
   const int fds_before = count_fds();

@@ -8,56 +8,22 @@
 // them from running beside each other -- no other test creates psm_ blocks.
 #pragma once
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
-#include <fstream>
 #include <set>
-#include <sstream>
+#include <stdexcept>
 #include <string>
-#include <vector>
+
+#include "proc.hpp"
 
 namespace mp_test {
 
-inline std::set<std::string> list_dir(const char* path) {
-  std::set<std::string> out;
-  if (DIR* d = ::opendir(path)) {
-    while (dirent* e = ::readdir(d)) {
-      const std::string n = e->d_name;
-      if (n != "." && n != "..") out.insert(n);
-    }
-    ::closedir(d);
-  }
-  return out;
-}
-
-inline std::set<std::string> open_fds() {
-  return list_dir("/proc/self/fd");
-}
-
-// Children of this process that are zombies (ended, not reaped).
-inline std::vector<int> zombie_children() {
-  std::vector<int> out;
-  const std::string self = std::to_string(::getpid());
-  for (const auto& name : list_dir("/proc")) {
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream f("/proc/" + name + "/stat");
-    std::string line;
-    if (!std::getline(f, line)) continue;
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    std::string state, ppid;
-    rest >> state >> ppid;
-    if (ppid == self && state == "Z") out.push_back(std::stoi(name));
-  }
-  return out;
-}
+using test_support::list_dir;
+using test_support::open_fds;
+using test_support::zombie_children;
 
 class MpTest : public ::testing::Test {
  protected:
@@ -66,7 +32,6 @@ class MpTest : public ::testing::Test {
     shm_ = list_dir("/dev/shm");
   }
   void TearDown() override {
-    // The directory handle used for listing is closed again by then.
     EXPECT_EQ(open_fds(), fds_) << "file descriptors leaked";
     EXPECT_TRUE(zombie_children().empty()) << "zombie children left";
     if (!check_shm_) return;
@@ -80,7 +45,7 @@ class MpTest : public ::testing::Test {
   bool check_shm_ = false;
 
  private:
-  std::set<std::string> fds_;
+  std::set<int> fds_;
   std::set<std::string> shm_;
 };
 

@@ -3,41 +3,25 @@
 // child process behind.
 #pragma once
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <string>
+
+#include "proc.hpp"
 
 namespace pool_test {
 
 using namespace std::chrono_literals;
 
-inline int count_fds() {
-  int n = 0;
-  DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) return -1;
-  while (const dirent* e = ::readdir(d)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(d);
-  return n - 1;  // the directory's own fd
-}
-
-// True if this process has any child (running or zombie), without reaping it.
-inline bool has_children() {
-  siginfo_t info{};
-  const int r = ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
-  return !(r < 0 && errno == ECHILD);
-}
+using test_support::count_fds;
+using test_support::has_children;
 
 // Every test: no fd and no child process (worker or zombie) survives it.
 class NoLeaks : public ::testing::Test {

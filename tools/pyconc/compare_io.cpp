@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
+#include <pyconc/futures/thread_pool_executor.hpp>
 #include <pyconc_demo/server.hpp>
 #include <pyconc_demo/site.hpp>
-#include <pyconc/futures/thread_pool_executor.hpp>
 
 #include "io_models.hpp"
 #include "models.hpp"

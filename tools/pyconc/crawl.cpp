@@ -33,14 +33,14 @@
 
 #include <pyconc/aiohttp.hpp>
 #include <pyconc/aiohttp/json.hpp>
-#include <pyconc_demo/server.hpp>
-#include <pyconc_demo/site.hpp>
 #include <pyconc/asyncio.hpp>
 #include <pyconc/detail/cpu.hpp>
 #include <pyconc/futures.hpp>
 #include <pyconc/multiprocessing/process_pool_executor.hpp>
 #include <pyconc/queue.hpp>
 #include <pyconc/threading.hpp>
+#include <pyconc_demo/server.hpp>
+#include <pyconc_demo/site.hpp>
 
 namespace pyconc::tool {
 

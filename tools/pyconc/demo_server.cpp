@@ -1,7 +1,7 @@
 #include "demo_server.hpp"
 
-#include <pyconc_demo/server.hpp>
 #include <pyconc/asyncio/sleep.hpp>
+#include <pyconc_demo/server.hpp>
 
 namespace pyconc::tool {
 

@@ -4,8 +4,8 @@
 //   namespace requests = pyconc::requests;
 //   requests::Response r = requests::get("http://127.0.0.1:8000/list/3");
 //   r.status_code; r.url; r.headers.getone("Content-Type"); r.text; r.content; r.json();
-//   r.raise_for_status();                                  // aiohttp::ClientResponseError if >=
-//   400 auto r2 = requests::post(url, {.json = {{"k", 1}}});   // any aiohttp::RequestOptions
+//   r.raise_for_status();                          // aiohttp::ClientResponseError if >= 400
+//   auto r2 = requests::post(url, {.json = {{"k", 1}}});  // any aiohttp::RequestOptions
 //
 // Built on aiohttp::ClientSession: each calling thread gets its own event loop and session the
 // first time it calls (kept until the thread ends), and a call runs that loop until the whole

@@ -18,11 +18,7 @@ SECTION = "## Python → pyconc"
 
 # Spans not yet twinned, each with its reason. Keep this list short and remove an entry as soon
 # as its row compiles with every supported compiler.
-NOT_YET_TWINNED = {
-    'auto resp = co_await s.get(url, {.params = {{"q", "1"}}});':
-        "GCC 12 rejects a braced list inside co_await (docs/aiohttp.md, 'GCC 12'); "
-        "being fixed in the aiohttp options",
-}
+NOT_YET_TWINNED = {}
 
 
 def split_row(line):

@@ -16,13 +16,13 @@
 
 namespace pyconc::detail {
 
-class ProcessState final : public std::enable_shared_from_this<ProcessState> {
+class AsyncSubprocessState final : public std::enable_shared_from_this<AsyncSubprocessState> {
  public:
-  ProcessState(asyncio::EventLoop& loop, SpawnedProcess child)
+  AsyncSubprocessState(asyncio::EventLoop& loop, SpawnedProcess child)
       : pid_(child.pid), loop_(&loop), remote_(loop.remote()), pidfd_(std::move(child.pidfd)) {}
-  ProcessState(const ProcessState&) = delete;
-  ProcessState& operator=(const ProcessState&) = delete;
-  ~ProcessState() {
+  AsyncSubprocessState(const AsyncSubprocessState&) = delete;
+  AsyncSubprocessState& operator=(const AsyncSubprocessState&) = delete;
+  ~AsyncSubprocessState() {
     const bool loop_alive = [&] {
       auto r = remote_.lock();
       return r && !r->closed();
@@ -79,7 +79,7 @@ class ProcessState final : public std::enable_shared_from_this<ProcessState> {
 
   // No pidfd (kernels before 5.3): waitid(WNOHANG) on a timer, backing off to 50 ms.
   void poll_after(std::chrono::milliseconds delay) {
-    std::weak_ptr<ProcessState> self = weak_from_this();
+    std::weak_ptr<AsyncSubprocessState> self = weak_from_this();
     poll_ = loop_->call_later(delay, [self, delay] {
       auto s = self.lock();
       if (!s) return;
@@ -99,7 +99,7 @@ class ProcessState final : public std::enable_shared_from_this<ProcessState> {
 
 namespace pyconc::asyncio {
 
-using detail::ProcessState;
+using detail::AsyncSubprocessState;
 
 namespace {
 
@@ -131,7 +131,7 @@ Task<Process> spawn(std::vector<std::string> args, detail::SpawnOptions so, std:
   detail::UniqueFd in = std::move(child.stdin_);
   detail::UniqueFd out = std::move(child.stdout_);
   detail::UniqueFd err = std::move(child.stderr_);
-  auto s = std::make_shared<ProcessState>(loop, std::move(child));
+  auto s = std::make_shared<AsyncSubprocessState>(loop, std::move(child));
   // From here on the state owns the child: an error below hands it to the reaper.
   using Kind = detail::StreamTransport::Kind;
   if (in)
@@ -164,12 +164,12 @@ Task<std::string> read_all(std::optional<StreamReader> r) {
   co_return co_await r->read();
 }
 
-Task<int> wait_impl(std::shared_ptr<ProcessState> s) {
+Task<int> wait_impl(std::shared_ptr<AsyncSubprocessState> s) {
   while (!s->returncode_) co_await detail::EventAwaiter(s->exit_waiters_);
   co_return *s->returncode_;
 }
 
-Task<std::pair<std::string, std::string>> communicate_impl(std::shared_ptr<ProcessState> s,
+Task<std::pair<std::string, std::string>> communicate_impl(std::shared_ptr<AsyncSubprocessState> s,
                                                            std::string input) {
   Task<> feeder = s->stdin_ ? feed_stdin(*s->stdin_, std::move(input)) : Task<>();
   std::string out, err;

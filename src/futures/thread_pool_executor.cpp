@@ -367,7 +367,7 @@ class ThreadPoolCore {
   // every submit, and a shared line would make every submit pay for the polling.
   alignas(64) std::atomic<WorkItemBase*> inbox_{nullptr};  // submissions from outside, newest first
   alignas(64) std::atomic<std::uint64_t> submit_state_{0};  // bit 0: shut down; >> 1: in flight
-  alignas(64) char pad_ = 0;
+  alignas(64) char pad_ [[maybe_unused]] = 0;  // keeps the next member off submit_state_'s line
 
   th::Lock idle_lock_;  // guards parked_
   std::vector<PoolWorker*> parked_;

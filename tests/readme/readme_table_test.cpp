@@ -9,6 +9,9 @@
 // clang-format off
 #include <gtest/gtest.h>
 
+// JSON values (nlohmann::json) are what a program asks for by name, as the README's JSON rows say.
+#include <pyconc/aiohttp/json.hpp>
+
 // README: the preamble of the table, as written.
 #include <pyconc/pyconc.hpp>
 namespace th = pyconc::threading;
@@ -291,6 +294,10 @@ template <class T> void row_pickle(T x) {
 // ---- aiohttp ----
 aio::Task<void> row_client(std::string url) {
   http::ClientSession s({.limit = 100, .limit_per_host = 10});
+  {
+    auto request = s.get(url, {.params = {{"q", "1"}}});
+    auto resp = co_await std::move(request);
+  }
   auto resp = co_await s.get(url);
   resp.status(); resp.headers(); co_await resp.text(); nlohmann::json j = co_await resp.json(); resp.raise_for_status();
   auto post = s.post(url, {.json = {{"k", 1}}});

@@ -52,7 +52,7 @@
 #include "pyconc/subprocess/redirect.hpp"
 
 namespace pyconc::detail {
-class ProcessState;
+class AsyncSubprocessState;
 }
 
 namespace pyconc::asyncio {
@@ -98,7 +98,7 @@ static_assert(std::is_trivially_destructible_v<SubprocessOptions>, "see the comm
 
 class Process {
  public:
-  explicit Process(std::shared_ptr<detail::ProcessState> s) noexcept : s_(std::move(s)) {}
+  explicit Process(std::shared_ptr<detail::AsyncSubprocessState> s) noexcept : s_(std::move(s)) {}
 
   pid_t pid() const noexcept;
   // nullopt while the child runs; then its exit status, or -N if signal N killed it.
@@ -123,7 +123,7 @@ class Process {
   void kill() const;       // SIGKILL
 
  private:
-  std::shared_ptr<detail::ProcessState> s_;
+  std::shared_ptr<detail::AsyncSubprocessState> s_;
 };
 
 // Python: asyncio.create_subprocess_exec(program, *args, ...): runs args[0] (looked up in

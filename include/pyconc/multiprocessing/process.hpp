@@ -58,7 +58,7 @@
 #include "pyconc/detail/unique_function.hpp"
 
 namespace pyconc::detail {
-struct ProcessState;
+struct ProcessState;  // multiprocessing::Process (asyncio's is AsyncSubprocessState)
 struct ProcessAccess;
 }  // namespace pyconc::detail
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pyconc needs, and only those that are missing.
-# Idempotent and non-interactive. Usage: scripts/deps.sh [build|test|asan|bench|fuzz|format|all]
+# Idempotent and non-interactive. Usage: scripts/deps.sh [build|test|clang|bench|fuzz|format|all]
 #   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11,
 #            llhttp sources, gumbo, libcurl, nlohmann-json, cereal, ccache)
 #   bench  - additionally the C++ peers measured by `make bench`
 #   test   - additionally what tests use when present (they skip without): nginx, openssl, curl,
 #            python3-aiohttp (the asyncio row of `pyconc compare`'s downloads)
-#   asan   - test, plus clang and its sanitizer runtimes (`make asan` builds with clang)
+#   clang  - build, plus clang (`make build-clang`)
 #   fuzz   - additionally clang and its libFuzzer runtime (`make fuzz`)
 #   format - clang-format (`make format`, `make format-check`)
 set -euo pipefail
@@ -20,11 +20,11 @@ case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" nginx openssl curl python3-aiohttp) ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  asan) want=("${build_pkgs[@]}" nginx openssl curl python3-aiohttp clang libclang-rt-14-dev) ;;
+  clang) want=("${build_pkgs[@]}" clang) ;;
   fuzz) want=("${build_pkgs[@]}" clang libclang-rt-14-dev) ;;
   format) want=(clang-format) ;;
   all) want=("${build_pkgs[@]}" "${bench_pkgs[@]}" clang libclang-rt-14-dev clang-format clang-tidy) ;;
-  *) echo "usage: $0 [build|test|asan|bench|fuzz|format|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|test|clang|bench|fuzz|format|all]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -3,9 +3,10 @@
 #
 # Times `$CXX -std=c++20 -O0 -c` of a translation unit holding only one include, for every
 # module header and the umbrella, beside the floor: a unit holding <thread> + <future> + <mutex>
-# (what any threaded C++ program already pays). The runs are interleaved, round after round, so
-# that a change of machine load hits every header alike; the figure is the best of ROUNDS.
-# Absolute seconds vary with load; the ratio to the floor in the same run is the figure.
+# (what any threaded C++ program already pays). Each figure is the compiler's CPU time (user +
+# sys, so that other processes on a loaded machine count less than in wall time), best of
+# ROUNDS; the runs are interleaved, round after round, so that a change of machine load hits
+# every header alike. Absolute seconds vary; the ratio to the floor in the same run is the figure.
 #
 # Usage: scripts/compile_budget.sh [--check] [--rounds N] [--cxx g++|clang++]
 #   --check   exit 1 when a header is over its budget (module header <= 1.15x, umbrella <= 1.9x)
@@ -49,19 +50,22 @@ for i in "${!units[@]}"; do
   best[$i]=999
 done
 
-now() { date +%s.%N; }
+# CPU seconds (user + sys) of one compilation, from bash's `time` keyword.
+cpu_seconds() {
+  local TIMEFORMAT='%U %S' out
+  out=$({ time "$cxx" -std=c++20 -O0 -Iinclude -c "$1" -o "$1.o" >/dev/null; } 2>&1 | tail -1)
+  echo "$out" | awk '{print $1 + $2}'
+}
 for ((r = 0; r < rounds; r++)); do
   for i in "${!units[@]}"; do
-    t0=$(now)
-    "$cxx" -std=c++20 -O0 -Iinclude -c "$tmp/u$i.cpp" -o "$tmp/u$i.o"
-    t1=$(now)
-    best[$i]=$(echo "$t1 $t0 ${best[$i]}" | awk '{d = $1 - $2; print (d < $3 ? d : $3)}')
+    d=$(cpu_seconds "$tmp/u$i.cpp")
+    best[$i]=$(echo "$d ${best[$i]}" | awk '{print ($1 < $2 ? $1 : $2)}')
   done
 done
 
 floor=${best[0]}
 status=0
-printf '%-34s %8s %8s %8s  %s\n' "include ($cxx, best of $rounds)" seconds "x floor" budget verdict
+printf '%-34s %8s %8s %8s  %s\n' "include ($cxx, CPU s, best of $rounds)" seconds "x floor" budget verdict
 for i in "${!units[@]}"; do
   IFS='|' read -r name _ budget <<<"${units[$i]}"
   ratio=$(echo "${best[$i]} $floor" | awk '{printf "%.2f", $1 / $2}')

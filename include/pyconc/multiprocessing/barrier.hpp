@@ -16,8 +16,8 @@
 // Thread safety: any thread of any process may call any member.
 #pragma once
 
-#include <chrono>
-#include <functional>
+#include "pyconc/detail/chrono.hpp"
+#include "pyconc/detail/function.hpp"
 #include <memory>
 #include <optional>
 

@@ -17,7 +17,7 @@
 // Thread safety: any thread of any process may call any member.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <cstdint>
 #include <memory>
 

@@ -24,7 +24,7 @@
 // one call, but a large one may be split by the kernel).
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <memory>
 #include <string>

@@ -26,7 +26,7 @@
 // sleeps in the kernel (futex) without using CPU.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <memory>
 
 #include "pyconc/detail/deadline.hpp"

@@ -35,7 +35,7 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <exception>
 #include <iterator>

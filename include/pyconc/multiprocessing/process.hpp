@@ -45,7 +45,7 @@
 // Memory ordering: what the parent did before start() is what the child sees (fork copies it).
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <memory>
 #include <optional>
 #include <string>

@@ -28,7 +28,7 @@
 // handle must not race with other calls on that same handle.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <memory>
 #include <string>

@@ -15,7 +15,7 @@
 // sleeps in the kernel.
 #pragma once
 
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <memory>
 
 #include "pyconc/detail/futex.hpp"

@@ -28,7 +28,7 @@
 #pragma once
 
 #include <array>
-#include <chrono>
+#include "pyconc/detail/chrono.hpp"
 #include <concepts>
 #include <cstddef>
 #include <cstdint>

@@ -4,7 +4,7 @@
 // Thread safety: builders are used by one thread.
 #pragma once
 
-#include <algorithm>
+
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -63,7 +63,7 @@ std::shared_ptr<RemoteTask<T, Decode>> make_call_task(F fn, const Args&... args)
   const std::size_t start = begin_call_message(task->wire, WireKind::task, inv, tgt);
   dump_args_into<A...>(task->wire, args...);
   finish_message(task->wire, start);
-  task->max_code = std::max(inv, tgt);
+  task->max_code = inv < tgt ? tgt : inv;
   return task;
 }
 
@@ -112,7 +112,7 @@ class ChunkTasks {
     writer_->finish();
     writer_.reset();
     finish_message(current_->wire, start_);
-    current_->max_code = std::max(invoker_, target_);
+    current_->max_code = invoker_ < target_ ? target_ : invoker_;
     futures.push_back(future_of(current_));
     tasks.push_back(std::move(current_));
   }

@@ -6,11 +6,11 @@
 #include <thread>
 #include <utility>
 
-#include "pyconc_demo/site.hpp"
 #include "pyconc/aiohttp/web/server.hpp"
 #include "pyconc/asyncio/event.hpp"
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/sleep.hpp"
+#include "pyconc_demo/site.hpp"
 
 namespace pyconc::demo {
 

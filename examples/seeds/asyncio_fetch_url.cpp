@@ -41,9 +41,9 @@
 // The program checks that each url got its own page, that both requests were in flight at
 // once, and that the run took less than the two waits added up.
 #include <pyconc/aiohttp.hpp>
+#include <pyconc/asyncio.hpp>
 #include <pyconc_demo/server.hpp>
 #include <pyconc_demo/site.hpp>
-#include <pyconc/asyncio.hpp>
 
 #include <algorithm>
 #include <chrono>

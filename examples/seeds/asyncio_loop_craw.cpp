@@ -43,9 +43,9 @@
 // were in flight at once, and that the crawl took well under the waits added up (as the waits
 // measured them, so a slow machine cannot fail it).
 #include <pyconc/aiohttp.hpp>
+#include <pyconc/asyncio.hpp>
 #include <pyconc_demo/server.hpp>
 #include <pyconc_demo/site.hpp>
-#include <pyconc/asyncio.hpp>
 
 #include <algorithm>
 #include <chrono>

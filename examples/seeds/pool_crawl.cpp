@@ -23,10 +23,10 @@
 // site would; craw is requests.get(url).text with pyconc::requests (each pool thread has its
 // own connection). The waits overlap in the pool, so the whole crawl takes a fraction of the
 // serial sum -- the point of the seed.
-#include <pyconc_demo/server.hpp>
-#include <pyconc_demo/site.hpp>
 #include <pyconc/aiohttp/requests.hpp>
 #include <pyconc/futures.hpp>
+#include <pyconc_demo/server.hpp>
+#include <pyconc_demo/site.hpp>
 
 #include <atomic>
 #include <chrono>

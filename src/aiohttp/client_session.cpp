@@ -151,9 +151,9 @@ PreparedRequest prepare(const ClientSessionCore& core, std::string_view method, 
   {
     std::vector<std::string_view> replaced;
     for (const auto& [k, v] : o.headers) {
-      const bool seen = std::any_of(replaced.begin(), replaced.end(), [&key = k](std::string_view s) {
-        return detail::iequals_ascii(s, key);
-      });
+      const bool seen =
+          std::any_of(replaced.begin(), replaced.end(),
+                      [&key = k](std::string_view s) { return detail::iequals_ascii(s, key); });
       if (!seen) {
         r.headers.erase(k);
         replaced.push_back(k);

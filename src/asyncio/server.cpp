@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "pyconc/asyncio/detail/event_waiters.hpp"
 #include "pyconc/asyncio/detail/socket.hpp"
 #include "pyconc/asyncio/detail/stream_transport.hpp"
-#include "pyconc/asyncio/detail/event_waiters.hpp"
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/streams.hpp"
 #include "pyconc/errors.hpp"

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "pyconc/asyncio/task.hpp"
-#include "pyconc/errors.hpp"
 #include "pyconc/detail/spawn.hpp"
+#include "pyconc/errors.hpp"
 
 namespace pyconc::detail {
 

@@ -41,7 +41,7 @@ namespace th = pyconc::threading;
 struct alignas(64) PoolWorker {
   int index = 0;
   th::Lock lock;                       // guards local
-  std::deque<WorkItemBase*> local;         // this worker's runnable tasks, oldest first
+  std::deque<WorkItemBase*> local;     // this worker's runnable tasks, oldest first
   std::atomic<std::size_t> queued{0};  // local.size(), readable without the lock
   std::atomic<std::uint32_t> wake{0};
   th::Thread thread{[] {}};  // replaced by the real body before start()

@@ -19,8 +19,8 @@
 
 #include "pyconc/detail/cpu.hpp"
 #include "pyconc/detail/exception_info.hpp"
-#include "pyconc/multiprocessing/detail/framing.hpp"
 #include "pyconc/errors.hpp"
+#include "pyconc/multiprocessing/detail/framing.hpp"
 
 namespace pyconc::detail {
 

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "pyconc/detail/futex.hpp"
-#include "pyconc/multiprocessing/detail/shared_object.hpp"
 #include "pyconc/errors.hpp"
+#include "pyconc/multiprocessing/detail/shared_object.hpp"
 
 namespace pyconc::detail {
 namespace {

@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "io.hpp"
-#include "pyconc/errors.hpp"
 #include "pyconc/detail/spawn.hpp"
+#include "pyconc/errors.hpp"
 
 namespace pyconc::subprocess {
 

@@ -11,8 +11,8 @@
 #include <optional>
 
 #include "io.hpp"
-#include "pyconc/errors.hpp"
 #include "pyconc/detail/spawn.hpp"
+#include "pyconc/errors.hpp"
 #include "pyconc/subprocess/exceptions.hpp"
 
 namespace pyconc::subprocess {

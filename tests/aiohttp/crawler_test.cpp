@@ -16,10 +16,10 @@
 #include "http_test_server.hpp"
 #include "pyconc/aiohttp.hpp"
 #include "pyconc/aiohttp/json.hpp"
-#include "pyconc_demo/site.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/futures.hpp"
+#include "pyconc_demo/site.hpp"
 
 namespace aio = pyconc::asyncio;
 namespace http = pyconc::aiohttp;

@@ -100,8 +100,7 @@ TEST(DemoSite, PostPages) {
     const URL url = kSite.join("/post/" + std::to_string(id));
     auto back = doc.links(url, "a.back");
     ASSERT_EQ(back.size(), 1u);
-    EXPECT_EQ(path_of(back[0].url),
-              "/list/" + std::to_string(pyconc::demo::demo_list_page_of(id)));
+    EXPECT_EQ(path_of(back[0].url), "/list/" + std::to_string(pyconc::demo::demo_list_page_of(id)));
     // Links a crawler must not follow are there, and are recognised as such.
     int not_crawlable = 0;
     for (const auto& l : doc.links(url)) not_crawlable += l.crawlable() ? 0 : 1;

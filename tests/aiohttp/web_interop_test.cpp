@@ -9,9 +9,9 @@
 
 #include "pyconc/aiohttp.hpp"
 #include "pyconc/aiohttp/json.hpp"
-#include "pyconc_demo/server.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/subprocess.hpp"
+#include "pyconc_demo/server.hpp"
 
 namespace aio = pyconc::asyncio;
 namespace http = pyconc::aiohttp;

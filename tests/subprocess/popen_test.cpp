@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "pyconc/errors.hpp"
 #include "pyconc/detail/spawn.hpp"
+#include "pyconc/errors.hpp"
 #include "pyconc/subprocess/exceptions.hpp"
 #include "subprocess_test_util.hpp"
 

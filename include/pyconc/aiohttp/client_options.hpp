@@ -17,13 +17,13 @@
 // Thread safety: plain values.
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include "pyconc/detail/chrono.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -15,12 +15,12 @@
 // and ignores updates.
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+#include "pyconc/detail/chrono.hpp"
 
 #include "pyconc/aiohttp/multidict.hpp"
 #include "pyconc/aiohttp/url.hpp"

@@ -44,12 +44,12 @@
 // event loop (its session's); crawl() may be called again after the previous one finished.
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
-#include "pyconc/detail/function.hpp"
 #include <memory>
 #include <string>
 #include <vector>
+#include "pyconc/detail/chrono.hpp"
+#include "pyconc/detail/function.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -18,11 +18,11 @@
 // Thread safety: const members may run concurrently; parse() needs exclusive access.
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+#include "pyconc/detail/chrono.hpp"
 
 #include "pyconc/aiohttp/url.hpp"
 

@@ -16,10 +16,10 @@
 
 namespace pyconc::asyncio {
 
+using pyconc::BrokenBarrierError;
 using pyconc::CancelledError;
 using pyconc::InvalidStateError;
 using pyconc::TimeoutError;
-using pyconc::BrokenBarrierError;
 
 // Python: asyncio.QueueEmpty -- get_nowait() found no item it could take.
 class QueueEmpty : public Error {

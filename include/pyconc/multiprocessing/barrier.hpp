@@ -16,10 +16,10 @@
 // Thread safety: any thread of any process may call any member.
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
-#include "pyconc/detail/function.hpp"
 #include <memory>
 #include <optional>
+#include "pyconc/detail/chrono.hpp"
+#include "pyconc/detail/function.hpp"
 
 #include "pyconc/detail/barrier_core.hpp"
 #include "pyconc/multiprocessing/condition.hpp"

@@ -17,9 +17,9 @@
 // Thread safety: any thread of any process may call any member.
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <cstdint>
 #include <memory>
+#include "pyconc/detail/chrono.hpp"
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/lockable.hpp"

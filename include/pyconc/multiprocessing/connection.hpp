@@ -24,12 +24,12 @@
 // one call, but a large one may be split by the kernel).
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
+#include "pyconc/detail/chrono.hpp"
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/multiprocessing/detail/framing.hpp"

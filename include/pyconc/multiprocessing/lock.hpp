@@ -26,8 +26,8 @@
 // sleeps in the kernel (futex) without using CPU.
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <memory>
+#include "pyconc/detail/chrono.hpp"
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/lockable.hpp"

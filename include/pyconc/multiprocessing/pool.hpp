@@ -35,7 +35,6 @@
 #pragma once
 
 #include <atomic>
-#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <exception>
 #include <iterator>
@@ -47,6 +46,7 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+#include "pyconc/detail/chrono.hpp"
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/future.hpp"

@@ -45,13 +45,13 @@
 // Memory ordering: what the parent did before start() is what the child sees (fork copies it).
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
+#include "pyconc/detail/chrono.hpp"
 
 #include "pyconc/detail/bind_call.hpp"
 #include "pyconc/detail/deadline.hpp"

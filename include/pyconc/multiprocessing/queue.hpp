@@ -28,10 +28,10 @@
 // handle must not race with other calls on that same handle.
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <memory>
 #include <string>
+#include "pyconc/detail/chrono.hpp"
 
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/multiprocessing/detail/queue_core.hpp"

@@ -15,8 +15,8 @@
 // sleeps in the kernel.
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <memory>
+#include "pyconc/detail/chrono.hpp"
 
 #include "pyconc/detail/futex.hpp"
 #include "pyconc/detail/lockable.hpp"

@@ -10,7 +10,9 @@
 
 namespace {
 
-long square(long x) { return x * x; }
+long square(long x) {
+  return x * x;
+}
 
 pyconc::asyncio::Task<int> twice(int x) {
   co_await pyconc::asyncio::sleep(std::chrono::milliseconds(1));
@@ -76,7 +78,8 @@ int main() {
   // aiohttp: the HTML parser and the web router
   pyconc::aiohttp::html::Document page("<base href='/blog/'><a class=t href=post/1>one</a>");
   const auto links = page.links(pyconc::aiohttp::URL("http://example.com/"), "a.t");
-  check(links.size() == 1 && links[0].url.str() == "http://example.com/blog/post/1", "aiohttp.html");
+  check(links.size() == 1 && links[0].url.str() == "http://example.com/blog/post/1",
+        "aiohttp.html");
   web::Application app;
   app.router().add_get("/hello/{name}", [](web::Request& req) -> aio::Task<web::Response> {
     co_return web::Response("hello, " + req.match_info("name"));

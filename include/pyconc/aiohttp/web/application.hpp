@@ -19,12 +19,12 @@
 // thread-safe themselves.
 #pragma once
 
-#include "pyconc/detail/function.hpp"
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+#include "pyconc/detail/function.hpp"
 
 #include "pyconc/aiohttp/web/request.hpp"
 #include "pyconc/aiohttp/web/response.hpp"

@@ -21,13 +21,13 @@
 // Thread safety: an AppRunner and its sites belong to one loop. run_app blocks its thread.
 #pragma once
 
-#include "pyconc/detail/chrono.hpp"
 #include <cstddef>
 #include <cstdint>
-#include "pyconc/detail/function.hpp"
 #include <memory>
 #include <string>
 #include <vector>
+#include "pyconc/detail/chrono.hpp"
+#include "pyconc/detail/function.hpp"
 
 #include "pyconc/aiohttp/detail/http_parser.hpp"
 #include "pyconc/aiohttp/web/application.hpp"

@@ -28,11 +28,11 @@
 #include <string_view>
 
 #include "pyconc/asyncio/detail/byte_buffer.hpp"
+#include "pyconc/asyncio/detail/event_waiters.hpp"
 #include "pyconc/asyncio/detail/io_handle.hpp"
 #include "pyconc/asyncio/detail/loop_core.hpp"
 #include "pyconc/asyncio/detail/socket.hpp"
 #include "pyconc/asyncio/detail/task_core.hpp"
-#include "pyconc/asyncio/detail/event_waiters.hpp"
 #include "pyconc/detail/unique_fd.hpp"
 
 namespace pyconc::detail {

@@ -28,7 +28,6 @@
 #pragma once
 
 #include <array>
-#include "pyconc/detail/chrono.hpp"
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +40,7 @@
 #include <utility>
 #include <variant>
 #include <vector>
+#include "pyconc/detail/chrono.hpp"
 
 #include "pyconc/errors.hpp"
 

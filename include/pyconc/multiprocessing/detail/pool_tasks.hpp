@@ -4,7 +4,6 @@
 // Thread safety: builders are used by one thread.
 #pragma once
 
-
 #include <cstddef>
 #include <cstdint>
 #include <exception>

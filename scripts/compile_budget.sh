@@ -8,20 +8,24 @@
 # ROUNDS; the runs are interleaved, round after round, so that a change of machine load hits
 # every header alike. Absolute seconds vary; the ratio to the floor in the same run is the figure.
 #
-# Usage: scripts/compile_budget.sh [--check] [--rounds N] [--cxx g++|clang++]
-#   --check   exit 1 when a header is over its budget (module header <= 1.15x, umbrella <= 1.9x)
+# Usage: scripts/compile_budget.sh [--check] [--rounds N] [--cxx g++|clang++] [--include DIR]
+#   --check     exit 1 when a header is over its budget (module header <= 1.15x, umbrella <= 1.9x)
+#   --include   the include directory to measure (default: this checkout's include/), e.g. an
+#               older checkout's, to compare before and after in one run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 check=0
 rounds=${ROUNDS:-3}
 cxx=${CXX:-g++}
+incdir=include
 while [ $# -gt 0 ]; do
   case "$1" in
     --check) check=1 ;;
     --rounds) rounds=$2; shift ;;
     --cxx) cxx=$2; shift ;;
-    *) echo "usage: $0 [--check] [--rounds N] [--cxx COMPILER]" >&2; exit 2 ;;
+    --include) incdir=$2; shift ;;
+    *) echo "usage: $0 [--check] [--rounds N] [--cxx COMPILER] [--include DIR]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -53,7 +57,7 @@ done
 # CPU seconds (user + sys) of one compilation, from bash's `time` keyword.
 cpu_seconds() {
   local TIMEFORMAT='%U %S' out
-  out=$({ time "$cxx" -std=c++20 -O0 -Iinclude -c "$1" -o "$1.o" >/dev/null; } 2>&1 | tail -1)
+  out=$({ time "$cxx" -std=c++20 -O0 "-I$incdir" -c "$1" -o "$1.o" >/dev/null; } 2>&1 | tail -1)
   echo "$out" | awk '{print $1 + $2}'
 }
 for ((r = 0; r < rounds; r++)); do

@@ -146,7 +146,6 @@ class ClientSessionCore {
   bool pump_scheduled_ = false;
   bool timeout_due_ = false;
   bool closed_ = false;
-  bool in_pump_ = false;
 };
 
 class ClientTransfer {

@@ -110,8 +110,9 @@ void with_server(web::Application& app, const std::function<void(int)>& client,
   }(app, client, options));
 }
 
-// How many /slow requests the handler has started (the shutdown test waits for its own).
-std::atomic<int> slow_started{0};
+// Set by the /slow handler when it starts, if a test is waiting for that (the handler and the
+// waiting test run on one loop, so a plain pointer is enough).
+aio::Event* slow_started = nullptr;
 
 web::Application& demo_app() {
   static web::Application* app = [] {
@@ -144,7 +145,7 @@ web::Application& demo_app() {
       co_return web::Response("");
     });
     a->router().add_get("/slow", [](web::Request&) -> aio::Task<web::Response> {
-      slow_started.fetch_add(1);
+      if (slow_started != nullptr) slow_started->set();
       co_await aio::sleep(100ms);
       co_return web::Response("slow done");
     });
@@ -442,8 +443,10 @@ TEST(WebServer, GracefulShutdownFinishesRequestsInProgress) {
     }(port, out));
     // Until the handler runs: a connection accepted but not yet read is idle, and cleanup()
     // rightly closes idle connections at once (the test used to wait only for the accept).
-    const int before = slow_started.load();
-    while (slow_started.load() == before) co_await aio::sleep(1ms);
+    aio::Event started;
+    slow_started = &started;
+    co_await aio::wait_for([](aio::Event& e) -> aio::Task<> { co_await e.wait(); }(started), 10s);
+    slow_started = nullptr;
     co_await runner.cleanup();  // while /slow is in progress
     co_await client;
   }(app, slow));

@@ -90,6 +90,7 @@ struct CrawlerState {
     so.headers = o.headers;
     if (!so.headers.contains("User-Agent")) so.headers.add("User-Agent", o.user_agent);
     so.timeout = o.timeout;
+    if (o.max_body_bytes > 0) so.max_response_size = o.max_body_bytes;
     return so;
   }
   aiohttp::CrawlStats stats;
@@ -163,6 +164,10 @@ asyncio::Task<> fetch_robots(StatePtr s, std::shared_ptr<CrawlOrigin> rules, URL
     co_await asyncio::sleep(backoff_for(o, attempt));
   }
   rules->delay = rules->parser.crawl_delay(o.user_agent);
+  if (rules->delay && *rules->delay > o.max_crawl_delay) {
+    rules->delay = o.max_crawl_delay;
+    ++s->stats.delays_capped;
+  }
   rules->ready = true;
 }
 
@@ -197,6 +202,7 @@ RequestOptions page_request_options(const CrawlerOptions& o) {
   r.headers = o.headers;
   if (!r.headers.contains("User-Agent")) r.headers.add("User-Agent", o.user_agent);
   r.timeout = o.timeout;
+  if (o.max_body_bytes > 0) r.max_response_size = o.max_body_bytes;
   return r;
 }
 
@@ -231,14 +237,10 @@ asyncio::Task<CrawlDownload> download_page(ClientSession& session, const Crawler
         retry = true;
       } else {
         const std::string type = resp.content_type();
-        const auto length = resp.content_length();
-        if (length && *length > o.max_body_bytes) {
-          resp.release();  // too large to parse: recorded by its status only
-        } else if (is_html(type)) {
+        if (is_html(type)) {
           d.body = co_await resp.text(std::nullopt, "replace");
           d.bytes += resp.body().size();
-          d.html = d.body.size() <= o.max_body_bytes;
-          if (!d.html) d.body.clear();
+          d.html = true;
         } else {
           d.bytes += (co_await resp.read()).size();
         }
@@ -253,6 +255,8 @@ asyncio::Task<CrawlDownload> download_page(ClientSession& session, const Crawler
     } catch (const ClientConnectionError&) {
       failure = std::current_exception();
       retry = true;
+    } catch (const ClientResponseTooLarge&) {
+      failure = std::current_exception();  // the same page would be as large again
     } catch (const ClientPayloadError&) {
       failure = std::current_exception();
       retry = true;

@@ -300,6 +300,36 @@ TEST(Crawler, PagesAboveTheSizeLimitAreFailedRecords) {
   EXPECT_EQ(crawler.stats().errors, 1U);
 }
 
+// on_record hands out each record in the result's order as soon as its place is settled: the
+// first page of a level is written while a later page of that level is still being served.
+TEST(Crawler, RecordsAreHandedOutWhileTheLevelRuns) {
+  pyconc_test::Gate first_recorded;
+  std::atomic<bool> waited_in_time{false};
+  TestServer server([&](const TestRequest& r, TestConn& c) {
+    if (r.path == "/robots.txt") {
+      c.respond(404, "");
+    } else if (r.path == "/slow") {  // answers only once /a's record was handed out
+      waited_in_time = first_recorded.wait(10s);
+      c.respond(200, "<title>slow</title>", {}, "text/html");
+    } else {
+      c.respond(200, "<title>" + r.path + "</title><a href=/a>a</a><a href=/slow>s</a>", {},
+                "text/html");
+    }
+  });
+  std::vector<std::string> streamed;
+  http::Crawler crawler(
+      {.concurrency = 4, .max_depth = 1, .on_record = [&](const http::CrawlRecord& r) {
+         streamed.push_back(path_of(r.url));
+         if (path_of(r.url) == "/a") first_recorded.open();
+       }});
+  const auto records = crawl(crawler, {server.url("/")});
+  EXPECT_TRUE(waited_in_time.load());
+  std::vector<std::string> returned;
+  for (const auto& r : records) returned.push_back(path_of(r.url));
+  EXPECT_EQ(streamed, (std::vector<std::string>{"/", "/a", "/slow"}));
+  EXPECT_EQ(streamed, returned);
+}
+
 TEST(Crawler, CancellingTheCrawlStopsItsRequests) {
   pyconc::Future<void> arrived;
   std::atomic<bool> fired{false};

@@ -328,12 +328,44 @@ struct Outcome {
   http::CrawlStats stats;
 };
 
+// `--out`: each record written as a JSON line the moment the crawler places it, and flushed,
+// so a crawl that is interrupted or crashes leaves every placed page on disk.
+class RecordWriter {
+ public:
+  explicit RecordWriter(const std::string& path) : path_(path) {
+    if (path.empty()) return;
+    os_ = &std::cout;
+    if (path != "-") {
+      file_.open(path, std::ios::binary | std::ios::trunc);
+      if (!file_) throw pyconc::OSError(errno, path);
+      os_ = &file_;
+    }
+  }
+  void write(const http::CrawlRecord& r) {
+    if (os_ == nullptr) return;
+    *os_ << r.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'
+         << std::flush;
+    if (!*os_) throw pyconc::OSError(EIO, path_);
+    ++lines_;
+  }
+  std::size_t lines() const noexcept { return lines_; }
+
+ private:
+  std::string path_;
+  std::ofstream file_;
+  std::ostream* os_ = nullptr;
+  std::size_t lines_ = 0;
+};
+
 // Runs the crawl in the chosen model.
-Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& progress) {
+Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& progress,
+                  RecordWriter& writer) {
   options.on_page = [&progress](const http::CrawlRecord& r) { progress.page(r); };
+  options.on_record = [&writer](const http::CrawlRecord& r) { writer.write(r); };
   // The per-page options the fetching threads and processes read (no hooks in them).
   http::CrawlerOptions page_options = options;
   page_options.on_page = nullptr;
+  page_options.on_record = nullptr;
 
   std::optional<cf::ThreadPoolExecutor> threads;
   std::optional<Pipeline> pipeline;
@@ -402,8 +434,9 @@ int crawl_command(CrawlArgs a) {
 
   const bool show = a.progress == "always" || (a.progress == "auto" && ::isatty(2) != 0);
   Progress progress(show, a.max_pages);
+  RecordWriter writer(a.out);
   const auto began = Clock::now();
-  Outcome result = run_crawl(a, std::move(options), progress);
+  Outcome result = run_crawl(a, std::move(options), progress, writer);
   const double wall = std::chrono::duration<double>(Clock::now() - began).count();
   progress.finish();
 
@@ -424,22 +457,7 @@ int crawl_command(CrawlArgs a) {
               << "\n";
   }
 
-  std::size_t lines = 0;
-  if (!a.out.empty()) {
-    std::ofstream file;
-    std::ostream* os = &std::cout;
-    if (a.out != "-") {
-      file.open(a.out, std::ios::binary | std::ios::trunc);
-      if (!file) throw pyconc::OSError(errno, a.out);
-      os = &file;
-    }
-    for (const auto& r : result.records) {
-      *os << r.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-      ++lines;
-    }
-    os->flush();
-    if (!*os) throw pyconc::OSError(EIO, a.out);
-  }
+  const std::size_t lines = writer.lines();
 
   std::map<int, std::size_t> by_depth;
   std::size_t items = 0;

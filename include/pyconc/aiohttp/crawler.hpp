@@ -27,7 +27,8 @@
 //     resolved against <base>); `select` picks the items recorded for each page (href made
 //     absolute, text whitespace-collapsed).
 // Records come back in the crawl's order; on_page is called as each page completes (in
-// completion order), for progress.
+// completion order), for progress; on_record as each record takes its place (crawl order), to
+// stream the result out while the crawl runs.
 //
 // Crawl models. By default the pages are fetched by `concurrency` coroutines on the crawler's
 // own session. `CrawlerOptions::fetch` replaces that step and only that step: the crawler
@@ -160,6 +161,11 @@ struct CrawlerOptions {
   std::size_t parse_offload_bytes{32 * 1024};
   CIMultiDict headers{};                              // sent with every request
   std::function<void(const CrawlRecord&)> on_page{};  // progress: each page as it completes
+  // Each record as it takes its place in the crawl's result, in the result's order, moments
+  // after its page completed (when every page discovered before it is done too): write it out
+  // here and a crawl that is stopped, cancelled or crashes keeps every record handed out.
+  // Redirect duplicates never reach it. Called in the loop thread.
+  std::function<void(const CrawlRecord&)> on_record{};
   // Fetches one page instead of the built-in coroutine step (see "Crawl models" above). Called
   // in the loop thread, up to `concurrency` at once; an exception it throws ends the crawl.
   std::function<asyncio::Task<CrawlPage>(std::string url, int depth)> fetch{};

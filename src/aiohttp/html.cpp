@@ -20,37 +20,70 @@ bool ascii_iprefix(std::string_view s, std::size_t at, std::string_view prefix) 
   return s.size() - at >= prefix.size() && iequals_ascii(s.substr(at, prefix.size()), prefix);
 }
 
-// Elements that never nest in the tree gumbo builds: void elements, and those a sibling of the
-// same kind closes (an unclosed <p> or <li> does not deepen the tree).
-bool never_nests(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      "area",   "base",     "br",     "col",   "embed", "hr",     "img",   "input", "link",
-      "meta",   "param",    "source", "track", "wbr",   "p",      "li",    "dt",    "dd",
-      "option", "optgroup", "tr",     "td",    "th",    "tbody",  "thead", "tfoot", "colgroup",
-      "rb",     "rt",       "rp",     "rtc",   "a",     "button", "form",  "table", "select",
-      "h1",     "h2",       "h3",     "h4",    "h5",    "h6",     "frame", "image", "keygen"};
-  for (std::string_view n : kNames) {
+bool is_one_of(std::string_view name, std::initializer_list<std::string_view> names) {
+  for (std::string_view n : names) {
     if (iequals_ascii(name, n)) return true;
   }
   return false;
+}
+
+// Void elements: never open, whatever their syntax (`<br>`, `<br/>`, `</br>`).
+bool is_void(std::string_view name) {
+  return is_one_of(
+      name, {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+             "source", "track", "wbr", "frame", "image", "keygen", "basefont", "bgsound"});
+}
+
+// Elements that an open element of the same kind (in scope) closes before they open: an
+// unclosed <p> or <li> is followed by a sibling, not a child.
+bool closes_its_kind(std::string_view name) {
+  return is_one_of(name, {"p",   "li",    "dt",     "dd",    "option",   "optgroup", "tr", "td",
+                          "th",  "tbody", "thead",  "tfoot", "colgroup", "rb",       "rt", "rp",
+                          "rtc", "a",     "button", "form",  "table",    "select",   "h1", "h2",
+                          "h3",  "h4",    "h5",     "h6",    "nobr"});
+}
+
+// Where the search for an open element of the same kind stops (the HTML parser's "scope").
+bool is_scope_boundary(std::string_view name) {
+  return is_one_of(name, {"html", "table", "td", "th", "caption", "template", "applet", "object",
+                          "marquee", "svg", "math"});
+}
+
+// Formatting elements: closed implicitly by an end tag of an enclosing element, they are
+// reopened (the parser's "reconstruct the active formatting elements") by what follows.
+bool is_formatting(std::string_view name) {
+  return is_one_of(name, {"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small",
+                          "strike", "strong", "tt", "u"});
 }
 
 // Elements whose content is text up to their end tag.
 bool raw_text(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"script", "style",  "textarea", "title",
-                                                "xmp",    "iframe", "noembed",  "noframes"};
-  for (std::string_view n : kNames) {
-    if (iequals_ascii(name, n)) return true;
-  }
-  return false;
+  return is_one_of(
+      name, {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"});
 }
 
 // Where the input must be cut so that no element is nested deeper than `max_depth`, or npos.
-// A linear scan of tags, an estimate of the depth of gumbo's stack of open elements: gumbo
-// scans that stack for many start tags (`<div>` looks for an open <p> in button scope), so a
-// page of 30,000 nested <div>s takes it half a minute; browsers stop nesting at a depth of 512.
+// A linear scan of tags that keeps a model of gumbo's stack of open elements: gumbo scans that
+// stack for many start tags (`<div>` looks for an open <p> in button scope), so a page of
+// 30,000 nested <div>s takes it half a minute; browsers stop nesting at a depth of 512. The
+// model must never count less than the parser nests (else the guard is bypassed), so where it
+// approximates it errs deep:
+//   - `<div/>` opens a div (HTML ignores the slash but on void elements and inside svg/math);
+//   - an end tag closes only an element that is open (a stray `</div>` or `</p>` closes
+//     nothing), and the elements above it with it;
+//   - formatting elements closed that way count as open again (the parser reopens them), at
+//     most three with the same start tag (its "Noah's Ark" limit);
+//   - a start tag closes an open element of its own kind only for the elements that do so
+//     (p, li, td, a, ...), and only within the nearest table/cell/svg boundary: nested tables
+//     nest.
 std::size_t depth_cut(std::string_view html, std::size_t max_depth) {
-  std::size_t depth = 0;
+  struct Open {
+    std::string_view name;
+    std::string_view tag;  // the whole start tag: equal tags make "the same" formatting element
+  };
+  std::vector<Open> open;   // the model of the stack (views into `html`)
+  std::size_t foreign = 0;  // open svg/math elements
+  std::vector<Open> reopened;
   std::size_t i = 0;
   auto name_end = [&](std::size_t from) {
     std::size_t e = from;
@@ -58,6 +91,16 @@ std::size_t depth_cut(std::string_view html, std::size_t max_depth) {
                                html[e] == '-' || html[e] == ':' || html[e] == '_'))
       ++e;
     return e;
+  };
+  auto pop = [&] {
+    if (iequals_ascii(open.back().name, "svg") || iequals_ascii(open.back().name, "math"))
+      --foreign;
+    open.pop_back();
+  };
+  auto reopen = [&](const Open& e) {
+    std::size_t same = 0;
+    for (const Open& o : open) same += o.tag == e.tag ? 1 : 0;
+    if (same < 3) open.push_back(e);
   };
   while ((i = html.find('<', i)) != std::string_view::npos) {
     const std::size_t start = i;
@@ -69,11 +112,27 @@ std::size_t depth_cut(std::string_view html, std::size_t max_depth) {
     }
     if (i + 1 >= html.size()) break;
     const char next = html[i + 1];
-    if (next == '!' || next == '?' || next == '/') {
-      if (next == '/' &&
-          std::isalpha(static_cast<unsigned char>(i + 2 < html.size() ? html[i + 2] : ' ')) != 0 &&
-          depth > 0)
-        --depth;
+    if (next == '/') {
+      const std::size_t ne = name_end(i + 2);
+      const std::string_view name = html.substr(i + 2, ne - i - 2);
+      i = html.find('>', i + 1);
+      if (i == std::string_view::npos) break;
+      if (name.empty()) continue;
+      // Close the nearest open element of that name and those above it; formatting elements
+      // above it are reopened after.
+      std::size_t k = open.size();
+      while (k > 0 && !iequals_ascii(open[k - 1].name, name)) --k;
+      if (k == 0) continue;  // nothing of that name is open: a stray end tag
+      reopened.clear();
+      while (open.size() > k) {
+        if (is_formatting(open.back().name)) reopened.push_back(open.back());
+        pop();
+      }
+      pop();
+      for (auto r = reopened.rbegin(); r != reopened.rend(); ++r) reopen(*r);
+      continue;
+    }
+    if (next == '!' || next == '?') {
       i = html.find('>', i + 1);
       if (i == std::string_view::npos) break;
       continue;
@@ -110,8 +169,20 @@ std::size_t depth_cut(std::string_view html, std::size_t max_depth) {
       i = k;
       continue;
     }
-    if (html[j - 1] == '/' || never_nests(name)) continue;
-    if (++depth > max_depth) return start;
+    if (is_void(name)) continue;
+    if (foreign > 0 && html[j - 1] == '/') continue;  // self-closing in svg/math only
+    if (closes_its_kind(name)) {
+      std::size_t k = open.size();
+      while (k > 0 && !iequals_ascii(open[k - 1].name, name) &&
+             !is_scope_boundary(open[k - 1].name))
+        --k;
+      if (k > 0 && iequals_ascii(open[k - 1].name, name)) {
+        while (open.size() >= k) pop();
+      }
+    }
+    open.push_back({name, html.substr(start, i - start)});
+    if (iequals_ascii(name, "svg") || iequals_ascii(name, "math")) ++foreign;
+    if (open.size() > max_depth) return start;
   }
   return std::string_view::npos;
 }

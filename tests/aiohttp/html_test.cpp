@@ -228,6 +228,56 @@ TEST(Html, MalformedHtmlIsRepairedLikeABrowser) {
   EXPECT_EQ(soup.select_one("td")->text(), "cell");
 }
 
+// The nesting guard counts what the parser will nest, so tricks that fooled a plain tag count
+// are cut too: `<div/>` (HTML ignores the slash), stray end tags that close nothing, nested
+// tables, and formatting elements the parser reopens. Each hostile page is ~600 KB; each is cut
+// at the limit and parsed in well under a second (gumbo alone: 15-25 s each).
+TEST(Html, NestingGuardCannotBeBypassed) {
+  auto repeat = [](std::string_view piece, int n) {
+    std::string out = "<title>T</title><a href=/top>top</a>";
+    for (int i = 0; i < n; ++i) out += piece;
+    return out + "<a href=/bottom>bottom</a>";
+  };
+  const std::vector<std::pair<std::string, std::string>> hostile = {
+      {"self-closing div", repeat("<div/>", 100000)},
+      {"stray end tags", repeat("<div></p></span></li>", 30000)},
+      {"nested tables", repeat("<table><tr><td>", 40000)},
+      {"reopened fonts",
+       [] {
+         std::string out;
+         for (int i = 0; i < 20000; ++i) out += "<p><font color=" + std::to_string(i) + ">x</p>";
+         return out;
+       }()},
+  };
+  for (const auto& [what, page] : hostile) {
+    const auto start = std::chrono::steady_clock::now();
+    html::Document d(page);
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_TRUE(d.truncated()) << what;
+    EXPECT_LT(took, std::chrono::seconds(10)) << what;
+  }
+  // What stays flat is parsed whole: the same formatting element left open in every paragraph
+  // (the parser reopens at most three), self-closing tags inside svg, thousands of table rows.
+  std::string paragraphs;
+  for (int i = 0; i < 5000; ++i) paragraphs += "<p><b>bold</p>";
+  paragraphs += "<a href=/end>end</a>";
+  html::Document p(paragraphs);
+  EXPECT_FALSE(p.truncated());
+  EXPECT_EQ(p.find_all("a").size(), 1u);
+  std::string svg = "<svg>";
+  for (int i = 0; i < 5000; ++i) svg += "<path d='M0 0'/>";
+  svg += "</svg><a href=/end>end</a>";
+  html::Document g(svg);
+  EXPECT_FALSE(g.truncated());
+  EXPECT_EQ(g.find_all("a").size(), 1u);
+  std::string rows = "<table>";
+  for (int i = 0; i < 5000; ++i) rows += "<tr><td>" + std::to_string(i) + "<td>cell";
+  rows += "</table><a href=/end>end</a>";
+  html::Document t(rows);
+  EXPECT_FALSE(t.truncated());
+  EXPECT_EQ(t.find_all("tr").size(), 5000u);
+}
+
 TEST(Html, HostileInputDoesNotBreakTheParser) {
   // Nesting within the limit is parsed whole.
   std::string nested;

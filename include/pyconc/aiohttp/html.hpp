@@ -14,7 +14,9 @@
 // ids are not. The input must be UTF-8 (invalid bytes become U+FFFD). A page that nests
 // elements deeper than kMaxNestingDepth is parsed up to the tag that goes deeper (truncated()):
 // gumbo's tree building slows down with the square of the depth (30,000 nested <div>s take it
-// half a minute), and browsers stop nesting at 512.
+// half a minute), and browsers stop nesting at 512. The depth is counted as the parser will
+// nest -- `<div/>` opens a div, a stray end tag closes nothing, nested tables nest, reopened
+// formatting elements count -- so these tricks cannot get past the limit either.
 //
 // Links: links() resolves each href against the page URL and the first <base href> (HTML
 // standard "document base URL"), and keeps the element's text with whitespace collapsed.

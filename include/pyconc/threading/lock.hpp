@@ -11,7 +11,7 @@
 // acquire() then succeeds.
 // Thread safety: every member may be called from any thread concurrently. acquire() blocks
 // (after a short bounded spin) without using CPU; nothing here throws except the documented
-// RuntimeError and ValueError.
+// RuntimeError and ValueError (and, in debug mode, what a raising deadlock handler throws).
 // Implementation: one 32-bit word (0 free, 1 held, 2 held with possible sleepers) and a futex;
 // the uncontended acquire and release are one atomic instruction each. A contended acquire
 // polls with exponential backoff for an adaptive budget (detail/adaptive_spin.hpp), then parks.

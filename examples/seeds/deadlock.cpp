@@ -39,14 +39,20 @@
 // both cooks surely hold their first tool before reaching for the second (deterministic).
 // The fix: take both locks in one step with std::scoped_lock, which never deadlocks whatever
 // the order the locks are named in (it takes one, tries the other, backs off and retries).
+// And the way to find such a bug before it bites: debug mode (PYCONC_DEBUG=1, or
+// th::set_deadlock_detection(true)) records which lock each thread held while taking another,
+// and reports the inversion even on a run whose timing is lucky -- here the cooks one after the
+// other, which never deadlocks.
 #include <pyconc/threading.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <sstream>
+#include <string>
 #include <string_view>
 
 #include "print.hpp"
@@ -111,6 +117,12 @@ void fun2_fixed() {
   ++cooked;
 }
 
+// The naive cooks without the barrier: alone, each finishes.
+void cook(th::Lock& first, th::Lock& second) {
+  std::lock_guard a(first);
+  std::lock_guard b(second);
+}
+
 // Runs f1 and f2 in two threads; false if they are still running after `limit`.
 bool run(void (*f1)(), void (*f2)(), std::chrono::milliseconds limit) {
   th::Thread t1(f1);
@@ -138,5 +150,25 @@ int main(int argc, char** argv) {
     std::_Exit(1);  // threads may be stuck: do not wait for them
   }
   print("both cooks finished: no deadlock");
+
+  print("-- 调试模式: fun1 做完 fun2 才开始, 不会死锁, 但隐患照样报告 --");
+  th::set_deadlock_detection(true);
+  std::string report;
+  th::set_deadlock_handler([&](const th::PotentialDeadlock& r) { report = r.message; });
+  {
+    th::Thread t1({.name = "fun1"}, cook, std::ref(lock1), std::ref(lock2));
+    t1.start();
+    t1.join();
+    th::Thread t2({.name = "fun2"}, cook, std::ref(lock2), std::ref(lock1));
+    t2.start();
+    t2.join();
+  }
+  if (report.find("thread 'fun1'") == std::string::npos ||
+      report.find("thread 'fun2'") == std::string::npos) {
+    print("FAIL: the lock-order inversion was not reported");
+    std::_Exit(1);
+  }
+  th::set_deadlock_handler(nullptr);  // back to the default (stderr): `report` dies with main
+  print(report);
   return 0;
 }

@@ -13,6 +13,7 @@
 #include "pyconc/threading/exceptions.hpp"
 #include "pyconc/threading/local.hpp"
 #include "pyconc/threading/lock.hpp"
+#include "pyconc/threading/lock_order.hpp"
 #include "pyconc/threading/rlock.hpp"
 #include "pyconc/threading/semaphore.hpp"
 #include "pyconc/threading/thread.hpp"

@@ -79,6 +79,8 @@ bool CondWaiter::await_resume() {
   if (!lock.woken_.contains(*this)) throw_orphaned("Condition");
   lock.woken_.erase(*this);
   lock.locked_ = true;
+  if (lock_order_checking()) [[unlikely]]
+    lock.note_taken();  // re-acquired: held again
   owns_ = false;
   const bool cond_alive = CondHook::linked();  // in relocking_ (else the condition is gone)
   CondHook::unlink();

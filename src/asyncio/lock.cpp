@@ -1,7 +1,31 @@
 // aio::Lock: the waiting side (queueing, hand-over, cancellation, abandoned waiters).
 #include "pyconc/asyncio/lock.hpp"
 
+namespace pyconc::detail {
+namespace {
+
+// The running task as a lock holder (the thread when no task runs).
+LockHolder current_holder() noexcept {
+  LoopCore* loop = LoopCore::running();
+  TaskCore* task = loop != nullptr ? loop->current_task() : nullptr;
+  if (task == nullptr) return {};
+  return {task,
+          [](const void* t) { return "task '" + static_cast<const TaskCore*>(t)->name() + "'"; }};
+}
+
+}  // namespace
+
+void lock_order_check(const asyncio::Lock& lock) {
+  lock_order_acquiring(&lock, LockKind::asyncio_lock, current_holder());
+}
+
+}  // namespace pyconc::detail
+
 namespace pyconc::asyncio {
+
+void Lock::note_taken() noexcept {
+  detail::lock_order_acquired(this, detail::LockKind::asyncio_lock, detail::current_holder());
+}
 
 void Lock::wake_first() noexcept {
   // A woken waiter that has not run yet still has the hand-over: waking a second one would let
@@ -41,6 +65,8 @@ void LockWaiter::take_after_wake() {
     throw;
   }
   lock.locked_ = true;
+  if (lock_order_checking()) [[unlikely]]
+    lock.note_taken();
 }
 
 LockWaiter::~LockWaiter() {

@@ -114,7 +114,9 @@ detail::SpawnOptions own(bool shell, const SubprocessOptions& o) {
   so.shell = shell;
   so.executable = std::string(o.executable);
   if (!o.cwd.empty()) so.cwd = detail::PathString(o.cwd);
-  if (o.env.get() != nullptr && !o.env.get()->inherits()) so.env = o.env.get()->to_envp();
+  if (!o.env.inherits()) {
+    so.env = o.env.get() != nullptr ? o.env.get()->to_envp() : std::vector<std::string>{};
+  }
   so.close_fds = o.close_fds;
   so.pass_fds.assign(o.pass_fds.begin(), o.pass_fds.end());
   so.restore_signals = o.restore_signals;

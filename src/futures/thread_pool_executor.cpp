@@ -40,9 +40,9 @@ namespace th = pyconc::threading;
 //   and no work" no task can still arrive.
 struct alignas(64) PoolWorker {
   int index = 0;
-  th::Lock lock;                       // guards local
-  std::deque<WorkItemBase*> local;     // this worker's runnable tasks, oldest first
-  std::atomic<std::size_t> queued{0};  // local.size(), readable without the lock
+  th::Lock lock{pyconc::detail::UntrackedLock{}};  // guards local (a leaf: no lock-order check)
+  std::deque<WorkItemBase*> local;                 // this worker's runnable tasks, oldest first
+  std::atomic<std::size_t> queued{0};              // local.size(), readable without the lock
   std::atomic<std::uint32_t> wake{0};
   th::Thread thread{[] {}};  // replaced by the real body before start()
 
@@ -369,7 +369,7 @@ class ThreadPoolCore {
   alignas(64) std::atomic<std::uint64_t> submit_state_{0};  // bit 0: shut down; >> 1: in flight
   alignas(64) char pad_ [[maybe_unused]] = 0;  // keeps the next member off submit_state_'s line
 
-  th::Lock idle_lock_;  // guards parked_
+  th::Lock idle_lock_{pyconc::detail::UntrackedLock{}};  // guards parked_ (a leaf)
   std::vector<PoolWorker*> parked_;
   std::atomic<int> parked_count_{0};
   std::atomic<int> searching_{0};

@@ -28,7 +28,7 @@ bool Condition::wait_until_impl(const detail::Clock::time_point* deadline) {
   }
 
   if (lock_) {
-    lock_->acquire();
+    lock_->acquire_restore();
   } else {
     rlock_->acquire_restore(saved);
   }

@@ -1,5 +1,7 @@
 #include "pyconc/threading/lock.hpp"
 
+#include "pyconc/threading/rlock.hpp"
+
 namespace pyconc::threading {
 
 bool Lock::acquire_slow(const detail::Clock::time_point* deadline) {
@@ -7,7 +9,7 @@ bool Lock::acquire_slow(const detail::Clock::time_point* deadline) {
   // backoff: every poll pulls the lock's cache line away from the holder.
   const bool in_time = deadline == nullptr || detail::Clock::now() < *deadline;
   if (in_time &&
-      spin_.spin([this] { return state_.load(std::memory_order_relaxed) == 0 && try_lock(); },
+      spin_.spin([this] { return state_.load(std::memory_order_relaxed) == 0 && take(); },
                  detail::AdaptiveSpin::Poll::backoff)) {
     return true;
   }
@@ -17,6 +19,25 @@ bool Lock::acquire_slow(const detail::Clock::time_point* deadline) {
     if (deadline != nullptr && detail::Clock::now() >= *deadline) return false;
     detail::futex_wait(state_, 2, deadline);
   }
+  return true;
+}
+
+bool Lock::acquire_tracked(bool blocking, const detail::Clock::time_point* deadline) {
+  if (tracked_ && blocking) detail::lock_order_acquiring(this, detail::LockKind::lock);
+  const bool taken = take() || (blocking && acquire_slow(deadline));
+  if (taken) note_taken();
+  return taken;
+}
+
+void Lock::note_taken() noexcept {
+  if (tracked_) detail::lock_order_acquired(this, detail::LockKind::lock);
+}
+
+bool RLock::acquire_tracked(bool blocking, const detail::Clock::time_point* deadline) {
+  if (blocking) detail::lock_order_acquiring(this, detail::LockKind::rlock);
+  if (!lock_.take() && (!blocking || !lock_.acquire_slow(deadline))) return false;
+  detail::lock_order_acquired(this, detail::LockKind::rlock);
+  become_owner();
   return true;
 }
 

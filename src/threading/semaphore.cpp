@@ -1,7 +1,5 @@
 #include "pyconc/threading/semaphore.hpp"
 
-#include <limits>
-
 namespace pyconc::threading {
 
 Semaphore::Semaphore(int value) : count_(0) {
@@ -50,15 +48,9 @@ bool Semaphore::add(std::uint32_t n, std::uint32_t bound) {
 
 void Semaphore::release(int n) {
   if (n < 1) throw ValueError("n must be one or more");
-  if (!add(static_cast<std::uint32_t>(n), std::numeric_limits<std::int32_t>::max())) {
-    throw ValueError("Semaphore value would overflow");
-  }
-}
-
-void BoundedSemaphore::release(int n) {
-  if (n < 1) throw ValueError("n must be one or more");
-  if (!add(static_cast<std::uint32_t>(n), initial_)) {
-    throw ValueError("Semaphore released too many times");
+  if (!add(static_cast<std::uint32_t>(n), bound_)) {
+    throw ValueError(bounded_ ? "Semaphore released too many times"
+                              : "Semaphore value would overflow");
   }
 }
 

@@ -290,7 +290,7 @@ void Thread::run() {
   if (state_->target) state_->target();
 }
 
-void Thread::start() {
+void Thread::start() & {
   if (!state_) throw RuntimeError("thread object was moved from");
   if (state_->started.exchange(true)) throw RuntimeError("threads can only be started once");
   {

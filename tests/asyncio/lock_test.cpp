@@ -6,6 +6,7 @@
 
 #include "prim_util.hpp"
 #include "pyconc/asyncio/lock.hpp"
+#include "pyconc/threading/lock_order.hpp"
 
 namespace {
 
@@ -232,6 +233,85 @@ TEST(AsyncLock, FramesDestroyedWhileParkedPassTheHandOverOn) {
   }
   EXPECT_FALSE(lk.locked());
   EXPECT_TRUE(lk.try_lock());  // not stuck with a phantom waiter
+}
+
+// Debug mode's lock-order check between tasks: "first" takes a then b and finishes; only then
+// "second" takes b then a. This run cannot deadlock, yet the inversion is reported -- here by
+// a raising handler, so the second task's co_await throws instead of waiting.
+class AsyncLockOrder : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    was_on_ = pyconc::threading::deadlock_detection();
+    pyconc::threading::set_deadlock_detection(true);
+    previous_ =
+        pyconc::threading::set_deadlock_handler(pyconc::threading::raise_potential_deadlock);
+  }
+  void TearDown() override {
+    pyconc::threading::set_deadlock_handler(previous_);
+    pyconc::threading::set_deadlock_detection(was_on_);
+  }
+
+ private:
+  pyconc::threading::DeadlockHandler previous_;
+  bool was_on_ = false;
+};
+
+aio::Task<> take_both(aio::Lock& outer, aio::Lock& inner) {
+  auto h1 = co_await outer.acquire();
+  co_await aio::sleep(std::chrono::seconds(0));
+  auto h2 = co_await inner.acquire();
+}
+
+TEST_F(AsyncLockOrder, CycleBetweenTwoTasksIsReported) {
+  std::string message;
+  run_bounded([](std::string& out) -> aio::Task<> {
+    const int line = __LINE__ + 1;
+    aio::Lock a, b;  // NOLINT: one site
+    co_await aio::create_task(take_both(a, b), "first");
+    auto second = aio::create_task(take_both(b, a), "second");
+    try {
+      co_await second;
+      ADD_FAILURE() << "the inversion was not reported";
+    } catch (const pyconc::RuntimeError& e) {
+      out = e.what();
+    }
+    EXPECT_FALSE(a.locked());  // the refused acquire took nothing, and b was released
+    EXPECT_FALSE(b.locked());
+    EXPECT_NE(out.find("lock_test.cpp:" + std::to_string(line)), std::string::npos) << out;
+  }(message));
+  EXPECT_EQ(message.rfind("potential deadlock: task 'second' acquires asyncio.Lock", 0), 0u)
+      << message;
+  EXPECT_NE(message.find("by task 'first'"), std::string::npos) << message;
+  EXPECT_NE(message.find("by task 'second' (now)"), std::string::npos) << message;
+}
+
+TEST_F(AsyncLockOrder, ParkedAcquireIsCheckedBeforeWaiting) {
+  // The inverted acquire would have to wait (a third task holds the lock): the report comes
+  // before the task parks.
+  run_bounded([]() -> aio::Task<> {
+    aio::Lock a, b;  // NOLINT
+    co_await aio::create_task(take_both(a, b), "first");
+    auto holder = co_await a.acquire();
+    auto second = aio::create_task(take_both(b, a), "second");
+    EXPECT_THROW(co_await second, pyconc::RuntimeError);
+    EXPECT_FALSE(b.locked());
+  }());
+}
+
+TEST_F(AsyncLockOrder, ConsistentOrderAndReleasedLocksAreNotReported) {
+  run_bounded([]() -> aio::Task<> {
+    aio::Lock a, b;  // NOLINT
+    co_await aio::create_task(take_both(a, b), "first");
+    co_await aio::create_task(take_both(a, b), "second");
+    // The main task holds b while another task takes a: b -> a would invert the order if it
+    // were counted per thread, but the order is per task and that task holds nothing.
+    auto hb = co_await b.acquire();
+    auto t =
+        aio::create_task([](aio::Lock& l) -> aio::Task<> { auto h = co_await l.acquire(); }(a));
+    co_await aio::sleep(std::chrono::seconds(0));
+    hb.release();
+    co_await t;
+  }());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <utility>
@@ -145,6 +146,25 @@ TEST(Subprocess, RedirectsCwdAndEnv) {
     auto [o3, e3] = co_await where.communicate();
     EXPECT_EQ(o3, "/tmp\nhello\n");
   }());
+}
+
+TEST(Subprocess, EmptyEnvIsAnEmptyEnvironmentAndNoEnvInherits) {
+  ASSERT_EQ(setenv("PYCONC_AIO_ENV_TEST", "from-parent", 1), 0);
+  run_test([]() -> aio::Task<> {
+    // Python: await create_subprocess_exec("env", env={}) -- no variables at all.
+    auto empty = co_await aio::create_subprocess_exec({"env"}, {.stdout_ = aio::PIPE, .env = {}});
+    auto [o1, e1] = co_await empty.communicate();
+    EXPECT_EQ(o1, "");
+    // Not given: inherits ours.
+    auto inherit = co_await aio::create_subprocess_exec({"env"}, {.stdout_ = aio::PIPE});
+    auto [o2, e2] = co_await inherit.communicate();
+    EXPECT_NE(o2.find("PYCONC_AIO_ENV_TEST=from-parent\n"), std::string::npos) << o2;
+    auto shell = co_await aio::create_subprocess_shell("echo $PYCONC_AIO_ENV_TEST",
+                                                       {.stdout_ = aio::PIPE, .env = std::nullopt});
+    auto [o3, e3] = co_await shell.communicate();
+    EXPECT_EQ(o3, "from-parent\n");
+  }());
+  unsetenv("PYCONC_AIO_ENV_TEST");
 }
 
 TEST(Subprocess, MissingProgramRaisesAtOnce) {

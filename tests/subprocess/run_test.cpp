@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "pyconc/errors.hpp"
 #include "pyconc/subprocess/exceptions.hpp"
+#include "pyconc/subprocess/popen.hpp"
 #include "subprocess_test_util.hpp"
 
 namespace sp = pyconc::subprocess;
@@ -158,12 +160,36 @@ TEST(Run, Env) {
                              {.env = sp::Environment::current().set("EXTRA", "x")}),
             "inherited x\n");
   EXPECT_EQ(sp::check_output({"sh", "-c", "echo ${PYCONC_RUN_TEST_VAR:-unset}"},
-                             {.env = sp::Environment().unset("PYCONC_RUN_TEST_VAR")}),
+                             {.env = sp::Environment(std::nullopt).unset("PYCONC_RUN_TEST_VAR")}),
             "unset\n");
   unsetenv("PYCONC_RUN_TEST_VAR");
   // An empty map is an empty environment.
   EXPECT_EQ(sp::check_output({"/usr/bin/env"}, {.env = sp::Environment(sp::Environment::Map{})}),
             "");
+}
+
+TEST(Run, EmptyEnvIsAnEmptyEnvironmentAndNoEnvInherits) {
+  ASSERT_EQ(setenv("PYCONC_RUN_TEST_EMPTY", "from-parent", 1), 0);
+  // Python: run(["env"], env={}) -- the child has no variables (env found in the default PATH,
+  // as Python's os.defpath, since the child's environment has none).
+  EXPECT_EQ(sp::run({"env"}, {.capture_output = true, .text = true, .env = {}}).stdout_text, "");
+  EXPECT_EQ(sp::check_output({"env"}, {.env = {}}), "");
+  sp::RunOptions empty;
+  empty.env = {};
+  EXPECT_EQ(sp::run({"env"}, std::move(empty)).returncode, 0);
+  // Not given (Python's env=None), or given as std::nullopt: inherits ours.
+  const auto inherited = sp::run({"env"}, {.capture_output = true}).stdout_text;
+  EXPECT_NE(inherited.find("PYCONC_RUN_TEST_EMPTY=from-parent\n"), std::string::npos) << inherited;
+  EXPECT_EQ(sp::check_output({"sh", "-c", "echo $PYCONC_RUN_TEST_EMPTY"}, {.env = std::nullopt}),
+            "from-parent\n");
+  // Popen too.
+  sp::Popen p({"env"}, {.stdout_ = sp::PIPE, .env = {}});
+  EXPECT_EQ(p.communicate().first, "");
+  sp::Popen q({"sh", "-c", "echo $PYCONC_RUN_TEST_EMPTY"}, {.stdout_ = sp::PIPE});
+  EXPECT_EQ(q.communicate().first, "from-parent\n");
+  // A default Environment is an empty one; set() on it gives exactly that variable.
+  EXPECT_EQ(sp::check_output({"env"}, {.env = sp::Environment().set("ONLY", "1")}), "ONLY=1\n");
+  unsetenv("PYCONC_RUN_TEST_EMPTY");
 }
 
 TEST(Run, ProgramLookedUpInTheChildsPath) {

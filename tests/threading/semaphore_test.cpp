@@ -72,6 +72,39 @@ TEST(BoundedSemaphore, OverReleaseIsValueError) {
   EXPECT_EQ(b.value(), 2);
 }
 
+// Code written against Semaphore& (a function taking any semaphore) must not lose the bound.
+void give_back(th::Semaphore& s, int n) {
+  s.release(n);
+}
+
+TEST(BoundedSemaphore, BoundHoldsThroughABaseReference) {
+  th::BoundedSemaphore b(1);
+  th::Semaphore& base = b;
+  try {
+    base.release();
+    FAIL() << "expected ValueError";
+  } catch (const pyconc::ValueError& e) {
+    EXPECT_STREQ(e.what(), "Semaphore released too many times");
+  }
+  EXPECT_EQ(b.value(), 1);
+  EXPECT_THROW(give_back(b, 1), pyconc::ValueError);
+  EXPECT_THROW(base.unlock(), pyconc::ValueError);  // Lockable's unlock through the base too
+  EXPECT_EQ(b.value(), 1);
+  ASSERT_TRUE(base.acquire(false));
+  give_back(b, 1);  // within the bound: fine
+  EXPECT_EQ(b.value(), 1);
+
+  th::BoundedSemaphore zero(0);  // Python allows 0: every release is one too many
+  th::Semaphore& zbase = zero;
+  EXPECT_THROW(zbase.release(), pyconc::ValueError);
+  EXPECT_EQ(zero.initial_value(), 0);
+  EXPECT_EQ(b.initial_value(), 1);
+
+  th::Semaphore plain(0);  // a plain one has no bound but the counter's range
+  give_back(plain, 5);
+  EXPECT_EQ(plain.value(), 5);
+}
+
 class SemaphoreStress : public ::testing::TestWithParam<int> {};
 
 TEST_P(SemaphoreStress, NeverMoreThanValueInside) {

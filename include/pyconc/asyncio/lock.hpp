@@ -19,13 +19,19 @@
 // lock is never left free with tasks waiting.
 // Thread safety: loop-thread only (Python's asyncio primitives are not thread-safe either);
 // distinct locks may live on distinct loops.
+// Debug mode (PYCONC_DEBUG=1 or threading::set_deadlock_detection): the order in which each
+// task takes Locks is recorded and an acquire that would close a lock-order cycle between
+// tasks is reported before it waits (pyconc/threading/lock_order.hpp); a raising handler makes
+// the `co_await` throw instead. Off, it costs one predictable branch per acquire and release.
 #pragma once
 
 #include <coroutine>
+#include <source_location>
 #include <utility>
 
 #include "pyconc/asyncio/detail/primitive_waiters.hpp"
 #include "pyconc/asyncio/held.hpp"
+#include "pyconc/detail/lock_order.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::asyncio {
@@ -45,8 +51,9 @@ class LockWaiter : public ListWaiter {
   LockWaiter(LockWaiter&& o) noexcept : ListWaiter(std::move(o)), lock_(o.lock_) {}
   ~LockWaiter();
 
-  // Takes the lock at once if it is free and nobody queues for it.
-  bool try_take() noexcept;
+  // Takes the lock at once if it is free and nobody queues for it. Debug mode: first checks
+  // the lock order (may throw what the deadlock handler throws).
+  bool try_take();
   // Queues behind the current waiters and parks the task.
   void enqueue(std::coroutine_handle<> h);
   // await_resume after parking: takes the lock, or (cancelled) passes the wake-up on.
@@ -68,11 +75,19 @@ namespace pyconc::asyncio {
 
 class Lock {
  public:
-  Lock() = default;
+  // `where` is recorded (in debug mode only) to name the lock in deadlock reports.
+  Lock(std::source_location where = std::source_location::current()) noexcept {  // NOLINT
+    if (detail::lock_order_checking()) [[unlikely]] {
+      detail::lock_order_created(this, detail::LockKind::asyncio_lock, where);
+    }
+  }
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
   // Tasks still waiting are orphaned (see detail/wait_list.hpp): they raise when they resume.
-  ~Lock() = default;
+  ~Lock() {
+    if (detail::lock_order_checking()) [[unlikely]]
+      detail::lock_order_destroyed(this);
+  }
 
   // co_await: waits for the lock; returns a guard that releases it.
   detail::LockAcquire<true> acquire() noexcept { return detail::LockAcquire<true>(*this); }
@@ -82,12 +97,16 @@ class Lock {
   bool try_lock() noexcept {
     if (!free_for_newcomer()) return false;
     locked_ = true;
+    if (detail::lock_order_checking()) [[unlikely]]
+      note_taken();
     return true;
   }
 
   // Releases the lock and wakes the oldest waiter. RuntimeError if the lock is not held.
   void release() {
     if (!locked_) throw RuntimeError("Lock is not acquired.");
+    if (detail::lock_order_checking()) [[unlikely]]
+      detail::lock_order_released(this);
     locked_ = false;
     if (!waiting_.empty()) wake_first();
   }
@@ -103,6 +122,8 @@ class Lock {
   bool free_for_newcomer() const noexcept { return !locked_ && waiting_.empty() && woken_.empty(); }
   // Wakes the oldest waiter unless one was woken already and has not run yet.
   void wake_first() noexcept;
+  // Debug mode: the running task (or the thread, outside a task) now holds the lock.
+  void note_taken() noexcept;
 
   detail::WaitList<detail::LockWaiter> waiting_;
   detail::WaitList<detail::LockWaiter> woken_;  // handed the wake-up, not yet running
@@ -113,7 +134,12 @@ class Lock {
 
 namespace pyconc::detail {
 
-inline bool LockWaiter::try_take() noexcept {
+// Debug mode: the running task (or thread) is about to wait for `lock`.
+void lock_order_check(const asyncio::Lock& lock);
+
+inline bool LockWaiter::try_take() {
+  if (lock_order_checking()) [[unlikely]]
+    lock_order_check(*lock_);
   return lock_->try_lock();
 }
 

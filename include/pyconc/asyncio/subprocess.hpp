@@ -62,15 +62,22 @@ inline constexpr subprocess::Redirect PIPE = subprocess::PIPE;
 inline constexpr subprocess::Redirect DEVNULL = subprocess::DEVNULL;
 inline constexpr subprocess::Redirect STDOUT = subprocess::STDOUT;
 
-// A reference to a subprocess::Environment that an options struct can hold (see below).
+// A reference to a subprocess::Environment that an options struct can hold (see below), or one
+// of the two environments that need no object: `{}` (empty, Python's env={}) and `std::nullopt`
+// (inherit, Python's env=None -- what the options hold when env is not given).
 class EnvironmentRef {
  public:
-  EnvironmentRef() noexcept = default;  // inherit the parent's environment
+  EnvironmentRef() noexcept = default;  // `.env = {}`: the child starts with no variables
+  EnvironmentRef(std::nullopt_t) noexcept : inherit_(true) {}                  // NOLINT: implicit
   EnvironmentRef(const subprocess::Environment& env) noexcept : env_(&env) {}  // NOLINT: implicit
+  // The referenced Environment; null for the two object-less ones.
   const subprocess::Environment* get() const noexcept { return env_; }
+  // Whether the child inherits the parent's environment.
+  bool inherits() const noexcept { return env_ != nullptr ? env_->inherits() : inherit_; }
 
  private:
   const subprocess::Environment* env_ = nullptr;
+  bool inherit_ = false;
 };
 
 // The keyword arguments of create_subprocess_exec/_shell (Popen's, minus text mode).
@@ -86,7 +93,7 @@ struct SubprocessOptions {
   subprocess::Redirect stderr_{};                   // also STDOUT
   std::size_t limit = StreamReader::default_limit;  // of the stdout/stderr readers
   std::string_view cwd{};                           // empty: the parent's working directory
-  EnvironmentRef env{};                             // none: the parent's environment
+  EnvironmentRef env = std::nullopt;                // not given: the parent's; {}: empty
   std::string_view executable{};  // the program to run instead of args[0] (shell: the shell)
   bool close_fds = true;
   std::span<const int> pass_fds{};

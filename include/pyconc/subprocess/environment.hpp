@@ -4,8 +4,11 @@
 // mapping that becomes the child's whole environment.
 //   sp::run({"env"}, {.env = {{"LC_ALL", "C"}, {"HOME", "/tmp"}}});      // exactly these two
 //   sp::run({"make"}, {.env = sp::Environment::current().set("CC", "clang")});  // os.environ + CC
-// A default Environment (also `.env = {}`) inherits; difference: to start a child with an
-// empty environment, pass an empty map: `Environment(std::map<std::string, std::string>{})`.
+//   sp::run({"env"}, {.env = {}});                     // env={}: no variables at all
+//   sp::run({"env"}, {});                              // env not given (None): inherit
+// An options struct that does not mention env holds `std::nullopt` (inherit, Python's None);
+// `.env = std::nullopt` says it explicitly. `.env = {}` -- a default Environment -- is an
+// empty environment, as `env={}` is in Python.
 // The variables are read when the process is started, not when the Environment is made
 // (except for current(), which is a snapshot).
 // Thread safety: a plain value; current() reads `environ` and so races with a concurrent
@@ -25,8 +28,10 @@ class Environment {
  public:
   using Map = std::map<std::string, std::string>;
 
-  // Inherit the parent's environment (Python's env=None).
-  Environment() = default;
+  // An empty environment: the child starts with no variables (Python's env={}).
+  Environment() : vars_(std::in_place) {}
+  // Inherit the parent's environment (Python's env=None); what options hold when env is not given.
+  Environment(std::nullopt_t) noexcept {}  // NOLINT: implicit, `.env = std::nullopt`
   // Exactly these variables.
   Environment(std::initializer_list<Map::value_type> vars) : vars_(std::in_place, vars) {}
   Environment(Map vars) : vars_(std::move(vars)) {}  // NOLINT: implicit, like a Python dict
@@ -40,7 +45,9 @@ class Environment {
   const Map& vars() const noexcept;
 
   // Sets / removes one variable. On an inheriting Environment these first take a snapshot of
-  // the current environment, so `Environment().set("X", "1")` is "the parent's plus X".
+  // the current environment, so `Environment(std::nullopt).set("X", "1")` is "the parent's
+  // plus X" (as is `Environment::current().set("X", "1")`); `Environment().set("X", "1")` is
+  // "X alone".
   Environment& set(const std::string& name, std::string value);
   Environment& unset(const std::string& name);
 

@@ -71,8 +71,8 @@ struct PopenOptions {
   bool close_fds = true;  // false: descriptors not marked close-on-exec leak into the child
   bool shell = false;
   std::optional<detail::PathString> cwd{};  // a string or a std::filesystem::path
-  Environment env{};
-  bool text = false;  // Python's text / universal_newlines
+  Environment env = std::nullopt;           // not given: inherit; `.env = {}`: empty
+  bool text = false;                        // Python's text / universal_newlines
   bool restore_signals = true;
   bool start_new_session = false;
   std::vector<int> pass_fds{};

@@ -83,7 +83,7 @@ struct RunOptions {
   std::optional<std::chrono::duration<double>> timeout{};
   bool check = false;
   bool text = false;
-  Environment env{};
+  Environment env = std::nullopt;  // not given: inherit; `.env = {}`: empty
   std::string executable{};
   bool close_fds = true;
   bool restore_signals = true;

@@ -8,12 +8,15 @@
 // Memory ordering: as Lock -- what the owner did before the final release() is visible to the
 // next thread whose acquire() succeeds.
 // Thread safety: any thread may call any member; acquire() blocks without using CPU.
+// Debug mode: checked for lock-order inversions as Lock (see lock_order.hpp).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <source_location>
 
 #include "pyconc/detail/chrono.hpp"
+#include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/lockable.hpp"
 #include "pyconc/detail/thread_id.hpp"
 #include "pyconc/threading/lock.hpp"
@@ -24,15 +27,27 @@ class Condition;
 
 class RLock : public detail::Lockable<RLock> {
  public:
-  RLock() = default;
+  // `where` is recorded (in debug mode only) to name the lock in deadlock reports.
+  RLock(std::source_location where = std::source_location::current()) noexcept {  // NOLINT
+    if (detail::lock_order_checking()) [[unlikely]] {
+      detail::lock_order_created(this, detail::LockKind::rlock, where);
+    }
+  }
   RLock(const RLock&) = delete;
   RLock& operator=(const RLock&) = delete;
+  ~RLock() {
+    if (detail::lock_order_checking()) [[unlikely]]
+      detail::lock_order_destroyed(this);
+  }
 
   // acquire(blocking=True): returns at once (count + 1) when the caller already owns it.
+  // Debug mode: may raise instead of waiting, as Lock::acquire; re-entry is never checked.
   bool acquire(bool blocking = true) {
     if (reenter()) return true;
-    if (!lock_.acquire(blocking)) return false;
-    take();
+    if (detail::lock_order_checking()) [[unlikely]]
+      return acquire_tracked(blocking, nullptr);
+    if (!lock_.take() && (!blocking || !lock_.acquire_slow(nullptr))) return false;
+    become_owner();
     return true;
   }
   // acquire(blocking=True, timeout=...): false on timeout; ValueError as Lock::acquire.
@@ -40,8 +55,11 @@ class RLock : public detail::Lockable<RLock> {
   bool acquire(bool blocking, std::chrono::duration<Rep, Period> timeout) {
     if (!blocking) throw ValueError("can't specify a timeout for a non-blocking call");
     if (reenter()) return true;
-    if (!lock_.acquire(true, timeout)) return false;
-    take();
+    const auto deadline = detail::deadline_after(timeout);
+    if (detail::lock_order_checking()) [[unlikely]]
+      return acquire_tracked(true, &deadline);
+    if (!lock_.take() && !lock_.acquire_slow(&deadline)) return false;
+    become_owner();
     return true;
   }
 
@@ -50,8 +68,10 @@ class RLock : public detail::Lockable<RLock> {
   void release() {
     if (!owned_by_me()) throw RuntimeError("cannot release un-acquired lock");
     if (--count_ == 0) {
+      if (detail::lock_order_checking()) [[unlikely]]
+        detail::lock_order_released(this);
       owner_.store(0, std::memory_order_relaxed);
-      lock_.release();
+      lock_.give();
     }
   }
 
@@ -77,25 +97,33 @@ class RLock : public detail::Lockable<RLock> {
     ++count_;
     return true;
   }
-  void take() noexcept {
+  void become_owner() noexcept {
     owner_.store(detail::this_thread_id(), std::memory_order_relaxed);
     count_ = 1;
   }
+  bool acquire_tracked(bool blocking, const detail::Clock::time_point* deadline);
   // Condition.wait(): release completely, remembering the recursion depth, and restore it.
+  // (Debug mode records the re-acquisition but never raises from it: wait() must return with
+  // the lock held.)
   unsigned release_save() {
     const unsigned saved = count_;
     count_ = 0;
+    if (detail::lock_order_checking()) [[unlikely]]
+      detail::lock_order_released(this);
     owner_.store(0, std::memory_order_relaxed);
-    lock_.release();
+    lock_.give();
     return saved;
   }
   void acquire_restore(unsigned saved) {
-    lock_.acquire();
+    lock_.acquire_restore();
+    if (detail::lock_order_checking()) [[unlikely]] {
+      detail::lock_order_acquired(this, detail::LockKind::rlock);
+    }
     owner_.store(detail::this_thread_id(), std::memory_order_relaxed);
     count_ = saved;
   }
 
-  Lock lock_;
+  Lock lock_{detail::UntrackedLock{}};
   std::atomic<std::uintptr_t> owner_{0};
   unsigned count_ = 0;
 };

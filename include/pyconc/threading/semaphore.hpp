@@ -4,7 +4,9 @@
 // acquire() takes one unit, waiting while there is none; release(n) returns n units and wakes
 // up to n waiters. A negative initial value is a ValueError. BoundedSemaphore additionally
 // raises ValueError("Semaphore released too many times") when a release would lift the
-// counter above its initial value (the counter is left unchanged).
+// counter above its initial value (the counter is left unchanged) -- also when it is released
+// through a Semaphore& (the bound is data in the object, not a virtual override: the object
+// may live in memory shared between processes, where a vtable pointer would not be valid).
 // C++: Lockable and TimedLockable (one unit per lock()), so std::lock_guard works; also
 // acquire(blocking, timeout) -> bool as in Python.
 //
@@ -48,7 +50,9 @@ class Semaphore : public detail::Lockable<Semaphore> {
     return acquire_slow(&deadline);
   }
 
-  // Returns n units (n >= 1, else ValueError("n must be one or more")).
+  // Returns n units (n >= 1, else ValueError("n must be one or more")). For a
+  // BoundedSemaphore (however it is reached), ValueError("Semaphore released too many times")
+  // if the counter would exceed the initial value.
   void release(int n = 1);
 
   // The current counter (a snapshot; Python's private Semaphore._value).
@@ -59,10 +63,17 @@ class Semaphore : public detail::Lockable<Semaphore> {
   bool try_lock() noexcept { return try_take(); }
 
  protected:
+  std::uint32_t bound() const noexcept { return bound_; }
+  // BoundedSemaphore: release() never lifts the counter above `bound`.
+  void set_bound(std::uint32_t bound) noexcept {
+    bound_ = bound;
+    bounded_ = true;
+  }
+
+ private:
   // Adds n units, failing (returning false, counter unchanged) if the result exceeds `bound`.
   bool add(std::uint32_t n, std::uint32_t bound);
 
- private:
   bool try_take() noexcept {
     std::uint32_t c = count_.load(std::memory_order_relaxed);
     while (c != 0) {
@@ -79,25 +90,24 @@ class Semaphore : public detail::Lockable<Semaphore> {
   std::atomic<std::uint32_t> sleepers_{0};
   detail::AdaptiveSpin spin_;
   bool shared_ = false;  // futexes shared between processes
+  // The highest value release() may reach: a BoundedSemaphore's initial value, else the range
+  // of the counter.
+  bool bounded_ = false;
+  std::uint32_t bound_ = 0x7fffffff;
 };
 
 class BoundedSemaphore : public Semaphore {
  public:
-  explicit BoundedSemaphore(int value = 1)
-      : Semaphore(value), initial_(static_cast<std::uint32_t>(value)) {}
-  BoundedSemaphore(int value, detail::ProcessShared tag)
-      : Semaphore(value, tag), initial_(static_cast<std::uint32_t>(value)) {}
+  explicit BoundedSemaphore(int value = 1) : Semaphore(value) {
+    set_bound(static_cast<std::uint32_t>(value));
+  }
+  BoundedSemaphore(int value, detail::ProcessShared tag) : Semaphore(value, tag) {
+    set_bound(static_cast<std::uint32_t>(value));
+  }
   // The initial value, which release() never lets the counter exceed.
-  int initial_value() const noexcept { return static_cast<int>(initial_); }
+  int initial_value() const noexcept { return static_cast<int>(bound()); }
 
-  // As Semaphore::release, but ValueError("Semaphore released too many times") if the counter
-  // would exceed the initial value.
-  void release(int n = 1);
-  // Lockable's unlock() would call Semaphore::release; a BoundedSemaphore checks its bound.
-  void unlock() { release(); }
-
- private:
-  std::uint32_t initial_;
+  // release(n) and unlock() are Semaphore's, which check the bound set here.
 };
 
 }  // namespace pyconc::threading

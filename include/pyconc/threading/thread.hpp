@@ -14,7 +14,8 @@
 // (Python returns None: check is_alive()). An exception escaping the target (or run()) is
 // passed to the excepthook -- by default it prints "Exception in thread NAME:" with the
 // exception's type and message to stderr -- and never reaches std::terminate.
-// Differences, for C++: a started non-daemon Thread is joined by its destructor; a daemon
+// Differences, for C++: a started non-daemon Thread is joined by its destructor (which is why
+// start() on a temporary, `th::Thread(f).start();`, is a compile error); a daemon
 // thread is detached and not waited for (Python kills daemons at exit; so does the process
 // here). A subclass whose run() is still running when the subclass object is destroyed is a
 // bug (its members are gone): join it first -- the destructor reports the mistake on stderr.
@@ -118,7 +119,21 @@ class Thread {
   virtual ~Thread();
 
   // Starts the thread. RuntimeError("threads can only be started once") on a second call.
-  void start();
+  void start() &;
+  // Python's `Thread(target=f).start()` spelled on a temporary would start the thread and,
+  // at the end of the statement, destroy the temporary, whose destructor joins it: the caller
+  // silently waits for the whole thread (and `Timer(5s, f).start();` blocks 5 s). So it does
+  // not compile; the static_assert's message says what to write instead. (A template, so the
+  // assertion fires only where a temporary is started; g++ 12 has no `= delete("reason")`.)
+  template <class OnATemporary = Thread>
+  void start() && {
+    static_assert(sizeof(OnATemporary) == 0,
+                  "Thread::start() (Timer::start()) on a temporary: the temporary's destructor "
+                  "joins the thread "
+                  "at the end of the statement, so it would run in the foreground, not beside "
+                  "the caller. Keep the thread in a variable or container: `th::Thread t(f); "
+                  "t.start();` (or `threads.emplace_back(f); threads.back().start();`)");
+  }
   // Waits until the thread ends. RuntimeError if not started, or if called from the thread itself.
   void join() const;
   // Waits at most `timeout`; returns true if the thread has ended. ValueError if negative.

@@ -179,7 +179,7 @@ class AcquireAwaiter final : public Waiter {
   explicit AcquireAwaiter(M& m) noexcept : Waiter(m), m_(&m) {}
   AcquireAwaiter(AcquireAwaiter&& o) noexcept : Waiter(std::move(o)), m_(o.m_) {}
 
-  bool await_ready() noexcept { return this->try_take(); }
+  bool await_ready() { return this->try_take(); }  // may throw: a Lock's debug-mode check
   void await_suspend(std::coroutine_handle<> h) { this->enqueue(h); }
   auto await_resume() {
     if (this->parked()) this->take_after_wake();

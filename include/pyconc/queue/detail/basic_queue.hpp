@@ -400,10 +400,10 @@ class alignas(64) BasicQueue {
 
   // The first cache line holds everything a put or get touches (for FifoStore, whose ring is
   // 32 bytes), so that a hand-off between two threads moves this line and the item's slot.
-  mutable threading::Lock mutex_;
-  std::uint32_t getters_sleeping_ = 0;  // guarded by mutex_
-  std::uint32_t putters_sleeping_ = 0;  // guarded by mutex_
-  std::atomic<bool> shutdown_{false};   // written under mutex_, read lock-free as a hint
+  mutable threading::Lock mutex_{detail::UntrackedLock{}};  // a leaf: no lock-order check
+  std::uint32_t getters_sleeping_ = 0;                      // guarded by mutex_
+  std::uint32_t putters_sleeping_ = 0;                      // guarded by mutex_
+  std::atomic<bool> shutdown_{false};  // written under mutex_, read lock-free as a hint
   const std::ptrdiff_t maxsize_;
   std::size_t unfinished_ = 0;  // guarded by mutex_; only used when Joinable
   Store store_;                 // guarded by mutex_, except its size_hint()

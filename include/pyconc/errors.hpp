@@ -1,15 +1,24 @@
 // pyconc/errors.hpp -- the Python-named exceptions shared by every module.
 //
-// Python: the built-in exceptions and those of concurrent.futures / asyncio. Every pyconc
-// exception derives from pyconc::Error (itself a std::runtime_error), so `catch (const
-// pyconc::Error&)` catches everything pyconc throws on purpose. Module-specific exceptions
-// (queue::Empty, threading::BrokenBarrierError, ...) live with their module and derive from
-// these. OSError and its subclasses carry errno like Python's; raise_os_error() picks the
-// subclass Python would (ENOENT -> FileNotFoundError, EACCES -> PermissionError, ...).
-// Thread safety: exception objects are plain values; raise_os_error may be called from any thread.
+// Python: the built-in exceptions and those of concurrent.futures / asyncio, in Python's tree:
+//   pyconc::BaseException                 has what(); NOT a std::exception
+//     ├─ pyconc::Error                    also a std::runtime_error: every error pyconc raises
+//     │    ├─ ValueError, TimeoutError, OSError (and its errno subclasses), ExceptionGroup, ...
+//     ├─ pyconc::CancelledError           a task or future was cancelled
+//     └─ pyconc::KeyboardInterrupt        SIGINT reached aio::run (after cancelling the main task)
+// The rule (Python's since 3.8): `catch (const std::exception&)` -- the translation of
+// `except Exception:` -- catches errors, never a cancellation, so a cancelled task cannot swallow
+// its own cancellation by accident. `catch (const pyconc::BaseException&)` catches everything
+// pyconc raises; `catch (const pyconc::Error&)` everything but cancellation and interrupts.
+// Module-specific exceptions (queue::Empty, ...) live with their module and derive from these.
+// OSError and its subclasses carry errno like Python's; raise_os_error() picks the subclass
+// Python would (ENOENT -> FileNotFoundError, EACCES -> PermissionError, ...).
+// Thread safety: exception objects are plain values (copies share an immutable message);
+// raise_os_error may be called from any thread.
 #pragma once
 
 #include <exception>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -18,10 +27,32 @@
 
 namespace pyconc {
 
-// Base of every exception pyconc raises on purpose.
-class Error : public std::runtime_error {
+// Python: BaseException -- the root of every exception pyconc raises on purpose. Not a
+// std::exception, so that `catch (const std::exception&)` does not catch its direct subclasses
+// (CancelledError, KeyboardInterrupt). what() is the message; copying never throws.
+class BaseException {
  public:
-  using std::runtime_error::runtime_error;
+  explicit BaseException(const std::string& message);
+  explicit BaseException(const char* message);
+  BaseException(const BaseException&) noexcept = default;
+  BaseException& operator=(const BaseException&) noexcept = default;
+  virtual ~BaseException();
+  virtual const char* what() const noexcept;
+
+ protected:
+  BaseException() noexcept = default;  // for Error: its message lives in std::runtime_error
+
+ private:
+  std::shared_ptr<const std::string> message_;
+};
+
+// Python: Exception -- base of every error pyconc raises: both a BaseException and a
+// std::runtime_error, so `catch (const std::exception&)` catches it as C++ code expects.
+class Error : public BaseException, public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  explicit Error(const char* message) : std::runtime_error(message) {}
+  const char* what() const noexcept override { return std::runtime_error::what(); }
 };
 
 // Python: ValueError -- an argument has the right type but a wrong value
@@ -68,10 +99,21 @@ class TimeoutError : public Error {
   using Error::Error;
 };
 
-// Python: asyncio.CancelledError / concurrent.futures.CancelledError.
-class CancelledError : public Error {
+// Python: asyncio.CancelledError / concurrent.futures.CancelledError -- a BaseException, not an
+// Error (Python 3.8+): `catch (const std::exception&)` never swallows a cancellation. The
+// what() is the message given to cancel(msg), or "cancelled".
+class CancelledError : public BaseException {
  public:
-  using Error::Error;
+  CancelledError() : BaseException("cancelled") {}
+  using BaseException::BaseException;
+};
+
+// Python: KeyboardInterrupt -- SIGINT interrupted the program: aio::run raises it after the
+// main task finished its cancellation. A BaseException, not an Error.
+class KeyboardInterrupt : public BaseException {
+ public:
+  KeyboardInterrupt() : BaseException("KeyboardInterrupt") {}
+  using BaseException::BaseException;
 };
 
 // Python: concurrent.futures.InvalidStateError -- e.g. set_result() on a finished future.
@@ -212,12 +254,17 @@ class ExceptionGroup : public Error {
 // "out_of_range" for std::out_of_range). For an exception_ptr, also a thrown non-std::exception
 // ("int"); "" for a null pointer. Thread safety: pure functions.
 std::string type_name(const std::exception& e);
+std::string type_name(const BaseException& e);
+std::string type_name(const Error& e);  // (an Error is both: picks this one)
 std::string type_name(const std::exception_ptr& e);
 
 // Python: repr(e) -- "ValueError('bad value')": type_name(e) and what() quoted as Python quotes
 // a str. Difference: the one argument is what() (Python shows an OSError's errno and strerror
-// as two). For an exception_ptr: "" for a null pointer.
+// as two). For an exception_ptr: "" for a null pointer. Works for every pyconc::BaseException
+// (CancelledError('cancelled')) and every std::exception.
 std::string repr(const std::exception& e);
+std::string repr(const BaseException& e);
+std::string repr(const Error& e);
 std::string repr(const std::exception_ptr& e);
 
 }  // namespace pyconc

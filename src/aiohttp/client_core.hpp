@@ -74,10 +74,12 @@ struct ClientResponseState {
 enum class TransferPhase : std::uint8_t { idle, running, head, done };
 
 // The timeouts of one request, resolved against its start.
-struct TransferTimeouts {
+// What bounds one request: its deadlines and the size of its response body.
+struct TransferLimits {
   std::optional<Clock::time_point> total_deadline;
   std::optional<Clock::duration> connect;
   std::optional<Clock::duration> sock_read;
+  std::optional<std::uint64_t> max_body;  // decoded bytes (ClientSessionOptions::max_response_size)
 };
 
 class TransferAwaiter;
@@ -150,7 +152,7 @@ class ClientSessionCore {
 
 class ClientTransfer {
  public:
-  ClientTransfer(std::shared_ptr<ClientSessionCore> core, TransferTimeouts timeouts);
+  ClientTransfer(std::shared_ptr<ClientSessionCore> core, TransferLimits timeouts);
   ~ClientTransfer();
   ClientTransfer(const ClientTransfer&) = delete;
   ClientTransfer& operator=(const ClientTransfer&) = delete;
@@ -190,6 +192,8 @@ class ClientTransfer {
   void on_header(std::string_view line);
   void flush_field();
   void on_head_complete();
+  void check_content_length() const;
+  [[noreturn]] void throw_too_large(const std::string& how) const;
   void finish(std::exception_ptr error) noexcept;
   void notify() noexcept;
   void arm_timer() noexcept;
@@ -207,12 +211,13 @@ class ClientTransfer {
   std::exception_ptr error_;
   TransferPhase error_phase_ = TransferPhase::idle;  // the phase the failure happened in
   TransferPhase phase_ = TransferPhase::idle;
-  TransferTimeouts timeouts_;
+  TransferLimits timeouts_;
   std::optional<Clock::time_point> connect_deadline_;
   Clock::time_point last_activity_{};
-  curl_off_t uploaded_ = 0;  // request body bytes sent when the read deadline was last checked
-  std::string field_name_;   // the header field being received (it may continue on the
-  std::string field_value_;  // next line: obsolete folding)
+  std::uint64_t received_ = 0;  // decoded body bytes of this hop
+  curl_off_t uploaded_ = 0;     // request body bytes sent when the read deadline was last checked
+  std::string field_name_;      // the header field being received (it may continue on the
+  std::string field_value_;     // next line: obsolete folding)
   bool field_open_ = false;
   asyncio::Handle timer_;
   Clock::time_point timer_when_{};

@@ -60,7 +60,7 @@ struct PreparedRequest {
   bool raise_for_status = false;
   bool verify_ssl = true;
   bool expect100 = false;
-  detail::TransferTimeouts timeouts;
+  detail::TransferLimits timeouts;
   std::optional<detail::Clock::duration> sock_connect;
 };
 
@@ -219,6 +219,12 @@ PreparedRequest prepare(const ClientSessionCore& core, std::string_view method, 
   r.timeouts.sock_read = checked(to.sock_read, "sock_read");
   r.sock_connect = checked(to.sock_connect, "sock_connect");
   if (total) r.timeouts.total_deadline = detail::Clock::now() + *total;
+  const std::optional<std::size_t> max_body =
+      o.max_response_size ? o.max_response_size : so.max_response_size;
+  if (max_body) {
+    if (*max_body == 0) throw ValueError("max_response_size must be positive (nullopt: no limit)");
+    r.timeouts.max_body = *max_body;
+  }
   return r;
 }
 

@@ -33,7 +33,7 @@ ClientResponseState::~ClientResponseState() = default;
 // ClientTransfer
 // ------------------------------------------------------------------------------------------
 
-ClientTransfer::ClientTransfer(std::shared_ptr<ClientSessionCore> core, TransferTimeouts timeouts)
+ClientTransfer::ClientTransfer(std::shared_ptr<ClientSessionCore> core, TransferLimits timeouts)
     : core_(std::move(core)), timeouts_(timeouts) {
   if (core_->closed()) throw RuntimeError("Session is closed");
   easy_ = curl_easy_init();
@@ -87,6 +87,7 @@ void ClientTransfer::start(ClientResponseState* out, bool discard_redirect_body)
   connected_ = false;
   field_open_ = false;
   uploaded_ = 0;
+  received_ = 0;
   errbuf_[0] = '\0';
   const auto now = Clock::now();
   last_activity_ = now;
@@ -183,11 +184,54 @@ void ClientTransfer::flush_field() {
   field_value_.clear();
 }
 
+// RFC 9112 §6.3: several Content-Length values that differ (in several fields, or a list in
+// one) leave the body's end unknown: an unrecoverable error, not "the last one wins". Equal
+// repeats ("5, 5") are allowed. A Content-Length above the body limit fails now.
+void ClientTransfer::check_content_length() const {
+  if (!out_->headers.contains("Content-Length")) return;
+  std::optional<std::string_view> first;
+  for (const std::string_view field : out_->headers.getall("Content-Length")) {
+    std::string_view rest = field;
+    while (true) {
+      const auto comma = rest.find(',');
+      const std::string_view v = trim_ows(rest.substr(0, comma));
+      if (!first) {
+        first = v;
+      } else if (v != *first) {
+        throw aiohttp::ClientPayloadError("the response has conflicting Content-Length values ('" +
+                                          std::string(*first) + "' and '" + std::string(v) +
+                                          "'): its body cannot be delimited");
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (first && timeouts_.max_body && !discard_body_) {
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(first->data(), first->data() + first->size(), n);
+    if (ec == std::errc() && p == first->data() + first->size() && n > *timeouts_.max_body &&
+        !out_->headers.contains("Content-Encoding")) {
+      throw_too_large("announced by Content-Length: " + std::to_string(n) + " bytes");
+    }
+  }
+}
+
+void ClientTransfer::throw_too_large(const std::string& how) const {
+  throw aiohttp::ClientResponseTooLarge("the response body is larger than max_response_size (" +
+                                        std::to_string(*timeouts_.max_body) + " bytes; " + how +
+                                        ")");
+}
+
 void ClientTransfer::on_head_complete() {
   phase_ = TransferPhase::head;
   if (discard_redirect_body_ && is_redirect_status(out_->status) &&
       (out_->headers.contains("Location") || out_->headers.contains("URI"))) {
     discard_body_ = true;  // a redirect about to be followed: its body is of no use
+  }
+  // A failure here is the body's (the head is complete): the response is returned, reading
+  // its body raises, and the transfer stops now (header_callback returns 0).
+  check_content_length();
+  if (discard_body_) {
   } else if (auto cl = out_->headers.get("Content-Length");
              cl && !out_->headers.contains("Content-Encoding")) {
     // Reserve the announced size (capped: the server may lie), so a large body is not copied
@@ -209,6 +253,10 @@ std::size_t ClientTransfer::write_callback(char* data, std::size_t size, std::si
   if (t->timeouts_.sock_read) t->last_activity_ = Clock::now();
   if (t->discard_body_) return len;
   try {
+    t->received_ += len;
+    if (t->timeouts_.max_body && t->received_ > *t->timeouts_.max_body) {
+      t->throw_too_large("stopped after " + std::to_string(t->received_) + " bytes");
+    }
     t->out_->body.append(data, len);
   } catch (...) {
     if (t->error_ == nullptr) {

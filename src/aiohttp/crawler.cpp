@@ -90,6 +90,7 @@ struct CrawlerState {
     so.headers = o.headers;
     if (!so.headers.contains("User-Agent")) so.headers.add("User-Agent", o.user_agent);
     so.timeout = o.timeout;
+    if (o.max_body_bytes > 0) so.max_response_size = o.max_body_bytes;
     return so;
   }
   aiohttp::CrawlStats stats;
@@ -163,6 +164,10 @@ asyncio::Task<> fetch_robots(StatePtr s, std::shared_ptr<CrawlOrigin> rules, URL
     co_await asyncio::sleep(backoff_for(o, attempt));
   }
   rules->delay = rules->parser.crawl_delay(o.user_agent);
+  if (rules->delay && *rules->delay > o.max_crawl_delay) {
+    rules->delay = o.max_crawl_delay;
+    ++s->stats.delays_capped;
+  }
   rules->ready = true;
 }
 
@@ -197,6 +202,7 @@ RequestOptions page_request_options(const CrawlerOptions& o) {
   r.headers = o.headers;
   if (!r.headers.contains("User-Agent")) r.headers.add("User-Agent", o.user_agent);
   r.timeout = o.timeout;
+  if (o.max_body_bytes > 0) r.max_response_size = o.max_body_bytes;
   return r;
 }
 
@@ -231,14 +237,10 @@ asyncio::Task<CrawlDownload> download_page(ClientSession& session, const Crawler
         retry = true;
       } else {
         const std::string type = resp.content_type();
-        const auto length = resp.content_length();
-        if (length && *length > o.max_body_bytes) {
-          resp.release();  // too large to parse: recorded by its status only
-        } else if (is_html(type)) {
+        if (is_html(type)) {
           d.body = co_await resp.text(std::nullopt, "replace");
           d.bytes += resp.body().size();
-          d.html = d.body.size() <= o.max_body_bytes;
-          if (!d.html) d.body.clear();
+          d.html = true;
         } else {
           d.bytes += (co_await resp.read()).size();
         }
@@ -253,6 +255,8 @@ asyncio::Task<CrawlDownload> download_page(ClientSession& session, const Crawler
     } catch (const ClientConnectionError&) {
       failure = std::current_exception();
       retry = true;
+    } catch (const ClientResponseTooLarge&) {
+      failure = std::current_exception();  // the same page would be as large again
     } catch (const ClientPayloadError&) {
       failure = std::current_exception();
       retry = true;
@@ -266,8 +270,63 @@ asyncio::Task<CrawlDownload> download_page(ClientSession& session, const Crawler
   }
 }
 
-asyncio::Task<> worker(StatePtr s, const std::vector<URL>& level, int depth,
-                       std::vector<CrawlPage>& results, std::size_t& next) {
+// One level's pages, merged into the crawl's records in discovery order as soon as every page
+// before them is done -- not when the whole level is -- so that on_record sees each record
+// moments after its page completes, and a crawl stopped midway has handed out every record it
+// could place. The order (and so the redirect dedup) is the same as merging the level at once.
+// Loop-thread only.
+struct LevelMerge {
+  StatePtr s;
+  bool follow = true;
+  const std::unordered_set<std::string>* hosts = nullptr;
+  std::vector<CrawlRecord>* out = nullptr;
+  std::vector<CrawlPage> results;
+  std::vector<char> done;
+  std::size_t merged = 0;
+  std::vector<URL> next_level;
+
+  void complete(std::size_t i) {
+    done[i] = 1;
+    while (merged < results.size() && done[merged] != 0) merge_one(results[merged++]);
+  }
+
+  void merge_one(CrawlPage& r) {
+    const CrawlerOptions& o = s->options;
+    std::string final_url = r.record.url;
+    try {
+      final_url = URL(r.record.url).normalized().str();
+    } catch (const ValueError&) {
+    }
+    if (final_url != r.record.requested && s->fetched.contains(final_url)) {
+      ++s->stats.duplicates;  // redirected to a page recorded already
+      r = CrawlPage{};
+      return;
+    }
+    s->fetched.insert(final_url);
+    s->seen.insert(final_url);
+    if (!r.record.ok()) ++s->stats.errors;
+    out->push_back(std::move(r.record));
+    s->stats.pages = out->size();
+    if (follow) {
+      for (const std::string& text : r.links) {
+        URL link;
+        try {
+          link = URL(text);
+        } catch (const ValueError&) {
+          continue;  // a custom fetch step handed back something that is not a URL
+        }
+        if (o.same_host && !hosts->contains(netloc(link))) continue;
+        if (s->seen.insert(text).second) next_level.push_back(std::move(link));
+      }
+    }
+    r = CrawlPage{};  // merged: its links and record are not needed twice
+    if (o.on_record) o.on_record(out->back());
+  }
+};
+
+asyncio::Task<> worker(StatePtr s, const std::vector<URL>& level, int depth, LevelMerge& merge,
+                       std::size_t& next) {
+  std::vector<CrawlPage>& results = merge.results;
   const CrawlerOptions& o = s->options;
   for (;;) {
     const std::size_t i = next++;
@@ -300,6 +359,7 @@ asyncio::Task<> worker(StatePtr s, const std::vector<URL>& level, int depth,
     s->stats.retries += static_cast<std::size_t>(results[i].retries);
     s->stats.bytes += results[i].bytes;
     if (o.on_page) o.on_page(results[i].record);
+    merge.complete(i);
   }
 }
 
@@ -351,46 +411,22 @@ asyncio::Task<std::vector<CrawlRecord>> crawl_impl(StatePtr s, std::vector<std::
       level.resize(o.max_pages - out.size());
     if (level.empty()) break;
 
-    std::vector<CrawlPage> results(level.size());
+    // Merged in discovery order as pages complete: the next level's order does not depend on
+    // timing.
+    LevelMerge merge{
+        .s = s, .follow = o.max_depth < 0 || depth < o.max_depth, .hosts = &hosts, .out = &out};
+    merge.results.resize(level.size());
+    merge.done.assign(level.size(), 0);
     std::size_t next = 0;
     std::vector<asyncio::Task<>> workers;
     const std::size_t n = std::min(o.concurrency, level.size());
     for (std::size_t w = 0; w < n; ++w)
-      workers.push_back(asyncio::create_task(worker(s, level, depth, results, next)));
+      workers.push_back(asyncio::create_task(worker(s, level, depth, merge, next)));
     co_await asyncio::gather(std::move(workers));
 
-    // Merge in discovery order: the next level's order does not depend on timing.
-    std::vector<URL> next_level;
-    const bool follow = o.max_depth < 0 || depth < o.max_depth;
-    for (CrawlPage& r : results) {
-      std::string final_url = r.record.url;
-      try {
-        final_url = URL(r.record.url).normalized().str();
-      } catch (const ValueError&) {
-      }
-      if (final_url != r.record.requested && s->fetched.contains(final_url)) {
-        ++s->stats.duplicates;  // redirected to a page recorded already
-        continue;
-      }
-      s->fetched.insert(final_url);
-      s->seen.insert(final_url);
-      if (!r.record.ok()) ++s->stats.errors;
-      out.push_back(std::move(r.record));
-      if (!follow) continue;
-      for (const std::string& text : r.links) {
-        URL link;
-        try {
-          link = URL(text);
-        } catch (const ValueError&) {
-          continue;  // a custom fetch step handed back something that is not a URL
-        }
-        if (o.same_host && !hosts.contains(netloc(link))) continue;
-        if (s->seen.insert(text).second) next_level.push_back(std::move(link));
-      }
-    }
     s->stats.pages = out.size();
     if (o.max_pages > 0 && out.size() >= o.max_pages) break;
-    level = std::move(next_level);
+    level = std::move(merge.next_level);
   }
   s->stats.pages = out.size();
   s->stats.elapsed = Clock::now() - began;

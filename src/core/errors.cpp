@@ -10,6 +10,15 @@
 
 namespace pyconc {
 
+BaseException::BaseException(const std::string& message)
+    : message_(std::make_shared<const std::string>(message)) {}
+BaseException::BaseException(const char* message)
+    : message_(std::make_shared<const std::string>(message)) {}
+BaseException::~BaseException() = default;
+const char* BaseException::what() const noexcept {
+  return message_ ? message_->c_str() : "pyconc::BaseException";
+}
+
 namespace {
 
 std::string os_error_what(int err, const std::string& strerror, const std::string& filename) {
@@ -142,6 +151,14 @@ std::string type_name(const std::exception& e) {
   return last_component(detail::demangle(typeid(e).name()));
 }
 
+std::string type_name(const BaseException& e) {
+  return last_component(detail::demangle(typeid(e).name()));
+}
+
+std::string type_name(const Error& e) {
+  return type_name(static_cast<const BaseException&>(e));
+}
+
 std::string type_name(const std::exception_ptr& e) {
   if (!e) return {};
   return last_component(detail::describe_exception(e).type);
@@ -149,6 +166,14 @@ std::string type_name(const std::exception_ptr& e) {
 
 std::string repr(const std::exception& e) {
   return type_name(e) + "(" + quoted(e.what()) + ")";
+}
+
+std::string repr(const BaseException& e) {
+  return type_name(e) + "(" + quoted(e.what()) + ")";
+}
+
+std::string repr(const Error& e) {
+  return repr(static_cast<const BaseException&>(e));
 }
 
 std::string repr(const std::exception_ptr& e) {

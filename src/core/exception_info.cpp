@@ -27,6 +27,9 @@ ExceptionInfo describe_exception(const std::exception_ptr& e) noexcept {
     } catch (const std::exception& ex) {
       info.type = demangle(typeid(ex).name());
       info.message = ex.what();
+    } catch (const BaseException& ex) {  // CancelledError, KeyboardInterrupt
+      info.type = demangle(typeid(ex).name());
+      info.message = ex.what();
     } catch (...) {
       const std::type_info* t = abi::__cxa_current_exception_type();
       info.type = t != nullptr ? demangle(t->name()) : "unknown exception";

@@ -331,6 +331,8 @@ void serve(int listener) {
             reply = server.handle(request, stop);
           } catch (const std::exception& e) {
             reply = Reply::error(ManagerStatus::error, e.what());
+          } catch (const BaseException& e) {  // not std::exceptions (CancelledError)
+            reply = Reply::error(ManagerStatus::error, e.what());
           }
           std::string out(1, static_cast<char>(reply.status));
           out += reply.body;

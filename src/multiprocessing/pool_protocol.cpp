@@ -147,10 +147,9 @@ std::string ProcessPoolImpl::protocol_error(const ProcWorker& w) {
 std::string ProcessPoolImpl::describe_remote(std::string_view exception_bytes) {
   try {
     multiprocessing::rethrow_exception_bytes(exception_bytes);
-  } catch (const std::exception& e) {
+  } catch (...) {  // every type, CancelledError (a BaseException, not a std::exception) too
     const ExceptionInfo info = describe_exception(std::current_exception());
-    return info.type + ": " + e.what();
-  } catch (...) {
+    return info.message.empty() ? info.type : info.type + ": " + info.message;
   }
   return "unknown error";
 }

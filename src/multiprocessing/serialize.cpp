@@ -125,6 +125,7 @@ constexpr Known kKnown[] = {
     {"pyconc::RuntimeError", &throw_nested<RuntimeError>},
     {"pyconc::TimeoutError", &throw_nested<TimeoutError>},
     {"pyconc::CancelledError", &throw_nested<CancelledError>},
+    {"pyconc::KeyboardInterrupt", &throw_nested<KeyboardInterrupt>},
     {"pyconc::InvalidStateError", &throw_nested<InvalidStateError>},
     {"pyconc::BrokenExecutor", &throw_nested<BrokenExecutor>},
     {"pyconc::futures::BrokenThreadPool", &throw_nested<futures::BrokenThreadPool>},
@@ -162,6 +163,20 @@ std::exception_ptr exception_from_bytes(std::string_view bytes) noexcept {
 
 namespace pyconc::multiprocessing {
 
+namespace {
+// An exception that came from another process (rebuilt with a nested RemoteError): report that
+// process's pid.
+void remote_pid_of(const std::nested_exception* nested, detail::WireException& w) {
+  if (nested == nullptr || !nested->nested_ptr()) return;
+  try {
+    nested->rethrow_nested();
+  } catch (const RemoteError& r) {
+    w.pid = r.pid();
+  } catch (...) {
+  }
+}
+}  // namespace
+
 std::string dumps_exception(std::exception_ptr e) {
   detail::WireException w;
   w.pid = static_cast<std::int64_t>(::getpid());
@@ -186,16 +201,11 @@ std::string dumps_exception(std::exception_ptr e) {
         w.category = std::string(cat);
       }
     }
-    // A standard exception that came from another process: report that process.
-    if (const auto* nested = dynamic_cast<const std::nested_exception*>(&ex);
-        nested != nullptr && nested->nested_ptr()) {
-      try {
-        nested->rethrow_nested();
-      } catch (const RemoteError& r) {
-        w.pid = r.pid();
-      } catch (...) {
-      }
-    }
+    remote_pid_of(dynamic_cast<const std::nested_exception*>(&ex), w);
+  } catch (const BaseException& ex) {  // CancelledError, KeyboardInterrupt: not std::exceptions
+    w.type = detail::visible_type(detail::demangle(typeid(ex).name()));
+    w.message = ex.what();
+    remote_pid_of(dynamic_cast<const std::nested_exception*>(&ex), w);
   } catch (...) {
     w.type = detail::describe_exception(e).type;
   }

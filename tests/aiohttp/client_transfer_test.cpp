@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -398,3 +400,151 @@ TEST(ClientTransfer, ResponseAwaitedOnLoopThatEnds) {
 }
 
 }  // namespace
+
+// ---- response size limits and malformed framing (hostile servers) ----
+
+namespace limits_test {
+
+// The whole gzip file of `n` zero bytes (made by the gzip command: no zlib dependency here).
+std::string gzip_of_zeros(std::size_t n) {
+  const std::string path = ::testing::TempDir() + "pyconc_zeros.gz";
+  const std::string cmd = "head -c " + std::to_string(n) + " /dev/zero | gzip -c > '" + path + "'";
+  if (std::system(cmd.c_str()) != 0) return {};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return {};
+  std::string out;
+  char buf[65536];
+  for (std::size_t got; (got = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, got);
+  std::fclose(f);
+  std::remove(path.c_str());
+  return out;
+}
+
+}  // namespace limits_test
+
+TEST(ClientTransfer, MaxResponseSizeStopsABodyWhileItArrives) {
+  PeerClose closed;
+  const std::string big = pattern(1 << 20);
+  TestServer server([&](const TestRequest& r, TestConn& c) {
+    if (r.path == "/announced") {  // Content-Length says it at once
+      c.respond(200, big, {}, "application/octet-stream");
+    } else if (r.path == "/chunked") {  // no length: counted while it streams, then cut
+      c.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+      for (int i = 0; i < 4096; ++i) {  // up to 256 MiB unless the client hangs up
+        char size[16];
+        std::snprintf(size, sizeof size, "%x\r\n", 65536);
+        if (!c.send(size) || !c.send(std::string_view(big).substr(0, 65536)) || !c.send("\r\n"))
+          break;
+      }
+      closed.observe(c);
+    } else {
+      c.respond(200, "small", {}, "text/plain");
+    }
+  });
+  http::ClientSession session({.max_response_size = 100000});
+  run([&]() -> aio::Task<> {
+    {
+      auto r = co_await session.get(server.url("/announced"));
+      EXPECT_EQ(r.status(), 200);  // the head is a normal response; its body is refused
+      try {
+        co_await r.read();
+        ADD_FAILURE() << "no error";
+      } catch (const http::ClientResponseTooLarge& e) {
+        EXPECT_NE(std::string(e.what()).find("100000 bytes; announced by Content-Length: 1048576"),
+                  std::string::npos)
+            << e.what();
+      }
+    }
+    {
+      auto r = co_await session.get(server.url("/chunked"));
+      try {
+        co_await r.read();
+        ADD_FAILURE() << "no error";
+      } catch (const http::ClientPayloadError& e) {  // ClientResponseTooLarge is one
+        EXPECT_NE(std::string(e.what()).find("larger than max_response_size (100000 bytes; "
+                                             "stopped after"),
+                  std::string::npos)
+            << e.what();
+      }
+    }
+    // The per-request option replaces the session's; the session goes on working.
+    auto ok = co_await session.get(server.url("/small"));
+    EXPECT_EQ(co_await ok.text(), "small");
+    http::RequestOptions roomy;
+    roomy.max_response_size = std::size_t{2} << 20;
+    auto call = session.get(server.url("/announced"), roomy);
+    auto whole = co_await std::move(call);
+    EXPECT_EQ((co_await whole.read()).size(), big.size());
+  });
+  EXPECT_TRUE(closed.seen(server));  // the chunked transfer was cut, not read to its end
+}
+
+// A 4 KiB gzip body that inflates to 64 MiB: the limit applies to the decoded bytes, so the
+// transfer stops after ~1 MiB of output instead of building 64 MiB.
+TEST(ClientTransfer, MaxResponseSizeCountsDecodedBytes) {
+  const std::string bomb = limits_test::gzip_of_zeros(std::size_t{64} << 20);
+  ASSERT_FALSE(bomb.empty()) << "gzip could not be run";
+  ASSERT_LT(bomb.size(), std::size_t{1} << 20);
+  TestServer server([&](const TestRequest&, TestConn& c) {
+    c.send(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Type: text/html\r\n"
+        "Content-Length: " +
+        std::to_string(bomb.size()) + "\r\n\r\n");
+    c.send(bomb);
+  });
+  http::ClientSession session({.max_response_size = std::size_t{1} << 20});
+  run([&]() -> aio::Task<> {
+    auto r = co_await session.get(server.url("/bomb"));
+    try {
+      co_await r.read();
+      ADD_FAILURE() << "the bomb was inflated";
+    } catch (const http::ClientResponseTooLarge& e) {
+      EXPECT_NE(std::string(e.what()).find("stopped after"), std::string::npos) << e.what();
+    }
+  });
+}
+
+TEST(ClientTransfer, MaxResponseSizeZeroIsValueError) {
+  TestServer server([&](const TestRequest&, TestConn& c) { c.respond(200, "x"); });
+  http::ClientSession session({.max_response_size = 0});
+  run([&]() -> aio::Task<> {
+    try {
+      co_await session.get(server.url("/"));
+      ADD_FAILURE() << "no error";
+    } catch (const pyconc::ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("max_response_size"), std::string::npos);
+    }
+  });
+}
+
+// RFC 9112 §6.3: Content-Length fields that disagree make the body's end unknown; the client
+// refuses the body instead of trusting the last one. Equal repeats are fine.
+TEST(ClientTransfer, ConflictingContentLengthsAreRefused) {
+  TestServer server([&](const TestRequest& r, TestConn& c) {
+    if (r.path == "/two") {
+      c.send("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello!!");
+    } else if (r.path == "/list") {
+      c.send("HTTP/1.1 200 OK\r\nContent-Length: 5, 7\r\n\r\nhello!!");
+    } else {
+      c.send("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
+    }
+  });
+  http::ClientSession session;
+  run([&]() -> aio::Task<> {
+    for (const char* path : {"/two", "/list"}) {
+      try {
+        auto r = co_await session.get(server.url(path));
+        co_await r.read();
+        ADD_FAILURE() << path << ": accepted";
+      } catch (const http::ClientPayloadError& e) {
+        EXPECT_NE(std::string(e.what()).find("conflicting Content-Length"), std::string::npos)
+            << e.what();
+      } catch (const http::ClientError& e) {
+        // libcurl may refuse the framing itself first: also a refusal.
+        SUCCEED() << path << ": " << e.what();
+      }
+    }
+    auto same = co_await session.get(server.url("/same"));
+    EXPECT_EQ(co_await same.text(), "hello");
+  });
+}

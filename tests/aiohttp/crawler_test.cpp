@@ -251,6 +251,85 @@ TEST(Crawler, RobotsRulesAndCrawlDelay) {
   EXPECT_EQ(crawl(rude, {server.url("/")}).size(), 5U);
 }
 
+// A site asking for Crawl-delay: 1000000 does not stall the crawl: the delay is capped to
+// max_crawl_delay (here 20 ms) and the cap is counted.
+TEST(Crawler, CrawlDelayIsCapped) {
+  TestServer server([&](const TestRequest& r, TestConn& c) {
+    if (r.path == "/robots.txt") {
+      c.respond(200, "User-agent: *\nCrawl-delay: 1000000\n");
+      return;
+    }
+    c.respond(200, "<title>" + r.path + "</title><a href=/a>a</a><a href=/b>b</a>", {},
+              "text/html");
+  });
+  http::Crawler crawler({.max_crawl_delay = 20ms});
+  const auto began = std::chrono::steady_clock::now();
+  const auto records = crawl(crawler, {server.url("/")});  // bounded by crawl()'s 50 s
+  EXPECT_EQ(records.size(), 3U);
+  EXPECT_EQ(crawler.stats().delays_capped, 1U);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 20s);
+}
+
+// Pages above max_body_bytes are stopped while they arrive and recorded as failed, once (a
+// retry would be as large); the crawl goes on with the other pages.
+TEST(Crawler, PagesAboveTheSizeLimitAreFailedRecords) {
+  const std::string huge(std::size_t{4} << 20, 'x');
+  TestServer server([&](const TestRequest& r, TestConn& c) {
+    if (r.path == "/robots.txt") {
+      c.respond(404, "");
+    } else if (r.path == "/huge") {
+      c.send("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n");
+      c.send("<html><title>huge</title>");
+      c.send(huge);  // no Content-Length: only the counting stops it
+    } else {
+      c.respond(200, "<title>root</title><a href=/huge>h</a><a href=/fine>f</a>", {}, "text/html");
+    }
+  });
+  http::Crawler crawler({.max_body_bytes = 64 * 1024});
+  const auto records = crawl(crawler, {server.url("/")});
+  ASSERT_EQ(records.size(), 3U);
+  std::map<std::string, http::CrawlRecord> by_path;
+  for (const auto& r : records) by_path[path_of(r.url)] = r;
+  EXPECT_TRUE(by_path["/"].ok());
+  EXPECT_TRUE(by_path["/fine"].ok());
+  const auto& huge_page = by_path["/huge"];
+  EXPECT_FALSE(huge_page.ok());
+  EXPECT_EQ(huge_page.status, 200);
+  EXPECT_EQ(huge_page.attempts, 1);
+  EXPECT_NE(huge_page.error.find("ClientResponseTooLarge"), std::string::npos) << huge_page.error;
+  EXPECT_EQ(crawler.stats().errors, 1U);
+}
+
+// on_record hands out each record in the result's order as soon as its place is settled: the
+// first page of a level is written while a later page of that level is still being served.
+TEST(Crawler, RecordsAreHandedOutWhileTheLevelRuns) {
+  pyconc_test::Gate first_recorded;
+  std::atomic<bool> waited_in_time{false};
+  TestServer server([&](const TestRequest& r, TestConn& c) {
+    if (r.path == "/robots.txt") {
+      c.respond(404, "");
+    } else if (r.path == "/slow") {  // answers only once /a's record was handed out
+      waited_in_time = first_recorded.wait(10s);
+      c.respond(200, "<title>slow</title>", {}, "text/html");
+    } else {
+      c.respond(200, "<title>" + r.path + "</title><a href=/a>a</a><a href=/slow>s</a>", {},
+                "text/html");
+    }
+  });
+  std::vector<std::string> streamed;
+  http::Crawler crawler(
+      {.concurrency = 4, .max_depth = 1, .on_record = [&](const http::CrawlRecord& r) {
+         streamed.push_back(path_of(r.url));
+         if (path_of(r.url) == "/a") first_recorded.open();
+       }});
+  const auto records = crawl(crawler, {server.url("/")});
+  EXPECT_TRUE(waited_in_time.load());
+  std::vector<std::string> returned;
+  for (const auto& r : records) returned.push_back(path_of(r.url));
+  EXPECT_EQ(streamed, (std::vector<std::string>{"/", "/a", "/slow"}));
+  EXPECT_EQ(streamed, returned);
+}
+
 TEST(Crawler, CancellingTheCrawlStopsItsRequests) {
   pyconc::Future<void> arrived;
   std::atomic<bool> fired{false};

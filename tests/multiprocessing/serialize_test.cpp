@@ -390,6 +390,31 @@ TEST(Serialize, StandardExceptionsComeBackWithTheirTypeAndPid) {
       std::bad_alloc);
 }
 
+// CancelledError and KeyboardInterrupt are BaseExceptions, not std::exceptions: they still
+// cross with their type, message and process.
+TEST(Serialize, CancellationCrossesAsCancellation) {
+  const std::string b =
+      mp::dumps_exception(std::make_exception_ptr(pyconc::CancelledError("shutting down")));
+  try {
+    mp::rethrow_exception_bytes(b);
+    FAIL();
+  } catch (const std::exception& e) {
+    FAIL() << "a cancellation came back as an error: " << e.what();
+  } catch (const pyconc::CancelledError& e) {
+    EXPECT_STREQ(e.what(), "shutting down");
+    try {
+      std::rethrow_if_nested(e);
+      FAIL() << "no nested RemoteError";
+    } catch (const pyconc::RemoteError& r) {
+      EXPECT_EQ(r.pid(), ::getpid());
+      EXPECT_EQ(r.type_name(), "pyconc::CancelledError");
+    }
+  }
+  EXPECT_THROW(mp::rethrow_exception_bytes(
+                   mp::dumps_exception(std::make_exception_ptr(pyconc::KeyboardInterrupt()))),
+               pyconc::KeyboardInterrupt);
+}
+
 TEST(Serialize, SystemErrorKeepsItsCode) {
   const std::system_error original(std::make_error_code(std::errc::no_such_file_or_directory),
                                    "open config");

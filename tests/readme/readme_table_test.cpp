@@ -123,6 +123,26 @@ void row_exception_names() {
   EXPECT_EQ(pyconc::repr(e), "TimeoutError('late')"); EXPECT_EQ(pyconc::type_name(e), "TimeoutError");
 }
 
+void row_exception_tree() {
+  int errors = 0, cancellations = 0, others = 0;
+  for (int i = 0; i < 3; ++i) {
+    try {
+      try {
+        if (i == 0) throw pyconc::ValueError("v");
+        if (i == 1) throw pyconc::CancelledError("c");
+        throw pyconc::KeyboardInterrupt();
+      } catch (const std::exception& e) {
+        ++errors;
+      }
+    } catch (const pyconc::CancelledError&) {
+      ++cancellations;
+    } catch (const pyconc::BaseException& e) {
+      ++others;
+    }
+  }
+  EXPECT_EQ(errors, 1); EXPECT_EQ(cancellations, 1); EXPECT_EQ(others, 1);
+}
+
 // ---- asyncio ----
 aio::Task<int> f() { co_return 1; }
 aio::Task<void> main() { co_return; }
@@ -372,6 +392,7 @@ TEST(ReadmeTable, Queue) {
 TEST(ReadmeTable, Futures) {
   row_thread_pool();
   row_exception_names();
+  row_exception_tree();
 }
 
 TEST(ReadmeTable, Asyncio) {

@@ -67,8 +67,18 @@ struct CrawlArgs {
   bool no_robots = false;
   int retries = 2;
   double timeout_s = 30;
+  std::size_t max_page_size = std::size_t{16} << 20;
+  double max_crawl_delay_s = 5;
   std::string progress = "auto";
 };
+
+// Exit statuses of `pyconc crawl` (documented in --help and docs/aiohttp.md), after wget's:
+// 0 the crawl ran (failed pages beyond the start URLs are reported, not fatal); 1 an error
+// stopped it (or the demo check failed); 2 a wrong command line; 4 every start URL failed,
+// none with an HTTP error status (DNS, connection, timeout, page too large); 8 every start URL
+// failed and at least one answered with an HTTP error status (>= 400).
+constexpr int kExitNetworkFailure = 4;
+constexpr int kExitServerError = 8;
 
 // ---- the processes model: what a worker process runs ----
 
@@ -318,12 +328,44 @@ struct Outcome {
   http::CrawlStats stats;
 };
 
+// `--out`: each record written as a JSON line the moment the crawler places it, and flushed,
+// so a crawl that is interrupted or crashes leaves every placed page on disk.
+class RecordWriter {
+ public:
+  explicit RecordWriter(const std::string& path) : path_(path) {
+    if (path.empty()) return;
+    os_ = &std::cout;
+    if (path != "-") {
+      file_.open(path, std::ios::binary | std::ios::trunc);
+      if (!file_) throw pyconc::OSError(errno, path);
+      os_ = &file_;
+    }
+  }
+  void write(const http::CrawlRecord& r) {
+    if (os_ == nullptr) return;
+    *os_ << r.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'
+         << std::flush;
+    if (!*os_) throw pyconc::OSError(EIO, path_);
+    ++lines_;
+  }
+  std::size_t lines() const noexcept { return lines_; }
+
+ private:
+  std::string path_;
+  std::ofstream file_;
+  std::ostream* os_ = nullptr;
+  std::size_t lines_ = 0;
+};
+
 // Runs the crawl in the chosen model.
-Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& progress) {
+Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& progress,
+                  RecordWriter& writer) {
   options.on_page = [&progress](const http::CrawlRecord& r) { progress.page(r); };
+  options.on_record = [&writer](const http::CrawlRecord& r) { writer.write(r); };
   // The per-page options the fetching threads and processes read (no hooks in them).
   http::CrawlerOptions page_options = options;
   page_options.on_page = nullptr;
+  page_options.on_record = nullptr;
 
   std::optional<cf::ThreadPoolExecutor> threads;
   std::optional<Pipeline> pipeline;
@@ -386,41 +428,36 @@ int crawl_command(CrawlArgs a) {
   options.retries = a.retries;
   options.timeout.total =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.timeout_s));
+  options.max_body_bytes = a.max_page_size;
+  options.max_crawl_delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(a.max_crawl_delay_s));
 
   const bool show = a.progress == "always" || (a.progress == "auto" && ::isatty(2) != 0);
   Progress progress(show, a.max_pages);
+  RecordWriter writer(a.out);
   const auto began = Clock::now();
-  Outcome result = run_crawl(a, std::move(options), progress);
+  Outcome result = run_crawl(a, std::move(options), progress, writer);
   const double wall = std::chrono::duration<double>(Clock::now() - began).count();
   progress.finish();
 
   // Errors: every failed page on stderr, and counted in the summary.
   std::size_t errors = 0;
+  std::size_t start_failed = 0;
+  bool start_http_error = false;
   for (const auto& r : result.records) {
     if (r.ok()) continue;
     ++errors;
+    if (r.depth == 0) {
+      ++start_failed;
+      start_http_error = start_http_error || r.status >= 400;
+    }
     std::cerr << "pyconc crawl: " << r.url << ": "
               << (r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error)
               << (r.attempts > 1 ? " (after " + std::to_string(r.attempts) + " attempts)" : "")
               << "\n";
   }
 
-  std::size_t lines = 0;
-  if (!a.out.empty()) {
-    std::ofstream file;
-    std::ostream* os = &std::cout;
-    if (a.out != "-") {
-      file.open(a.out, std::ios::binary | std::ios::trunc);
-      if (!file) throw pyconc::OSError(errno, a.out);
-      os = &file;
-    }
-    for (const auto& r : result.records) {
-      *os << r.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-      ++lines;
-    }
-    os->flush();
-    if (!*os) throw pyconc::OSError(EIO, a.out);
-  }
+  const std::size_t lines = writer.lines();
 
   std::map<int, std::size_t> by_depth;
   std::size_t items = 0;
@@ -438,9 +475,14 @@ int crawl_command(CrawlArgs a) {
   if (a.urls.size() > 1) s << " (+" << a.urls.size() - 1 << " more)";
   if (demo) s << "  (embedded demo site, " << a.delay_ms << " ms per request)";
   s << "\n";
-  s << "  pages        " << with_commas(result.records.size()) << " fetched  (errors " << errors
-    << ", retries " << result.stats.retries << ", robots.txt skipped "
-    << result.stats.robots_skipped << ", redirect duplicates " << result.stats.duplicates << ")\n";
+  s << "  pages        " << with_commas(result.records.size() - errors) << " fetched, "
+    << with_commas(errors) << " failed  (retries " << result.stats.retries
+    << ", robots.txt skipped " << result.stats.robots_skipped << ", redirect duplicates "
+    << result.stats.duplicates << ")\n";
+  if (result.stats.delays_capped > 0) {
+    s << "  note         Crawl-delay capped to " << a.max_crawl_delay_s << " s for "
+      << result.stats.delays_capped << " site(s) (--max-crawl-delay)\n";
+  }
   s << "  by depth    ";
   for (const auto& [d, n] : by_depth) s << " " << d << ": " << with_commas(n);
   s << "\n";
@@ -467,6 +509,13 @@ int crawl_command(CrawlArgs a) {
         << (a.select == "a.post-item-title" ? ", all 1,000 post titles exact" : "") << "\n";
     }
   }
+  // Nothing could be crawled: every start URL failed (the start URLs are the records of
+  // depth 0; a start URL that robots.txt disallowed is not a record).
+  const std::size_t starts = by_depth.count(0) != 0 ? by_depth[0] : 0;
+  if (starts > 0 && start_failed == starts) {
+    s << "  failed       every start URL failed: nothing was crawled\n";
+    return start_http_error ? kExitServerError : kExitNetworkFailure;
+  }
   return 0;
 }
 
@@ -478,7 +527,11 @@ void register_crawl(CLI::App& app, std::function<int()>& command) {
       "crawl",
       "Crawl web pages breadth-first: URL normalisation and dedup, robots.txt, retries with "
       "backoff, per-host limits, a progress bar and a summary. With no URL, crawls the "
-      "embedded demo blog (50 list pages x 20 posts) and checks the result.");
+      "embedded demo blog (50 list pages x 20 posts) and checks the result. Exit status: 0 "
+      "the crawl ran (failed pages are listed and counted); 1 an error stopped it or the demo "
+      "check failed; 2 a wrong command line; 4 every start URL failed, none with an HTTP error "
+      "status (no connection, timeout, page too large); "
+      "8 every start URL failed, at least one with an HTTP error status.");
   sub->add_option("urls", args->urls, "start URLs (http or https); none: the embedded demo site");
   sub->add_option("--concurrency", args->concurrency, "pages in flight at once")
       ->capture_default_str()
@@ -514,6 +567,15 @@ void register_crawl(CLI::App& app, std::function<int()>& command) {
   sub->add_option("--timeout", args->timeout_s, "seconds allowed per page attempt")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 3600.0));
+  sub->add_option("--max-page-size", args->max_page_size,
+                  "largest page accepted, after decoding (e.g. 16MiB, 500k); a larger one is "
+                  "stopped while it arrives and recorded as failed (0: no limit)")
+      ->capture_default_str()
+      ->transform(CLI::AsSizeValue(false));
+  sub->add_option("--max-crawl-delay", args->max_crawl_delay_s,
+                  "robots.txt Crawl-delay values above this many seconds are capped to it")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   sub->add_option("--progress", args->progress, "progress bar on stderr")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));

@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 
+#include <pyconc/errors.hpp>
 #include <pyconc/version.hpp>
 
 #include "compare.hpp"
@@ -37,6 +38,12 @@ int main(int argc, char** argv) {
     return command ? command() : 0;
   } catch (const std::exception& e) {
     std::cerr << "pyconc: error: " << e.what() << "\n";
+    return 1;
+  } catch (const pyconc::KeyboardInterrupt&) {  // Ctrl-C: the shell's convention, 128 + SIGINT
+    std::cerr << "pyconc: interrupted\n";
+    return 130;
+  } catch (const pyconc::BaseException& e) {  // a cancellation that reached the top
+    std::cerr << "pyconc: " << pyconc::type_name(e) << ": " << e.what() << "\n";
     return 1;
   }
 }

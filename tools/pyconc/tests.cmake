@@ -78,7 +78,7 @@ pyconc_tool_test(compare_python_mismatch ARGS compare --quick --no-io --python $
 # JSON Lines format, the cuts, errors and bad usage.
 foreach(model asyncio threads pipeline processes)
   pyconc_tool_test(crawl_demo_${model} ARGS crawl --model ${model} --progress never EXIT 0
-                   EXPECT "model ${model}.*pages +1,053 fetched +\\(errors 0.*robots.txt skipped 1.*items +1,000 matched 'a.post-item-title'.*check +OK"
+                   EXPECT "model ${model}.*pages +1,053 fetched, 0 failed +\\(retries.*robots.txt skipped 1.*items +1,000 matched 'a.post-item-title'.*check +OK"
                    FORBID "FAILED|error:" TIMEOUT 120)
 endforeach()
 pyconc_tool_test(crawl_jsonl ARGS crawl --max-depth 1 --out - --progress never EXIT 0
@@ -86,10 +86,19 @@ pyconc_tool_test(crawl_jsonl ARGS crawl --max-depth 1 --out - --progress never E
                  TIMEOUT 60)
 pyconc_tool_test(crawl_max_pages ARGS crawl --max-pages 10 --model threads --progress never
                  EXIT 0 EXPECT "pages +10 fetched.*check +skipped" TIMEOUT 60)
+# Every start URL failed: exit 4 (no HTTP answer) -- as wget and curl, not 0.
 pyconc_tool_test(crawl_unreachable ARGS crawl http://127.0.0.1:1/ --retries 1 --progress never
-                 EXIT 0
-                 EXPECT "pages +1 fetched +\\(errors 1, retries 1.*pyconc crawl: http://127.0.0.1:1/: ClientConnectorError: .*\\(after 2 attempts\\)"
+                 EXIT 4
+                 EXPECT "pages +0 fetched, 1 failed +\\(retries 1.*failed +every start URL failed.*pyconc crawl: http://127.0.0.1:1/: ClientConnectorError: .*\\(after 2 attempts\\)"
                  TIMEOUT 60)
+# Pages above --max-page-size are stopped and recorded as failed, not retried; the start page
+# is one of them, so exit 4.
+pyconc_tool_test(crawl_max_page_size ARGS crawl --max-page-size 1k --max-depth 1 --progress never
+                 EXIT 4
+                 EXPECT "pages +0 fetched, [0-9]+ failed +\\(retries 0.*ClientResponseTooLarge: the response body is larger than max_response_size \\(1024 bytes"
+                 TIMEOUT 60)
+pyconc_tool_test(crawl_bad_page_size ARGS crawl --max-page-size lots EXIT 2 EXPECT "max-page-size"
+                 TIMEOUT 30)
 pyconc_tool_test(crawl_bad_url ARGS crawl ftp://example.org/ EXIT 1 EXPECT "ftp://example.org/"
                  TIMEOUT 30)
 pyconc_tool_test(crawl_bad_model ARGS crawl --model fibers EXIT 2 EXPECT "fibers" TIMEOUT 30)

@@ -110,6 +110,8 @@ struct RequestOptions {
   bool expect100{false};
   // Verify the server's certificate (nullopt: the session's setting).
   std::optional<bool> ssl{};
+  // Replaces the session's max_response_size for this request (nullopt: the session's).
+  std::optional<std::size_t> max_response_size{};
 };
 
 // ClientSession(...) and its TCPConnector(...) keyword arguments.
@@ -147,6 +149,12 @@ struct ClientSessionOptions {
   bool http2{false};
   // Record cookies that responses set and send them back (the session's cookie jar).
   bool cookie_jar{true};
+  // The largest response body accepted, in bytes after decoding (a 1 MB gzip body that inflates
+  // to 1 GB is stopped at this size, not after): a larger one is aborted while it arrives -- its
+  // connection closed -- and reading it raises ClientResponseTooLarge (a ClientPayloadError); an announced Content-Length
+  // above it fails as soon as the head arrives. nullopt: no limit (aiohttp has none). 0 is a
+  // ValueError. Not Python: aiohttp reads whatever the server sends.
+  std::optional<std::size_t> max_response_size{};
 };
 
 }  // namespace pyconc::aiohttp

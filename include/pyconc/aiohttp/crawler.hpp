@@ -27,7 +27,8 @@
 //     resolved against <base>); `select` picks the items recorded for each page (href made
 //     absolute, text whitespace-collapsed).
 // Records come back in the crawl's order; on_page is called as each page completes (in
-// completion order), for progress.
+// completion order), for progress; on_record as each record takes its place (crawl order), to
+// stream the result out while the crawl runs.
 //
 // Crawl models. By default the pages are fetched by `concurrency` coroutines on the crawler's
 // own session. `CrawlerOptions::fetch` replaces that step and only that step: the crawler
@@ -125,6 +126,7 @@ struct CrawlStats {
   std::size_t robots_skipped = 0;  // URLs robots.txt disallowed
   std::size_t duplicates = 0;      // redirects to a page fetched already (not recorded twice)
   std::size_t bytes = 0;           // body bytes received
+  std::size_t delays_capped = 0;   // origins whose Crawl-delay was cut to max_crawl_delay
   std::chrono::steady_clock::duration elapsed{};
 };
 
@@ -142,7 +144,14 @@ struct CrawlerOptions {
   int retries{2};                          // extra attempts after a retryable failure
   std::chrono::milliseconds backoff{200};  // before the first retry; doubles each time
   ClientTimeout timeout{.total = std::chrono::seconds(30)};  // per page (each attempt)
-  std::size_t max_body_bytes{std::size_t{16} << 20};  // larger pages are recorded, not parsed
+  // The largest page, in bytes after decoding: a larger one is stopped while it arrives (its
+  // Content-Length alone may say so) and recorded as failed ("ClientResponseTooLarge: ..."), not
+  // retried. 0: no limit. `pyconc crawl --max-page-size`.
+  std::size_t max_body_bytes{std::size_t{16} << 20};
+  // Crawl-delay values of robots.txt above this are capped to it (a site asking for 10^6 s
+  // would stall the crawl forever; the wait is outside `timeout`); CrawlStats::delays_capped
+  // counts the origins capped. `pyconc crawl --max-crawl-delay`.
+  std::chrono::milliseconds max_crawl_delay{std::chrono::seconds(5)};
   // HTML pages of at least this many bytes are parsed on the loop's default executor
   // (asyncio::to_thread) instead of the loop thread: parsing is CPU work (gumbo: ~25 MB/s), and
   // on the loop it would hold up every other transfer -- the advice Python gives for
@@ -152,6 +161,11 @@ struct CrawlerOptions {
   std::size_t parse_offload_bytes{32 * 1024};
   CIMultiDict headers{};                              // sent with every request
   std::function<void(const CrawlRecord&)> on_page{};  // progress: each page as it completes
+  // Each record as it takes its place in the crawl's result, in the result's order, moments
+  // after its page completed (when every page discovered before it is done too): write it out
+  // here and a crawl that is stopped, cancelled or crashes keeps every record handed out.
+  // Redirect duplicates never reach it. Called in the loop thread.
+  std::function<void(const CrawlRecord&)> on_record{};
   // Fetches one page instead of the built-in coroutine step (see "Crawl models" above). Called
   // in the loop thread, up to `concurrency` at once; an exception it throws ends the crawl.
   std::function<asyncio::Task<CrawlPage>(std::string url, int depth)> fetch{};

@@ -15,6 +15,7 @@
 //   │   ├── ContentTypeError            json() of a body that is not JSON by its Content-Type
 //   │   └── TooManyRedirects
 //   ├── ClientPayloadError              the body was cut short or could not be decoded
+//   │   └── ClientResponseTooLarge      (pyconc) larger than max_response_size
 //   └── InvalidURL                      not an http(s) URL (url())
 // Differences: a timeout raises pyconc::TimeoutError (what aiohttp's asyncio.TimeoutError is
 // here), not a ClientError (aiohttp's ServerTimeoutError is both; C++ exceptions cannot derive
@@ -143,6 +144,14 @@ class TooManyRedirects : public ClientResponseError {
 class ClientPayloadError : public ClientError {
  public:
   using ClientError::ClientError;
+};
+
+// Not in aiohttp: the response body is larger than ClientSessionOptions::max_response_size (or
+// the request's); the transfer was stopped there. A ClientPayloadError, so code written for
+// aiohttp's errors handles it.
+class ClientResponseTooLarge : public ClientPayloadError {
+ public:
+  using ClientPayloadError::ClientPayloadError;
 };
 
 // Python: aiohttp.InvalidURL(url, description).

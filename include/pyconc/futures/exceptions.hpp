@@ -2,6 +2,10 @@
 //
 // Python: concurrent.futures.BrokenExecutor and its subclasses; CancelledError, TimeoutError
 // and InvalidStateError are the core ones (pyconc/errors.hpp), also reachable from here.
+// Difference: Python has two CancelledError classes -- concurrent.futures' is an Exception,
+// asyncio's a BaseException. pyconc has one, a BaseException (pyconc::Future is shared by
+// executors and coroutines), so `catch (const std::exception&)` around f.result() lets a
+// cancellation through; catch pyconc::CancelledError to handle it.
 #pragma once
 
 #include "pyconc/errors.hpp"

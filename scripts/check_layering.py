@@ -3,7 +3,7 @@
 support target and the tool, and fails on
 
   1. an include that runs upward: a module may include only its own files and those of lower
-     layers, in the order  core -> threading -> queue -> futures -> subprocess ->
+     layers, in the order  core -> contextvars -> threading -> queue -> futures -> subprocess ->
      multiprocessing -> asyncio -> aiohttp -> mpi -> demo -> tools
      (core = errors.hpp, future.hpp, generator.hpp, version.hpp and pyconc/detail/);
   2. a reach into another module's internals: pyconc/<module>/detail/ is for <module> alone,
@@ -17,7 +17,7 @@ import os
 import re
 import sys
 
-LAYERS = ["core", "threading", "queue", "futures", "subprocess", "multiprocessing", "asyncio",
+LAYERS = ["core", "contextvars", "threading", "queue", "futures", "subprocess", "multiprocessing", "asyncio",
           "aiohttp", "mpi", "demo", "tools"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 CORE_HEADERS = {"errors.hpp", "future.hpp", "generator.hpp", "version.hpp"}

@@ -2,7 +2,7 @@
 # Installs the Debian packages pyconc needs, and only those that are missing.
 # Idempotent and non-interactive. Usage: scripts/deps.sh [build|test|clang|bench|fuzz|format|all]
 #   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11,
-#            llhttp sources, gumbo, libcurl, nlohmann-json, cereal, ccache)
+#            llhttp sources, gumbo, libcurl, OpenSSL, nlohmann-json, cereal, ccache)
 #   bench  - additionally the C++ peers measured by `make bench`
 #   test   - additionally what tests use when present (they skip without): nginx, openssl, curl,
 #            python3-aiohttp (the asyncio row of `pyconc compare`'s downloads)
@@ -13,7 +13,7 @@ set -euo pipefail
 
 profile=${1:-build}
 build_pkgs=(g++ cmake ninja-build make pkg-config libgtest-dev libgmock-dev libcli11-dev node-llhttp
-            libgumbo-dev libcurl4-openssl-dev nlohmann-json3-dev libcereal-dev ccache)
+            libgumbo-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcereal-dev ccache)
 bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev libmsgpack-cxx-dev python3-aiohttp
             python3-uvloop nginx wrk curl python3.11-doc)
 case "$profile" in

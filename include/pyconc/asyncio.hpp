@@ -19,6 +19,7 @@
 #include "pyconc/asyncio/shield.hpp"
 #include "pyconc/asyncio/sleep.hpp"
 #include "pyconc/asyncio/socket_address.hpp"
+#include "pyconc/asyncio/ssl.hpp"
 #include "pyconc/asyncio/stream_errors.hpp"
 #include "pyconc/asyncio/stream_reader.hpp"
 #include "pyconc/asyncio/stream_writer.hpp"

@@ -14,6 +14,7 @@
 
 #include "pyconc/version.hpp"
 
+#include "pyconc/contextvars.hpp"
 #include "pyconc/errors.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/generator.hpp"

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,21 @@ class ServerState final : public ConnectionOwner, public std::enable_shared_from
         remote_(loop.remote()),
         cb_(std::move(cb)),
         limit_(o.limit),
-        backlog_(o.backlog > 0 ? o.backlog : 1) {}
+        backlog_(o.backlog > 0 ? o.backlog : 1) {
+    if (o.ssl) {
+      ssl_ = o.ssl.get();
+      if (!ssl_->is_server()) {
+        throw ValueError("start_server needs a server SSLContext (SSLContext::server)");
+      }
+      ssl_timeout_ = o.ssl_handshake_timeout.value_or(default_handshake_timeout);
+      if (ssl_timeout_.count() <= 0) {
+        throw ValueError("ssl_handshake_timeout should be a positive number, got " +
+                         std::to_string(ssl_timeout_.count()) + " ms");
+      }
+    } else if (o.ssl_handshake_timeout) {
+      throw ValueError("ssl_handshake_timeout is only meaningful with ssl");
+    }
+  }
   ServerState(const ServerState&) = delete;
   ServerState& operator=(const ServerState&) = delete;
   ~ServerState() {
@@ -80,6 +95,8 @@ class ServerState final : public ConnectionOwner, public std::enable_shared_from
   std::weak_ptr<LoopRemote> remote_;
   asyncio::ClientConnectedCallback cb_;
   std::size_t limit_;
+  std::optional<asyncio::SSLContext> ssl_;  // TLS server: each connection's handshake first
+  std::chrono::milliseconds ssl_timeout_{};
   int backlog_;
   std::vector<UniqueFd> listeners_;
   std::vector<asyncio::Handle> retries_;
@@ -135,8 +152,9 @@ class ServerState final : public ConnectionOwner, public std::enable_shared_from
       t->set_peername(peer);
       link(t.get());
       t->set_owner(this);
-      asyncio::Task<> task =
-          serve_client(shared_from_this(), asyncio::StreamReader(t), asyncio::StreamWriter(t));
+      if (ssl_) t->start_tls(make_tls_session(*ssl_, /*server_side=*/true, {}));
+      asyncio::Task<> task = serve_client(shared_from_this(), asyncio::StreamReader(t),
+                                          asyncio::StreamWriter(t), ssl_ ? t : nullptr);
       task.core().start_task(*loop_, {});
     } catch (...) {
       loop_->call_exception_handler(
@@ -144,9 +162,25 @@ class ServerState final : public ConnectionOwner, public std::enable_shared_from
     }
   }
 
+  // `tls`: the transport, when its TLS handshake must come first.
   static asyncio::Task<> serve_client(std::shared_ptr<ServerState> s, asyncio::StreamReader r,
-                                      asyncio::StreamWriter w) {
+                                      asyncio::StreamWriter w,
+                                      std::shared_ptr<StreamTransport> tls) {
     std::exception_ptr error;
+    if (tls) {
+      try {
+        co_await run_handshake(std::move(tls), s->ssl_timeout_);
+      } catch (const CancelledError&) {
+        throw;
+      } catch (...) {
+        // Python logs a failed handshake only in debug mode; the connection is closed (by
+        // run_handshake) and the server goes on.
+        if (s->loop_->get_debug()) {
+          s->loop_->call_exception_handler({"SSL handshake failed", std::current_exception(), {}});
+        }
+        co_return;
+      }
+    }
     try {
       co_await s->cb_(r, w);
     } catch (const CancelledError&) {

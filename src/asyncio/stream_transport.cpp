@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/asyncio/timeout.hpp"
 #include "pyconc/detail/spawn.hpp"
 #include "pyconc/errors.hpp"
 
@@ -45,6 +47,7 @@ bool StreamTransport::try_fill() {
     eof_ = true;
     return true;
   }
+  if (tls_) return tls_fill();
   while (true) {
     char* room = rbuf_.prepare(read_chunk_);
     const std::size_t size = rbuf_.room();
@@ -102,7 +105,8 @@ void StreamTransport::set_exception(std::exception_ptr e) noexcept {
 bool StreamTransport::DataAwaiter::await_ready() {
   while (true) {
     // With an fd known to be drained, go straight to waiting for its next edge.
-    if (!t_->io_ || t_->io_->read_ready() || t_->eof_ || t_->error_ || t_->closed_) {
+    if (!t_->io_ || t_->io_->read_ready() || t_->tls_input_ || t_->eof_ || t_->error_ ||
+        t_->closed_) {
       if (t_->try_fill()) return true;
       if (!t_->io_) return false;  // a feed transport: wait for feed_data / feed_eof
     }
@@ -169,6 +173,20 @@ void StreamTransport::write(std::string_view data) {
   if (kind_ == Kind::feed) throw RuntimeError("this stream has no transport to write to");
   if (eof_written_) throw RuntimeError("Cannot call write() after write_eof()");
   if (data.empty() || closing_ || closed_) return;
+  if (tls_) {
+    try {
+      tls_write(*tls_, data);
+    } catch (...) {
+      close_now(std::current_exception());  // raised by drain() and the reads
+      return;
+    }
+    tls_flush_output();
+    return;
+  }
+  send_bytes(data);
+}
+
+void StreamTransport::send_bytes(std::string_view data) {
   if (wbuf_.empty()) {
     const long n = raw_write(data.data(), data.size());
     if (n < 0) {
@@ -188,6 +206,10 @@ void StreamTransport::write_many(std::span<const std::string_view> parts) {
   if (kind_ == Kind::feed) throw RuntimeError("this stream has no transport to write to");
   if (eof_written_) throw RuntimeError("Cannot call write() after write_eof()");
   if (closing_ || closed_) return;
+  if (tls_) {
+    for (std::string_view p : parts) write(p);
+    return;
+  }
   std::size_t skip = 0;  // bytes of `parts` already sent
   if (wbuf_.empty() && kind_ == Kind::socket && parts.size() > 1) {
     const long n = raw_writev(parts);
@@ -306,6 +328,7 @@ void StreamTransport::set_write_buffer_limits(std::optional<std::size_t> high,
 
 void StreamTransport::write_eof() {
   if (kind_ == Kind::feed) throw RuntimeError("this stream has no transport to write to");
+  if (tls_) throw RuntimeError("SSL doesn't support half-closes");
   if (closing_ || closed_ || eof_written_) return;
   eof_written_ = true;
   if (wbuf_.empty() && !flushing_) {
@@ -328,6 +351,13 @@ void StreamTransport::fail(int err, const char* op) noexcept {
 
 void StreamTransport::close() noexcept {
   if (closing_ || closed_) return;
+  if (tls_ && tls_handshake_done(*tls_)) {
+    tls_shutdown(*tls_);  // close_notify goes out ahead of the FIN
+    try {
+      tls_flush_output();
+    } catch (...) {  // out of memory queueing it: the peer sees a plain FIN
+    }
+  }
   closing_ = true;
   if (wbuf_.empty() && !flushing_) close_now(nullptr);
 }
@@ -358,6 +388,108 @@ void StreamTransport::DrainAwaiter::await_resume() {
   // Python: drain() on a closed stream raises ConnectionResetError('Connection lost'); a
   // drain that was waiting when the connection closed cleanly returns.
   if (t_->closed_ && !parked()) throw_os_error(ECONNRESET, "Connection lost");
+}
+
+// ------------------------------------------------------------------ TLS
+
+bool StreamTransport::tls_fill() {
+  while (true) {
+    if (tls_input_) {
+      TlsRead r;
+      try {
+        r = tls_read(*tls_, rbuf_);
+        tls_flush_output();  // post-handshake messages may want an answer
+      } catch (...) {
+        close_now(std::current_exception());
+        check_error();
+        return true;
+      }
+      if (r == TlsRead::data) return true;
+      if (r == TlsRead::eof) {  // the peer's close_notify
+        eof_ = true;
+        return true;
+      }
+      tls_input_ = false;
+    }
+    try {
+      if (!tls_pull()) return false;
+    } catch (const SSLEof&) {
+      // The peer closed without close_notify: an EOF for the reader (Python's streams too).
+      eof_ = true;
+      return true;
+    }
+  }
+}
+
+bool StreamTransport::tls_pull() {
+  char buf[32 * 1024];
+  while (true) {
+    const ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+    if (n > 0) {
+      tls_feed(*tls_, buf, static_cast<std::size_t>(n));
+      tls_input_ = true;
+      if (static_cast<std::size_t>(n) < sizeof buf) io_->clear_read_ready();
+      return true;
+    }
+    if (n == 0) throw SSLEof();
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+    fail(errno, "recv");
+    check_error();
+    return false;
+  }
+}
+
+void StreamTransport::tls_flush_output() {
+  std::string out = tls_take_output(*tls_);
+  if (!out.empty() && !closed_) send_bytes(out);
+}
+
+asyncio::Task<> handshake_tls(std::shared_ptr<StreamTransport> t) {
+  while (true) {
+    TlsStep step;
+    try {
+      step = tls_handshake(*t->tls_);
+    } catch (...) {
+      t->tls_flush_output();  // the alert telling the peer why
+      throw;
+    }
+    t->tls_flush_output();
+    if (step == TlsStep::done) co_return;
+    t->tls_input_ = false;
+    bool fed = false;
+    try {
+      fed = t->tls_pull();
+    } catch (const StreamTransport::SSLEof&) {
+      tls_raise_eof_in_handshake();
+    }
+    if (!fed) co_await t->io_->readable();
+    t->check_error();
+  }
+}
+
+asyncio::Task<> run_handshake(std::shared_ptr<StreamTransport> t,
+                              std::chrono::milliseconds timeout) {
+  std::exception_ptr error;
+  try {
+    co_await asyncio::wait_for(handshake_tls(t), timeout);
+    co_return;
+  } catch (const TimeoutError&) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(timeout.count()) / 1000.0);
+    error = std::make_exception_ptr(
+        ConnectionAbortedError(ECONNABORTED,
+                               std::string("SSL handshake is taking longer than ") + secs +
+                                   " seconds: aborting the connection",
+                               std::string()));
+  } catch (const CancelledError&) {
+    t->abort();
+    throw;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  t->abort(error);
+  std::rethrow_exception(error);
 }
 
 // ------------------------------------------------------------------ extra info

@@ -151,10 +151,30 @@ namespace {
 
 namespace {
 
+// The connection's TLS, as copied from the options when open_connection was called.
+struct ClientTls {
+  std::optional<SSLContext> ctx;
+  std::string server_hostname;
+  std::chrono::milliseconds timeout{};
+};
+
+// Makes `t` a TLS transport and runs its handshake within the timeout; aborts `t` on failure.
+Task<> secure(TransportPtr t, const ClientTls& tls) {
+  t->start_tls(detail::make_tls_session(*tls.ctx, /*server_side=*/false, tls.server_hostname));
+  co_await detail::run_handshake(std::move(t), tls.timeout);
+}
+
+Task<std::pair<StreamReader, StreamWriter>> finish_connection(TransportPtr t,
+                                                              const ClientTls& tls) {
+  detail::set_nodelay(t->fd());
+  if (tls.ctx) co_await secure(t, tls);
+  co_return std::pair<StreamReader, StreamWriter>(StreamReader(t), StreamWriter(t));
+}
+
 // `local_host`: options.local_addr's host, owned (the view may be gone by the time this runs).
 Task<std::pair<StreamReader, StreamWriter>> connect_impl(std::string host, int port,
                                                          OpenConnectionOptions options,
-                                                         std::string local_host) {
+                                                         std::string local_host, ClientTls tls) {
   detail::LoopCore& loop = detail::running_loop_core();
   if (options.limit == 0) throw ValueError("Limit cannot be <= 0");
   if (options.sock >= 0) {
@@ -168,8 +188,7 @@ Task<std::pair<StreamReader, StreamWriter>> connect_impl(std::string host, int p
     ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
     auto t = std::make_shared<StreamTransport>(loop, std::move(fd), StreamTransport::Kind::socket,
                                                options.limit);
-    detail::set_nodelay(t->fd());
-    co_return std::pair<StreamReader, StreamWriter>(StreamReader(t), StreamWriter(t));
+    co_return co_await finish_connection(std::move(t), tls);
   }
   const std::vector<detail::SockAddr> addrs =
       co_await detail::resolve(host, port, options.family, /*passive=*/false);
@@ -205,8 +224,7 @@ Task<std::pair<StreamReader, StreamWriter>> connect_impl(std::string host, int p
       messages.emplace_back(e.what());
       continue;  // `t` (and its socket) is closed; try the next address
     }
-    detail::set_nodelay(t->fd());
-    co_return std::pair<StreamReader, StreamWriter>(StreamReader(t), StreamWriter(t));
+    co_return co_await finish_connection(std::move(t), tls);
   }
   raise_connect_errors(errors, messages);
 }
@@ -220,7 +238,30 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
     local_host = std::string(options.local_addr->first);
     options.local_addr->first = {};  // not used past this call
   }
-  return connect_impl(std::move(host), port, options, std::move(local_host));
+  ClientTls tls;
+  if (options.ssl) {
+    tls.ctx = options.ssl.get();
+    if (tls.ctx->is_server()) {
+      throw ValueError("open_connection needs a client SSLContext (SSLContext::client)");
+    }
+    tls.server_hostname =
+        options.server_hostname.empty() ? host : std::string(options.server_hostname);
+    tls.timeout = options.ssl_handshake_timeout.value_or(detail::default_handshake_timeout);
+    if (tls.timeout.count() <= 0) {
+      throw ValueError("ssl_handshake_timeout should be a positive number, got " +
+                       std::to_string(tls.timeout.count()) + " ms");
+    }
+    if (tls.server_hostname.empty() && tls.ctx->check_hostname()) {
+      throw ValueError("You must set server_hostname when using ssl without a host");
+    }
+  } else if (!options.server_hostname.empty()) {
+    throw ValueError("server_hostname is only meaningful with ssl");
+  } else if (options.ssl_handshake_timeout) {
+    throw ValueError("ssl_handshake_timeout is only meaningful with ssl");
+  }
+  options.ssl = {};  // the context was copied into `tls`
+  options.server_hostname = {};
+  return connect_impl(std::move(host), port, options, std::move(local_host), std::move(tls));
 }
 
 }  // namespace pyconc::asyncio

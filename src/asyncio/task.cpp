@@ -62,6 +62,7 @@ void TaskCore::start_task(LoopCore& loop, std::string name) {
     name_ = std::move(name);
   }
   state_ = State::task_running;
+  context_ = contextvars::copy_context();  // Python: the creator's context, copied
   resume_point_ = self_;
   retain();  // the task keeps itself alive until it finishes
   loop.link_task(this);
@@ -96,6 +97,8 @@ void TaskCore::run() noexcept {
   }
   stepped_ = true;
   TaskCore* prev = loop->exchange_current(this);
+  // Each step runs in the task's context (Python: the step is context.run(...)).
+  contextvars::Context* prev_context = contextvars::detail::swap_current(&context_);
   if (loop->debug()) {
     const auto start = std::chrono::steady_clock::now();
     const std::string who = name();
@@ -104,6 +107,7 @@ void TaskCore::run() noexcept {
   } else {
     resume_point_.resume();
   }
+  contextvars::detail::swap_current(prev_context);
   loop->exchange_current(prev);
 }
 

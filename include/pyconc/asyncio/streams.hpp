@@ -19,7 +19,13 @@
 // ones SO_REUSEADDR (and SO_REUSEPORT with reuse_port, for one loop per core on one port).
 // The callback may be a coroutine function taking (StreamReader, StreamWriter) -- it runs as a
 // task per connection -- or a plain function with the same parameters, called at once.
-// Differences: no SSL, no happy eyeballs (addresses are tried one after the other, as Python's
+// TLS: `.ssl = ctx` (an SSLContext, or `true` for SSLContext::client()) runs the TLS handshake
+// before open_connection returns / before the callback is called, bounded by
+// ssl_handshake_timeout (60 s by default; ConnectionAbortedError when it expires, as Python);
+// the streams then carry plaintext (see ssl.hpp). A client checks the certificate against
+// server_hostname, which defaults to `host`. A server whose handshake with a client fails
+// (a plain-TCP client, an unknown CA, ...) closes that connection and goes on serving.
+// Differences: no happy eyeballs (addresses are tried one after the other, as Python's
 // default); `family`, `local_addr`, `backlog`, `reuse_address`, `reuse_port`, `limit` and
 // `start_serving` are options in a struct.
 //
@@ -27,6 +33,7 @@
 // Thread safety: loop-thread only (awaited in a task).
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <memory>
@@ -37,6 +44,7 @@
 #include <utility>
 
 #include "pyconc/asyncio/server.hpp"
+#include "pyconc/asyncio/ssl.hpp"
 #include "pyconc/asyncio/stream_errors.hpp"
 #include "pyconc/asyncio/stream_reader.hpp"
 #include "pyconc/asyncio/stream_writer.hpp"
@@ -57,6 +65,13 @@ struct OpenConnectionOptions {
   // An already connected stream socket to use (and own) instead of connecting: host must be
   // empty and port 0 (Python's sock=). Made non-blocking.
   int sock = -1;
+  // TLS (Python's ssl=): an SSLContext, or true for SSLContext::client().
+  SSLOption ssl{};
+  // The name the server's certificate must match (and the SNI sent); default: host.
+  // ValueError without ssl.
+  std::string_view server_hostname{};
+  // Bound of the TLS handshake (default 60 s); ValueError without ssl.
+  std::optional<std::chrono::milliseconds> ssl_handshake_timeout{};
 };
 static_assert(std::is_trivially_destructible_v<OpenConnectionOptions>, "see the comment above");
 
@@ -68,6 +83,10 @@ struct StartServerOptions {
   bool reuse_address = true;  // SO_REUSEADDR (Python's default on POSIX)
   bool reuse_port = false;    // SO_REUSEPORT
   bool start_serving = true;
+  // TLS (Python's ssl=): a server SSLContext (SSLContext::server(certfile, keyfile)).
+  SSLOption ssl{};
+  // Bound of each client's TLS handshake (default 60 s); ValueError without ssl.
+  std::optional<std::chrono::milliseconds> ssl_handshake_timeout{};
 };
 static_assert(std::is_trivially_destructible_v<StartServerOptions>, "see OpenConnectionOptions");
 

@@ -24,25 +24,47 @@
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/future.hpp"
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/contextvars.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/futures/executor.hpp"
 #include "pyconc/futures/thread_pool_executor.hpp"
 
+namespace pyconc::detail {
+// fn, called in a copy of the submitting thread's context (contextvars): what to_thread and
+// run_in_executor hand to the executor.
+template <class F>
+struct InContext {
+  contextvars::Context context;
+  F fn;
+  template <class... A>
+  decltype(auto) operator()(A&&... a) {
+    return context.run(fn, std::forward<A>(a)...);
+  }
+};
+template <class F>
+InContext<std::decay_t<F>> in_current_context(F&& fn) {
+  return {contextvars::copy_context(), std::forward<F>(fn)};
+}
+}  // namespace pyconc::detail
+
 namespace pyconc::asyncio {
 
-// Python: loop.run_in_executor(executor, fn, *args). Submits fn(args...) to `executor`.
+// Python: loop.run_in_executor(executor, fn, *args). Submits fn(args...) to `executor`; fn runs
+// in a copy of the caller's contextvars context (as to_thread's; Python's run_in_executor does
+// not copy it -- here both do, so a value set in a task is seen by the work it hands off).
 template <class F, class... Args>
 auto run_in_executor(futures::Executor& executor, F&& fn, Args&&... args) {
-  return executor.submit(std::forward<F>(fn), std::forward<Args>(args)...);
+  return executor.submit(detail::in_current_context(std::forward<F>(fn)),
+                         std::forward<Args>(args)...);
 }
 // run_in_executor(nullptr, fn, args...): the loop's default executor.
 template <class F, class... Args>
 auto run_in_executor(std::nullptr_t, F&& fn, Args&&... args) {
-  return get_running_loop().default_executor().submit(std::forward<F>(fn),
-                                                      std::forward<Args>(args)...);
+  return get_running_loop().default_executor().submit(
+      detail::in_current_context(std::forward<F>(fn)), std::forward<Args>(args)...);
 }
 
-// Python: asyncio.to_thread(fn, *args).
+// Python: asyncio.to_thread(fn, *args): fn runs in a copy of the caller's contextvars context.
 template <class F, class... Args>
 auto to_thread(F&& fn, Args&&... args) {
   return run_in_executor(nullptr, std::forward<F>(fn), std::forward<Args>(args)...);

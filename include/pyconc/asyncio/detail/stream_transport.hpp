@@ -11,12 +11,18 @@
 // remain queued) sends them as the fd turns writable. The writer is "paused" (drain() parks)
 // while more than the high-water mark is queued, until the queue falls to the low-water mark.
 //
+// TLS: after start_tls() and a successful handshake_tls(), the same operations carry plaintext:
+// reads pull ciphertext from the fd into the TlsSession and decrypt all of it into the read
+// buffer; writes encrypt and queue the records on the ordinary write path; close() sends
+// close_notify first (see detail/tls.hpp).
+//
 // Lifetime: shared (std::shared_ptr) by the reader, the writer and a running flusher; the fd
 // is closed by close() (after the queue is flushed), by a fatal error, or when the last owner
 // goes. Transports belong to their loop: close or drop them before the loop closes.
 // Thread safety: loop-thread only.
 #pragma once
 
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +39,7 @@
 #include "pyconc/asyncio/detail/loop_core.hpp"
 #include "pyconc/asyncio/detail/socket.hpp"
 #include "pyconc/asyncio/detail/task_core.hpp"
+#include "pyconc/asyncio/detail/tls.hpp"
 #include "pyconc/detail/unique_fd.hpp"
 
 namespace pyconc::detail {
@@ -108,7 +115,7 @@ class StreamTransport : public std::enable_shared_from_this<StreamTransport> {
   void set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low);
   std::size_t high_water() const noexcept { return high_; }
   std::size_t low_water() const noexcept { return low_; }
-  bool can_write_eof() const noexcept { return kind_ != Kind::feed; }
+  bool can_write_eof() const noexcept { return kind_ != Kind::feed && !tls_; }
   // Python's write_eof(): shuts down the sending side once the queue is flushed (a pipe is
   // closed instead).
   void write_eof();
@@ -128,6 +135,11 @@ class StreamTransport : public std::enable_shared_from_this<StreamTransport> {
   class ClosedAwaiter;
   ClosedAwaiter wait_closed() noexcept;
 
+  // ------------------------------------------------------------------ TLS
+  // Makes this socket transport a TLS one; handshake_tls() must then complete before use.
+  void start_tls(TlsSessionPtr session) noexcept { tls_ = std::move(session); }
+  bool is_tls() const noexcept { return static_cast<bool>(tls_); }
+
   // ------------------------------------------------------------------ extra info
   std::optional<SockAddr> peername();
   std::optional<SockAddr> sockname();
@@ -139,6 +151,18 @@ class StreamTransport : public std::enable_shared_from_this<StreamTransport> {
 
  private:
   friend asyncio::Task<> flush_loop(std::shared_ptr<StreamTransport> t);
+  friend asyncio::Task<> handshake_tls(std::shared_ptr<StreamTransport> t);
+
+  // The body of write() once the checks passed: send now, queue the rest (ciphertext for TLS).
+  void send_bytes(std::string_view data);
+  struct SSLEof {};  // tls_pull: the fd reached EOF
+  // TLS: try_fill's work (decrypt what was fed, pull more ciphertext from the fd).
+  bool tls_fill();
+  // TLS: one read(2) of ciphertext fed to the session. True when bytes came, false on
+  // EAGAIN; raises SSLEof at the fd's EOF, OSError on a read error.
+  bool tls_pull();
+  // TLS: sends what the session produced (records, alerts, close_notify).
+  void tls_flush_output();
 
   // write(2)/send(2) without SIGPIPE: bytes written, or -1 with errno.
   long raw_write(const char* data, std::size_t size) noexcept;
@@ -168,6 +192,8 @@ class StreamTransport : public std::enable_shared_from_this<StreamTransport> {
   std::optional<SockAddr> peer_;
   std::optional<SockAddr> local_;
   ConnectionOwner* owner_ = nullptr;
+  TlsSessionPtr tls_;
+  bool tls_input_ = false;    // TLS: ciphertext was fed that may hold more plaintext
   bool eof_ = false;          // read side: EOF seen (or fed)
   bool paused_ = false;       // write side: above the high-water mark
   bool flushing_ = false;     // a flusher task runs
@@ -229,6 +255,17 @@ class StreamTransport::ClosedAwaiter final : public EventWaiter {
  private:
   std::shared_ptr<StreamTransport> t_;
 };
+
+// The TLS handshake of a transport after start_tls() (SSLError, SSLCertVerificationError,
+// OSError; the caller bounds it with a timeout and aborts the transport on failure).
+asyncio::Task<> handshake_tls(std::shared_ptr<StreamTransport> t);
+
+// Python's default ssl_handshake_timeout.
+inline constexpr std::chrono::milliseconds default_handshake_timeout{60'000};
+// handshake_tls bounded by `timeout`: ConnectionAbortedError when it expires (Python's
+// words). On any failure the transport is aborted with the error, then the error is raised.
+asyncio::Task<> run_handshake(std::shared_ptr<StreamTransport> t,
+                              std::chrono::milliseconds timeout);
 
 inline StreamTransport::DataAwaiter StreamTransport::wait_for_data() noexcept {
   return DataAwaiter(*this);

@@ -22,6 +22,7 @@
 
 #include "pyconc/asyncio/detail/loop_core.hpp"
 #include "pyconc/asyncio/detail/runnable.hpp"
+#include "pyconc/contextvars.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::detail {
@@ -130,6 +131,8 @@ class TaskCore : public Runnable {
   Waiter* waiter_ = nullptr;
   LoopCore* loop_ = nullptr;
   std::exception_ptr exception_;
+  // The task's context: a copy of its creator's at create_task, entered around every step.
+  contextvars::Context context_;
   DoneWatcher* watchers_ = nullptr;
   std::string name_;          // set by create_task(name) / set_name(); else "Task-<number_>"
   std::uint64_t number_ = 0;  // formatted lazily: naming a task must not cost a string

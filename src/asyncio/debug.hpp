@@ -16,7 +16,8 @@ bool debug_from_environment() noexcept;
 void report_if_slow(LoopCore& loop, const std::string& who, std::chrono::nanoseconds took);
 // Python: "Task exception was never retrieved".
 void report_unretrieved(LoopCore* loop, const std::string& task, const std::exception_ptr& e);
-// Python: "RuntimeWarning: coroutine '...' was never awaited" (debug mode only).
+// Python: "RuntimeWarning: coroutine '...' was never awaited" -- always: through the running
+// loop's exception handler, else on stderr.
 void report_never_awaited(const char* coroutine);
 
 }  // namespace pyconc::detail

@@ -157,9 +157,8 @@ void report_unretrieved(LoopCore* loop, const std::string& task, const std::exce
 }
 
 void report_never_awaited(const char* coroutine) {
+  // Always, as Python's RuntimeWarning: a forgotten co_await is never silent.
   LoopCore* l = LoopCore::running();
-  const bool debug = l != nullptr ? l->debug() : debug_from_environment();
-  if (!debug) return;
   const std::string name = coroutine;
   asyncio::ExceptionContext ctx{"coroutine '" + name + "' was never awaited", nullptr, {}};
   if (l != nullptr) {

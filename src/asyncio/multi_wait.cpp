@@ -57,7 +57,7 @@ void MultiWait::await_suspend(std::coroutine_handle<> h) {
 
 void MultiWait::await_resume() {
   detach();
-  resume_check();
+  if (task_ != nullptr) resume_check();  // only when it parked (not when ready at once)
 }
 
 void MultiWait::detach() noexcept {

@@ -9,8 +9,17 @@
 
 namespace pyconc::detail {
 
-bool TaskCore::cancel() noexcept {
+bool TaskCore::cancel(std::string_view msg) noexcept {
   if (state_ == State::done) return false;
+  // Python keeps the message of the latest cancel() (None clears it).
+  if (msg.empty()) {
+    cancel_message_.reset();
+  } else {
+    try {
+      cancel_message_ = std::make_unique<std::string>(msg);
+    } catch (...) {  // out of memory: the cancellation matters more than its text
+    }
+  }
   if (state_ == State::created) {
     // A coroutine never started: nothing to unwind, it simply never runs.
     cancelled_ = true;
@@ -28,7 +37,7 @@ bool TaskCore::cancel() noexcept {
 std::exception_ptr TaskCore::take_exception() {
   if (state_ != State::done) throw InvalidStateError("Result is not set.");
   retrieved_ = true;
-  if (cancelled_) throw CancelledError("the task was cancelled");
+  if (cancelled_) throw CancelledError(cancel_message("the task was cancelled"));
   return exception_;
 }
 
@@ -52,6 +61,7 @@ bool TaskCore::remove_watcher(DoneWatcher* w) noexcept {
 }
 
 void TaskCore::start_task(LoopCore& loop, std::string name) {
+  if (future_ && loop_ == &loop) return;
   if (state_ != State::created || loop_ != nullptr) {
     throw ValueError("create_task: the coroutine was already started or is already a task");
   }
@@ -115,11 +125,18 @@ void TaskCore::on_exception() noexcept {
   exception_ = std::current_exception();
   try {
     throw;
-  } catch (const CancelledError&) {
-    // Python: a task whose coroutine lets CancelledError escape is cancelled, not failed.
+  } catch (const CancelledError& e) {
+    // Python: a task whose coroutine lets CancelledError escape is cancelled, not failed, and
+    // keeps the error's message for whoever awaits it.
     if (loop_ != nullptr) {
       cancelled_ = true;
       exception_ = nullptr;
+      if (!cancel_message_ && std::string_view(e.what()) != "cancelled") {
+        try {
+          cancel_message_ = std::make_unique<std::string>(e.what());
+        } catch (...) {
+        }
+      }
     }
   } catch (...) {
   }
@@ -193,6 +210,24 @@ void add_task_callback(TaskCore& t, unique_function<void()> fn) {
     return;
   }
   t.add_watcher(new CallbackWatcher(loop, std::move(fn)));
+}
+
+TaskCore& task_or_raise(const char* outside) {
+  LoopCore* l = LoopCore::running();
+  TaskCore* t = l != nullptr ? l->current_task() : nullptr;
+  if (t == nullptr) throw RuntimeError(outside);
+  return *t;
+}
+
+bool is_cancelled_error(const std::exception_ptr& e) noexcept {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const CancelledError&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
 }
 
 LoopCore& running_loop_core() {

@@ -1,17 +1,9 @@
 #include "pyconc/asyncio/timeout.hpp"
 
 namespace pyconc::asyncio {
-namespace {
-detail::TaskCore& task_for_timeout() {
-  detail::LoopCore* l = detail::LoopCore::running();
-  detail::TaskCore* t = l != nullptr ? l->current_task() : nullptr;
-  if (t == nullptr) throw RuntimeError("Timeout should be used inside a task");
-  return *t;
-}
-}  // namespace
-
 Timeout::Timeout(std::optional<detail::Clock::time_point> when)
-    : task_(&task_for_timeout()), cancelling_(task_->cancelling()) {
+    : task_(&detail::task_or_raise("Timeout should be used inside a task")),
+      cancelling_(task_->cancelling()) {
   reschedule(when);
 }
 

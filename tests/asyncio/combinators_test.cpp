@@ -118,6 +118,46 @@ TEST(Gather, CancellingTheGatherCancelsChildren) {
   EXPECT_TRUE(c2);
 }
 
+// Python's gather wraps its coroutines in tasks when it is called: they run while the caller
+// does something else before awaiting.
+TEST(Gather, ChildrenAreScheduledWhenGatherIsCalled) {
+  auto main = []() -> aio::Task<> {
+    std::vector<int> started;
+    auto mark = [](std::vector<int>& s, int i) -> aio::Task<int> {
+      s.push_back(i);
+      co_return i * 10;
+    };
+    auto g = aio::gather(mark(started, 1), mark(started, 2));
+    EXPECT_TRUE(started.empty());                  // scheduled, not run inline
+    co_await aio::sleep(0s);                       // the caller does something else
+    EXPECT_EQ(started, (std::vector<int>{1, 2}));  // in argument order
+    auto [a, b] = co_await g;
+    EXPECT_EQ(a + b, 30);
+
+    std::vector<aio::Task<int>> ts;
+    for (int i = 0; i < 3; ++i) ts.push_back(mark(started, 3 + i));
+    auto gv = aio::gather(std::move(ts));
+    co_await aio::sleep(0s);
+    EXPECT_EQ(started.size(), 5U);
+    EXPECT_EQ((co_await gv).size(), 3U);
+  };
+  aio::run(main());
+}
+
+TEST(Gather, CancellingTheGatherBeforeAwaitingCancelsChildren) {
+  bool c1 = false, c2 = false;
+  auto main = [&]() -> aio::Task<> {
+    auto g = aio::gather(sleeper(c1), sleeper(c2));
+    co_await aio::sleep(0s);  // the children are sleeping now
+    EXPECT_TRUE(g.cancel());
+    EXPECT_THROW(co_await g, pyconc::CancelledError);
+    EXPECT_TRUE(g.cancelled());
+    EXPECT_TRUE(c1);
+    EXPECT_TRUE(c2);
+  };
+  aio::run(main());
+}
+
 TEST(Wait, FirstCompletedAndAll) {
   auto main = []() -> aio::Task<> {
     std::vector<aio::Task<int>> tasks{aio::create_task(after(1ms, 1)),

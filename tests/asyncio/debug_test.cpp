@@ -49,14 +49,49 @@ TEST(Debug, NeverAwaitedCoroutineIsNamed) {
   EXPECT_NE(r.got[0].message.find("crawl_page"), std::string::npos) << r.got[0].message;
 }
 
-TEST(Debug, NoNeverAwaitedReportOutsideDebugMode) {
+// Python's RuntimeWarning "coroutine '...' was never awaited" is not a debug-mode feature.
+TEST(Debug, NeverAwaitedIsReportedOutsideDebugModeToo) {
   Reports r;
   aio::run([](Reports& rep) -> aio::Task<> {
     rep.install();
     { auto forgotten = crawl_page(1); }
     co_return;
   }(r));
-  EXPECT_TRUE(r.got.empty());
+  ASSERT_EQ(r.got.size(), 1U);
+  EXPECT_EQ(r.got[0].message, "coroutine 'crawl_page' was never awaited");
+}
+
+TEST(Debug, NeverAwaitedWithoutALoopGoesToStderr) {
+  testing::internal::CaptureStderr();
+  { auto forgotten = crawl_page(2); }
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("coroutine 'crawl_page' was never awaited"), std::string::npos) << err;
+}
+
+TEST(Debug, AwaitedScheduledClosedOrMovedFromCoroutinesAreNotReported) {
+  Reports r;
+  testing::internal::CaptureStderr();
+  aio::run([](Reports& rep) -> aio::Task<> {
+    rep.install();
+    EXPECT_EQ(co_await crawl_page(1), 1);  // awaited
+    {
+      auto t = aio::create_task(crawl_page(2));  // scheduled, handle dropped before it ran
+    }
+    aio::create_task(crawl_page(3));  // fire and forget: no warning, no report
+    {
+      auto a = crawl_page(4);
+      auto b = std::move(a);  // `a` is moved-from
+      EXPECT_EQ(co_await b, 4);
+    }
+    {
+      auto c = crawl_page(5);
+      c.close();  // Python: coro.close()
+    }
+    co_await aio::sleep(0s);
+  }(r));
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(r.got.empty()) << r.got[0].message;
+  EXPECT_EQ(err, "");
 }
 
 TEST(Debug, ExceptionNeverRetrievedNamesTheTask) {

@@ -44,4 +44,10 @@ inline aio::Task<> yield_n(int n = 1) {
   for (int i = 0; i < n; ++i) co_await aio::sleep(std::chrono::seconds(0));
 }
 
+// A coroutine that returns `v` after `yields` rounds of sleep(0).
+inline aio::Task<int> value_after(int yields, int v) {
+  co_await yield_n(yields);
+  co_return v;
+}
+
 }  // namespace prim_test

@@ -33,7 +33,7 @@ class Barrier;
 
 namespace pyconc::detail {
 
-class BarrierWait final : public PrimitiveWaiter, public WaitHook<> {
+class [[nodiscard]] BarrierWait final : public PrimitiveWaiter, public WaitHook<> {
  public:
   explicit BarrierWait(asyncio::Barrier& b) noexcept : b_(&b) {}
   BarrierWait(BarrierWait&& o) noexcept : PrimitiveWaiter(), WaitHook<>(), b_(o.b_) {}

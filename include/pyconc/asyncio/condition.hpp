@@ -37,7 +37,7 @@ struct CondTag {};
 
 // One wait(): first a node in the condition's list (tag CondTag), then -- once notified or
 // cancelled -- a node in the lock's queue (LockWaiter), all in the awaiting frame.
-class CondWaiter final : public LockWaiter, public WaitHook<CondTag> {
+class [[nodiscard]] CondWaiter final : public LockWaiter, public WaitHook<CondTag> {
  public:
   explicit CondWaiter(asyncio::Condition& c) noexcept;
   CondWaiter(CondWaiter&& o) noexcept;

@@ -26,7 +26,7 @@ class Event;
 
 namespace pyconc::detail {
 
-class EventWait final : public ListWaiter {
+class [[nodiscard]] EventWait final : public ListWaiter {
  public:
   explicit EventWait(asyncio::Event& ev) noexcept : ev_(&ev) {}
   EventWait(EventWait&& o) noexcept : ListWaiter(std::move(o)), ev_(o.ev_) {}

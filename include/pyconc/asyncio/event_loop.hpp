@@ -192,10 +192,10 @@ class EventLoop : public detail::LoopCore {
   // loop.run_until_complete(asyncio.wait(tasks))`). Loop thread only. ValueError if `coro` was
   // already started; RuntimeError if the loop is closed.
   template <class T>
-  Task<T> create_task(Task<T> coro, std::string name = {}) {
+  ScheduledTask<T> create_task(Task<T> coro, std::string name = {}) {
     if (closed_) throw RuntimeError("Event loop is closed");
     coro.core().start_task(*this, std::move(name));
-    return coro;
+    return ScheduledTask<T>(std::move(coro));
   }
 
   // --- running ---

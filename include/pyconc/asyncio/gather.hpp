@@ -5,15 +5,17 @@
 //   std::vector<int> all = co_await aio::gather(std::move(tasks));             // std::vector
 //   auto outcomes = co_await aio::gather(std::move(tasks), aio::return_exceptions);
 //   auto [o1, o2] = co_await aio::gather(aio::return_exceptions, coro1(), coro2());
-// Coroutines are scheduled as tasks (tasks are used as they are). Results come in argument
-// order; a void result is std::monostate in a tuple, and gather of a vector of Task<void>
+// gather() schedules its coroutines as tasks when it is called, as Python does (tasks are used
+// as they are): they run while the caller does something else before awaiting. What it returns
+// is itself a task (Python's gathering future), so `auto g = aio::gather(...); g.cancel();`
+// cancels the children. Results come in argument order; a void result is std::monostate in a tuple, and gather of a vector of Task<void>
 // returns void. Without return_exceptions the first failure (in completion order; a cancelled
 // child counts as CancelledError) is raised at once and the other children keep running, as in
 // Python; with it, every child's value or exception is returned as an aio::Outcome<T>.
 // Results are moved out of tasks nobody else holds, copied otherwise.
 //
-// Cancellation: cancelling the task awaiting gather cancels every child that is not done; the
-// awaiting task then throws CancelledError once they all finished (Python's behaviour).
+// Cancellation: cancelling the gather (or the task awaiting it) cancels every child that is not
+// done; the awaiting task then throws CancelledError once they all finished (Python's behaviour).
 // Thread safety: loop-thread only.
 #pragma once
 
@@ -85,59 +87,71 @@ template <class... Ts>
 std::vector<TaskCore*> cores_of(const asyncio::Task<Ts>&... ts) {
   return {&ts.core()...};
 }
+template <class T>
+std::vector<TaskCore*> cores_of(const std::vector<asyncio::Task<T>>& ts) {
+  std::vector<TaskCore*> cores;
+  cores.reserve(ts.size());
+  for (const auto& t : ts) cores.push_back(&t.core());
+  return cores;
+}
 
-}  // namespace pyconc::detail
-
-namespace pyconc::asyncio {
-
+// Schedules a coroutine as a task (a task stays as it is).
+template <class T>
+void ensure_task(asyncio::Task<T>& t) {
+  if (!t.core().is_task()) t = asyncio::create_task(std::move(t));
+}
 template <class... Ts>
-Task<std::tuple<detail::result_or_monostate<Ts>...>> gather(Task<Ts>... aws) {
-  std::tuple<Task<Ts>...> tasks{ensure_future(std::move(aws))...};
+void ensure_tasks(std::tuple<asyncio::Task<Ts>...>& ts) {
+  std::apply([](auto&... t) { (ensure_task(t), ...); }, ts);  // in argument order
+}
+template <class T>
+void ensure_tasks(std::vector<asyncio::Task<T>>& ts) {
+  for (auto& t : ts) ensure_task(t);
+}
+
+// The coroutine that waits for the children (scheduled as a task by gather() itself).
+template <class... Ts>
+asyncio::Task<std::tuple<result_or_monostate<Ts>...>> gather_tuple(
+    std::tuple<asyncio::Task<Ts>...> tasks) {
+  ensure_tasks(tasks);
   {
-    auto cores = std::apply([](auto&... t) { return detail::cores_of(t...); }, tasks);
-    detail::MultiWait wait(cores, detail::WaitUntil::first_error, detail::OnCancel::cancel_children,
-                           /*cancelled_is_error=*/true);
+    auto cores = std::apply([](auto&... t) { return cores_of(t...); }, tasks);
+    MultiWait wait(cores, WaitUntil::first_error, OnCancel::cancel_children,
+                   /*cancelled_is_error=*/true);
     co_await wait;
-    if (detail::TaskCore* f = wait.first_error()) {
-      detail::retrieve_when_done(cores);
-      detail::rethrow_failure(*f);
+    if (TaskCore* f = wait.first_error()) {
+      retrieve_when_done(cores);
+      rethrow_failure(*f);
     }
   }
   co_return std::apply(
-      [](auto&... t) {
-        return std::tuple<detail::result_or_monostate<Ts>...>(detail::take_result(t)...);
-      },
-      tasks);
+      [](auto&... t) { return std::tuple<result_or_monostate<Ts>...>(take_result(t)...); }, tasks);
 }
 
 template <class... Ts>
-Task<std::tuple<Outcome<Ts>...>> gather(return_exceptions_t, Task<Ts>... aws) {
-  std::tuple<Task<Ts>...> tasks{ensure_future(std::move(aws))...};
+asyncio::Task<std::tuple<asyncio::Outcome<Ts>...>> gather_outcomes(
+    std::tuple<asyncio::Task<Ts>...> tasks) {
+  ensure_tasks(tasks);
   {
-    auto cores = std::apply([](auto&... t) { return detail::cores_of(t...); }, tasks);
-    detail::MultiWait wait(cores, detail::WaitUntil::all_done, detail::OnCancel::cancel_children,
-                           true);
+    auto cores = std::apply([](auto&... t) { return cores_of(t...); }, tasks);
+    MultiWait wait(cores, WaitUntil::all_done, OnCancel::cancel_children, true);
     co_await wait;
   }
   co_return std::apply(
-      [](auto&... t) { return std::tuple<Outcome<Ts>...>(detail::take_outcome(t)...); }, tasks);
+      [](auto&... t) { return std::tuple<asyncio::Outcome<Ts>...>(take_outcome(t)...); }, tasks);
 }
 
 template <class T>
-Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(std::vector<Task<T>> aws) {
-  std::vector<detail::TaskCore*> cores;
-  cores.reserve(aws.size());
-  for (auto& t : aws) {
-    t = ensure_future(std::move(t));
-    cores.push_back(&t.core());
-  }
+asyncio::Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather_vector(
+    std::vector<asyncio::Task<T>> aws) {
+  ensure_tasks(aws);
   {
-    detail::MultiWait wait(cores, detail::WaitUntil::first_error, detail::OnCancel::cancel_children,
-                           true);
+    const std::vector<TaskCore*> cores = cores_of(aws);
+    MultiWait wait(cores, WaitUntil::first_error, OnCancel::cancel_children, true);
     co_await wait;
-    if (detail::TaskCore* f = wait.first_error()) {
-      detail::retrieve_when_done(cores);
-      detail::rethrow_failure(*f);
+    if (TaskCore* f = wait.first_error()) {
+      retrieve_when_done(cores);
+      rethrow_failure(*f);
     }
   }
   if constexpr (std::is_void_v<T>) {
@@ -145,28 +159,68 @@ Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(std::ve
   } else {
     std::vector<T> out;
     out.reserve(aws.size());
-    for (auto& t : aws) out.push_back(detail::take_result(t));
+    for (auto& t : aws) out.push_back(take_result(t));
     co_return out;
   }
 }
 
 template <class T>
-Task<std::vector<Outcome<T>>> gather(std::vector<Task<T>> aws, return_exceptions_t) {
-  std::vector<detail::TaskCore*> cores;
-  cores.reserve(aws.size());
-  for (auto& t : aws) {
-    t = ensure_future(std::move(t));
-    cores.push_back(&t.core());
-  }
+asyncio::Task<std::vector<asyncio::Outcome<T>>> gather_vector_outcomes(
+    std::vector<asyncio::Task<T>> aws) {
+  ensure_tasks(aws);
   {
-    detail::MultiWait wait(cores, detail::WaitUntil::all_done, detail::OnCancel::cancel_children,
-                           true);
+    const std::vector<TaskCore*> cores = cores_of(aws);
+    MultiWait wait(cores, WaitUntil::all_done, OnCancel::cancel_children, true);
     co_await wait;
   }
-  std::vector<Outcome<T>> out;
+  std::vector<asyncio::Outcome<T>> out;
   out.reserve(aws.size());
-  for (auto& t : aws) out.push_back(detail::take_outcome(t));
+  for (auto& t : aws) out.push_back(take_outcome(t));
   co_return out;
+}
+
+// With a running loop: schedules the children now, in order, and the waiting coroutine as a
+// task, so that cancelling what gather() returned -- even before anyone awaits it -- cancels
+// the children (Python's _GatheringFuture). Without one (`loop.run_until_complete(gather(ts))`
+// before the loop runs) both happen when the gather is first run.
+template <class R, class... Children>
+asyncio::Task<R> start_gather(asyncio::Task<R> (*wait)(Children...), Children... children) {
+  const bool now = LoopCore::running() != nullptr;
+  if (now) ensure_tasks(children...);
+  asyncio::Task<R> g = wait(std::move(children)...);
+  if (now) {
+    g.core().start_task(*LoopCore::running(), "gather");
+    g.core().mark_future();
+  }
+  return g;
+}
+
+}  // namespace pyconc::detail
+
+namespace pyconc::asyncio {
+
+// Python: asyncio.gather(*aws). The children are scheduled as tasks now, in argument order
+// (they run while the caller goes on); the returned task collects their results.
+template <class... Ts>
+Task<std::tuple<detail::result_or_monostate<Ts>...>> gather(Task<Ts>... aws) {
+  return detail::start_gather(&detail::gather_tuple<Ts...>,
+                              std::tuple<Task<Ts>...>{std::move(aws)...});
+}
+
+template <class... Ts>
+Task<std::tuple<Outcome<Ts>...>> gather(return_exceptions_t, Task<Ts>... aws) {
+  return detail::start_gather(&detail::gather_outcomes<Ts...>,
+                              std::tuple<Task<Ts>...>{std::move(aws)...});
+}
+
+template <class T>
+Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(std::vector<Task<T>> aws) {
+  return detail::start_gather(&detail::gather_vector<T>, std::move(aws));
+}
+
+template <class T>
+Task<std::vector<Outcome<T>>> gather(std::vector<Task<T>> aws, return_exceptions_t) {
+  return detail::start_gather(&detail::gather_vector_outcomes<T>, std::move(aws));
 }
 
 }  // namespace pyconc::asyncio

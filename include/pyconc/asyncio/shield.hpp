@@ -20,7 +20,7 @@
 namespace pyconc::detail {
 
 template <class T>
-class ShieldAwaiter final : public SuspendPoint, public DoneWatcher {
+class [[nodiscard]] ShieldAwaiter final : public SuspendPoint, public DoneWatcher {
  public:
   explicit ShieldAwaiter(asyncio::Task<T> t) : t_(std::move(t)) {}
   ShieldAwaiter(ShieldAwaiter&& o) noexcept : t_(std::move(o.t_)) {}

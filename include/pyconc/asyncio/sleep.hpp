@@ -20,7 +20,7 @@
 
 namespace pyconc::detail {
 
-class SleepAwaiter : public SuspendPoint, public TimerEntry {
+class [[nodiscard]] SleepAwaiter : public SuspendPoint, public TimerEntry {
  public:
   explicit SleepAwaiter(Clock::duration d) noexcept : delay_(d) {}
   SleepAwaiter(SleepAwaiter&& o) noexcept : delay_(o.delay_) {}
@@ -51,7 +51,7 @@ class SleepAwaiter : public SuspendPoint, public TimerEntry {
 };
 
 template <class T>
-class SleepResultAwaiter : public SleepAwaiter {
+class [[nodiscard]] SleepResultAwaiter : public SleepAwaiter {
  public:
   SleepResultAwaiter(Clock::duration d, T v) : SleepAwaiter(d), value_(std::move(v)) {}
   T await_resume() {

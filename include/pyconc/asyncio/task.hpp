@@ -26,6 +26,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -39,6 +40,8 @@ namespace pyconc::asyncio {
 
 template <class T = void>
 class Task;
+template <class T = void>
+class ScheduledTask;
 
 }  // namespace pyconc::asyncio
 
@@ -115,7 +118,7 @@ class TaskAwaiter final : public SuspendPoint, public DoneWatcher {
       p_->mark_retrieved();
       std::rethrow_exception(e);
     }
-    if (p_->cancelled()) throw CancelledError("the awaited task was cancelled");
+    if (p_->cancelled()) throw CancelledError(p_->cancel_message("the awaited task was cancelled"));
     if constexpr (std::is_void_v<T>) {
       return;
     } else if constexpr (Move) {
@@ -145,8 +148,11 @@ void add_task_callback(TaskCore& t, unique_function<void()> fn);
 
 namespace pyconc::asyncio {
 
+// [[nodiscard]]: calling a coroutine function and dropping the result (`crawl_page("u");`, a
+// forgotten co_await) warns at compile time; at run time such a coroutine is reported as never
+// awaited when it is destroyed (see docs/asyncio.md).
 template <class T>
-class Task {
+class [[nodiscard]] Task {
  public:
   using promise_type = detail::TaskPromise<T>;
   using value_type = T;
@@ -169,9 +175,17 @@ class Task {
   bool valid() const noexcept { return p_ != nullptr; }
   bool done() const { return core().done(); }
   bool cancelled() const { return core().cancelled(); }
-  bool cancel() { return core().cancel(); }
+  // Python: Task.cancel(msg=None): `msg` becomes the text of the CancelledError the task (and
+  // whoever awaits it) sees. False if the task is already done.
+  bool cancel(std::string_view msg = {}) { return core().cancel(msg); }
   int cancelling() const { return core().cancelling(); }
   int uncancel() { return core().uncancel(); }
+  // Python: coroutine.close() on a coroutine that never started: it is discarded without the
+  // "never awaited" report (what a combinator does with a coroutine it refuses). No effect on
+  // a coroutine that started or a task.
+  void close() noexcept {
+    if (p_ != nullptr && p_->state() == detail::TaskCore::State::created) p_->cancel();
+  }
 
   // Python: Task.result(): the value; rethrows the task's exception; CancelledError if
   // cancelled; InvalidStateError if not done.
@@ -232,13 +246,25 @@ LoopCore& running_loop_core();
 
 namespace pyconc::asyncio {
 
+// What create_task() returns: an aio::Task<T> that is already scheduled on a loop. It is a Task
+// in every respect (same methods, converts to Task<T>); the one difference is that dropping it
+// does not warn, because a scheduled task runs to completion without its handle (fire and
+// forget: `aio::create_task(worker());`, `tg.create_task(child());`).
+template <class T>
+class ScheduledTask : public Task<T> {
+ public:
+  ScheduledTask() noexcept = default;
+  explicit ScheduledTask(Task<T> t) noexcept : Task<T>(std::move(t)) {}
+  using Task<T>::operator=;
+};
+
 // Python: asyncio.create_task(coro, name=...): schedules the coroutine on the running loop as
 // a task and returns the same handle. RuntimeError without a running loop; ValueError if `coro`
 // was already started or is already a task. The name defaults to "Task-<n>".
 template <class T>
-Task<T> create_task(Task<T> coro, std::string name = {}) {
+ScheduledTask<T> create_task(Task<T> coro, std::string name = {}) {
   coro.core().start_task(detail::running_loop_core(), std::move(name));
-  return coro;
+  return ScheduledTask<T>(std::move(coro));
 }
 
 // Python: asyncio.ensure_future: a task as is, a coroutine scheduled with create_task.
@@ -271,7 +297,7 @@ class TaskRef {
   bool valid() const noexcept { return t_ != nullptr; }
   bool done() const { return core().done(); }
   bool cancelled() const { return core().cancelled(); }
-  bool cancel() { return core().cancel(); }
+  bool cancel(std::string_view msg = {}) { return core().cancel(msg); }
   int cancelling() const { return core().cancelling(); }
   int uncancel() { return core().uncancel(); }
   std::exception_ptr exception() const { return core().take_exception(); }

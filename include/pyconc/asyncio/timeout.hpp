@@ -14,6 +14,8 @@
 // Cancellation: as above -- the deadline *is* a cancellation. Thread safety: loop-thread only.
 #pragma once
 
+#include <concepts>
+#include <exception>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -55,38 +57,81 @@ class Timeout final : private detail::TimerEntry {
   State state_ = State::entered;
 };
 
-template <class Aw>
-Task<detail::await_result_t<Aw>> timeout_at(std::optional<detail::Clock::time_point> when, Aw aw) {
-  using R = detail::await_result_t<Aw>;
-  Timeout scope(when);
-  bool cancelled = false;
+}  // namespace pyconc::asyncio
+
+namespace pyconc::detail {
+
+// The scope of timeout()/timeout_at(): `make(scope)` gives what to await under the deadline
+// (the body's task, or the one awaitable of the short form).
+template <class R, class Make>
+asyncio::Task<R> timeout_scope(std::optional<Clock::time_point> when, Make make) {
+  asyncio::Timeout scope(when);
   try {
     if constexpr (std::is_void_v<R>) {
-      co_await std::move(aw);
+      co_await make(scope);
       scope.leave(false);
-      co_return;
     } else {
-      R r = co_await std::move(aw);
+      R r = co_await make(scope);
       scope.leave(false);
-      co_return std::forward<R>(r);
+      co_return r;
     }
-  } catch (const CancelledError&) {
-    cancelled = true;
-    if (scope.leave(true)) throw TimeoutError("timed out");
-    throw;
   } catch (...) {
-    if (!cancelled) scope.leave(false);
+    // Caught as `...` and sorted here: CancelledError is no std::exception.
+    if (scope.leave(is_cancelled_error(std::current_exception()))) {
+      throw TimeoutError("timed out");
+    }
     throw;
   }
 }
 
-template <class Aw, class Rep, class Period>
-auto timeout(std::chrono::duration<Rep, Period> delay, Aw aw) {
-  return timeout_at(detail::deadline_after(delay < delay.zero() ? delay.zero() : delay),
-                    std::move(aw));
+template <class T>
+std::true_type is_task_test(const asyncio::Task<T>*);
+std::false_type is_task_test(...);
+// Aw is an aio::Task<T> (or a ScheduledTask<T>).
+template <class Aw>
+inline constexpr bool is_task_v = decltype(is_task_test(static_cast<Aw*>(nullptr)))::value;
+
+template <class Aw>
+using timeout_result_t = std::remove_cvref_t<await_result_t<Aw>>;
+template <class F>
+using timeout_body_result_t = typename std::invoke_result_t<F&, asyncio::Timeout&>::value_type;
+
+}  // namespace pyconc::detail
+
+namespace pyconc::asyncio {
+
+// Python: `async with asyncio.timeout_at(when) as cm: <body>` -- the documented scoped form:
+//   co_await aio::timeout_at(loop.time() + 2s, [&](aio::Timeout& cm) -> aio::Task<> { ... });
+// `body` is called once with the scope object (cm.reschedule(), cm.expired(), cm.when()) and
+// returns an aio::Task<R>; the scope returns its R, or throws TimeoutError once the deadline
+// passed (an outside cancel() stays CancelledError). nullopt: no deadline (yet).
+template <class F>
+requires std::invocable<F&, Timeout&> Task<detail::timeout_body_result_t<F>> timeout_at(
+    std::optional<detail::Clock::time_point> when, F body) {
+  return detail::timeout_scope<detail::timeout_body_result_t<F>>(when, std::move(body));
 }
 
-// Python: asyncio.wait_for(aw, timeout).
+// The short form: one awaitable under the deadline (`async with timeout_at(w): return await aw`).
+// Any awaitable: a Task, Event::wait(), Queue::get(), a pyconc::Future, an aio::Future, ...
+template <class Aw>
+requires(!std::invocable<Aw&, Timeout&>) Task<detail::timeout_result_t<Aw>> timeout_at(
+    std::optional<detail::Clock::time_point> when, Aw aw) {
+  return detail::timeout_scope<detail::timeout_result_t<Aw>>(
+      when, [aw = std::move(aw)](Timeout&) mutable -> Aw&& { return std::move(aw); });
+}
+
+// Python: asyncio.timeout(delay): timeout_at(now + delay, ...); the body form or one awaitable.
+template <class BodyOrAw, class Rep, class Period>
+auto timeout(std::chrono::duration<Rep, Period> delay, BodyOrAw x) {
+  return timeout_at(detail::deadline_after(delay < delay.zero() ? delay.zero() : delay),
+                    std::move(x));
+}
+
+// Python: asyncio.wait_for(aw, timeout): the result of `aw`, or TimeoutError once `delay`
+// passed -- `aw` is then cancelled and has finished before the TimeoutError is raised. A
+// coroutine is made a task first (as Python does, when wait_for is awaited); any other
+// awaitable (Event::wait(), Queue::get(), a pyconc::Future, an aio::Future) is awaited in the
+// calling task under the deadline, which is what Python's wait_for does with it.
 template <class T, class Rep, class Period>
 Task<T> wait_for(Task<T> aw, std::chrono::duration<Rep, Period> delay) {
   Task<T> task = ensure_future(std::move(aw));
@@ -95,6 +140,11 @@ Task<T> wait_for(Task<T> aw, std::chrono::duration<Rep, Period> delay) {
   } else {
     co_return T(co_await timeout(delay, std::move(task)));
   }
+}
+template <class Aw, class Rep, class Period>
+requires(!detail::is_task_v<Aw>) Task<detail::timeout_result_t<Aw>> wait_for(
+    Aw aw, std::chrono::duration<Rep, Period> delay) {
+  return timeout(delay, std::move(aw));
 }
 
 }  // namespace pyconc::asyncio

@@ -65,7 +65,7 @@ class QueueWaiter : public ListWaiter {
 };
 
 template <class Store>
-class QueueGet final : public QueueWaiter {
+class [[nodiscard]] QueueGet final : public QueueWaiter {
  public:
   using value_type = typename Store::value_type;
 
@@ -106,7 +106,7 @@ class QueueGet final : public QueueWaiter {
 };
 
 template <class Store>
-class QueuePut final : public QueueWaiter {
+class [[nodiscard]] QueuePut final : public QueueWaiter {
  public:
   using value_type = typename Store::value_type;
 

@@ -174,7 +174,7 @@ class ListWaiter : public PrimitiveWaiter, public WaitHook<> {
 // try_take() (the no-wait path), enqueue(h) and take_after_wake(); the guard flavour returns
 // an asyncio::Held<M>.
 template <class Waiter, class M, bool Guard>
-class AcquireAwaiter final : public Waiter {
+class [[nodiscard]] AcquireAwaiter final : public Waiter {
  public:
   explicit AcquireAwaiter(M& m) noexcept : Waiter(m), m_(&m) {}
   AcquireAwaiter(AcquireAwaiter&& o) noexcept : Waiter(std::move(o)), m_(o.m_) {}

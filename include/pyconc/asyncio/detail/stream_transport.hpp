@@ -100,7 +100,7 @@ class StreamTransport : public std::enable_shared_from_this<StreamTransport> {
 
   // Awaited when a read needs more bytes than buffered: returns once the buffer grew, EOF was
   // seen or an error happened (re-check all three). One reader at a time (RuntimeError).
-  class DataAwaiter;
+  class [[nodiscard]] DataAwaiter;
   DataAwaiter wait_for_data() noexcept;
 
   // ------------------------------------------------------------------ write side
@@ -120,7 +120,7 @@ class StreamTransport : public std::enable_shared_from_this<StreamTransport> {
   // closed instead).
   void write_eof();
 
-  class DrainAwaiter;
+  class [[nodiscard]] DrainAwaiter;
   DrainAwaiter drain() noexcept;
 
   // ------------------------------------------------------------------ closing

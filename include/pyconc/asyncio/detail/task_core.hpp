@@ -18,7 +18,9 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "pyconc/asyncio/detail/loop_core.hpp"
 #include "pyconc/asyncio/detail/runnable.hpp"
@@ -56,9 +58,14 @@ class TaskCore : public Runnable {
   bool is_task() const noexcept { return loop_ != nullptr; }
   LoopCore* loop() const noexcept { return loop_; }
 
-  // Python's Task.cancel(): asks the task to throw CancelledError at its suspension point.
-  // False if it is already done. A coroutine never started is simply marked cancelled.
-  bool cancel() noexcept;
+  // Python's Task.cancel(msg): asks the task to throw CancelledError(msg) at its suspension
+  // point. False if it is already done. A coroutine never started is simply marked cancelled.
+  bool cancel(std::string_view msg = {}) noexcept;
+  // The text of the CancelledError this task raises: the message of the cancel() that took
+  // effect (Python 3.9+), else `fallback`.
+  std::string cancel_message(const char* fallback = "cancelled") const {
+    return cancel_message_ ? *cancel_message_ : std::string(fallback);
+  }
   int cancelling() const noexcept { return static_cast<int>(cancel_requests_); }
   int uncancel() noexcept {
     if (cancel_requests_ > 0) --cancel_requests_;
@@ -92,8 +99,12 @@ class TaskCore : public Runnable {
   }
 
   // --- for Task<T> / create_task ---
-  // Makes this coroutine a task of `loop` and schedules its first step.
+  // Makes this coroutine a task of `loop` and schedules its first step. A gathering future
+  // (mark_future()) that is already a task of `loop` is accepted as it is.
   void start_task(LoopCore& loop, std::string name);
+  // Marks a task the library made on the caller's behalf (gather's), which Python code holds
+  // as a future: create_task() on it is not an error.
+  void mark_future() noexcept { future_ = true; }
   // Runs this coroutine inline as part of the awaiting one; returns the handle to transfer to.
   std::coroutine_handle<> start_inline(std::coroutine_handle<> continuation);
   std::string name() const;
@@ -133,6 +144,7 @@ class TaskCore : public Runnable {
   std::exception_ptr exception_;
   // The task's context: a copy of its creator's at create_task, entered around every step.
   contextvars::Context context_;
+  std::unique_ptr<std::string> cancel_message_;  // rare: kept out of line (8 bytes a task)
   DoneWatcher* watchers_ = nullptr;
   std::string name_;          // set by create_task(name) / set_name(); else "Task-<number_>"
   std::uint64_t number_ = 0;  // formatted lazily: naming a task must not cost a string
@@ -144,7 +156,14 @@ class TaskCore : public Runnable {
   bool must_cancel_ = false;
   bool stepped_ = false;  // the task ran its first step
   bool retrieved_ = false;
+  bool future_ = false;
 };
+
+// The task the running loop is stepping; RuntimeError(`outside`) when there is none.
+TaskCore& task_or_raise(const char* outside);
+
+// Whether `e` holds a CancelledError (which is no std::exception: sorted by rethrowing).
+bool is_cancelled_error(const std::exception_ptr& e) noexcept;
 
 // The common half of every awaiter that parks the current task (sleep, I/O, queue, lock,
 // future, another task). Usage in an awaiter:
@@ -182,7 +201,7 @@ class SuspendPoint : public Waiter {
   }
   void resume_check() {
     const bool must = task_->unpark();
-    if (cancelled_ || must) throw CancelledError("cancelled");
+    if (cancelled_ || must) throw CancelledError(task_->cancel_message());
   }
 
   TaskCore* task_ = nullptr;

@@ -70,7 +70,21 @@ std::exception_ptr curl_failure(CURLcode code, const char* errbuf, const aiohttp
   try {
     switch (code) {
       case CURLE_OUT_OF_MEMORY:
+        // libcurl before 8.6 reports a response header over its 100 KiB limit as out of memory,
+        // with no other word: while the head is still arriving, that is almost surely the
+        // server's fault -- aiohttp's LineTooLong, a ClientResponseError(400) -- not ours.
+        if (!head) {
+          throw ClientResponseError(RequestInfo{url, "", {}, url}, 400,
+                                    "the response head was refused: a header line longer than "
+                                    "libcurl's 100 KiB limit (libcurl: " +
+                                        what + ")");
+        }
         throw std::bad_alloc();
+#if LIBCURL_VERSION_NUM >= 0x080600
+      case CURLE_TOO_LARGE:
+        throw ClientResponseError(RequestInfo{url, "", {}, url}, 400,
+                                  "response header too long: " + what);
+#endif
       case CURLE_COULDNT_RESOLVE_HOST:
         throw ClientConnectorError(host, port, tls, what, err);
       case CURLE_COULDNT_CONNECT:

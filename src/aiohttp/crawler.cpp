@@ -358,6 +358,7 @@ asyncio::Task<> worker(StatePtr s, const std::vector<URL>& level, int depth, Lev
     }
     s->stats.retries += static_cast<std::size_t>(results[i].retries);
     s->stats.bytes += results[i].bytes;
+    s->stats.links_too_long += results[i].links_too_long;
     if (o.on_page) o.on_page(results[i].record);
     merge.complete(i);
   }
@@ -454,7 +455,9 @@ CrawlPage parse_crawl_page(const CrawlerOptions& o, CrawlDownload d) {
       const html::Document doc(d.body);
       d.record.title = doc.title().value_or("");
       if (d.record.status >= 200 && d.record.status < 300) {
-        for (const URL& link : doc.crawl_links(base)) page.links.push_back(link.str());
+        html::CrawlLinkStats skipped;
+        for (const URL& link : doc.crawl_links(base, &skipped)) page.links.push_back(link.str());
+        page.links_too_long = skipped.too_long;
       }
       if (!o.select.empty()) {
         for (const auto& link : doc.links(base, o.select))

@@ -587,6 +587,46 @@ URL Document::base_url(const URL& page_url) const {
   }
 }
 
+namespace {
+
+bool is_special_scheme(std::string_view s) {
+  return s == "http" || s == "https" || s == "ws" || s == "wss" || s == "ftp" || s == "file";
+}
+
+// An href as a browser reads it before parsing (WHATWG URL): for a special scheme (the
+// reference's own, or the base's when it has none), '\' is '/' before the query; C0 control
+// characters and DEL are percent-encoded, not errors (tabs and newlines are dropped by URL).
+std::string browser_href(std::string_view href, const URL& base) {
+  std::string out;
+  out.reserve(href.size());
+  std::string_view scheme = base.scheme();
+  if (const auto colon = href.find(':'); colon != std::string_view::npos) {
+    const std::string_view head = href.substr(0, colon);
+    if (!head.empty() && head.find_first_of("/?#\\") == std::string_view::npos) scheme = head;
+  }
+  std::string lower(scheme);
+  for (char& c : lower) c = detail::ascii_lower(c);
+  const bool special = is_special_scheme(lower);
+  bool in_query = false;
+  for (const char c : href) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '?' || c == '#') in_query = true;
+    if (c == '\\' && special && !in_query) {
+      out += '/';
+    } else if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<Link> Document::links(const URL& page_url, std::string_view selector) const {
   const URL base = base_url(page_url);
   std::vector<Link> out;
@@ -594,7 +634,8 @@ std::vector<Link> Document::links(const URL& page_url, std::string_view selector
     const auto href = e.get("href");
     if (!href) continue;
     try {
-      out.push_back(Link{base.join(URL(detail::trim_ascii_space(*href))), e.text()});
+      const std::string_view trimmed = detail::trim_ascii_space(*href);
+      out.push_back(Link{base.join(URL(browser_href(trimmed, base))), e.text()});
     } catch (const ValueError&) {
       // not a URL reference: nothing to follow
     }
@@ -602,13 +643,19 @@ std::vector<Link> Document::links(const URL& page_url, std::string_view selector
   return out;
 }
 
-std::vector<URL> Document::crawl_links(const URL& page_url) const {
+std::vector<URL> Document::crawl_links(const URL& page_url, CrawlLinkStats* stats) const {
   std::vector<URL> out;
   std::unordered_set<std::string> seen;
   for (Link& link : links(page_url, "a[href], area[href]")) {
     if (!link.crawlable()) continue;
     URL u = link.url.normalized();
-    if (seen.insert(u.str()).second) out.push_back(std::move(u));
+    if (u.raw_user()) u = u.with_user(std::nullopt);  // credentials in a link are never sent
+    std::string text = u.str();
+    if (text.size() > kMaxLinkLength) {
+      if (stats != nullptr) ++stats->too_long;
+      continue;
+    }
+    if (seen.insert(std::move(text)).second) out.push_back(std::move(u));
   }
   return out;
 }

@@ -538,6 +538,19 @@ URL URL::with_scheme(std::string_view scheme) const {
   return u;
 }
 
+URL URL::with_user(std::optional<std::string_view> user) const {
+  if (!has_authority_) throw ValueError("user replacement is not allowed for relative URLs");
+  URL u = *this;
+  if (!user) {
+    u.user_.reset();
+    u.password_.reset();
+  } else {
+    static constexpr auto kChars = detail::kUnreserved | detail::kSubDelims;
+    u.user_ = detail::encoded(*user, kChars, false);
+  }
+  return u;
+}
+
 URL URL::with_host(std::string_view host) const {
   if (!is_absolute()) throw ValueError("host replacement is not allowed for relative URLs");
   URL u = *this;

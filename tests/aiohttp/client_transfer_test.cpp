@@ -548,3 +548,30 @@ TEST(ClientTransfer, ConflictingContentLengthsAreRefused) {
     EXPECT_EQ(co_await same.text(), "hello");
   });
 }
+
+// A response head with a 1 MB header line is refused with a clear error (never bad_alloc), and
+// the session goes on.
+TEST(ClientTransfer, HugeHeaderLineIsAClearError) {
+  TestServer server([&](const TestRequest& r, TestConn& c) {
+    if (r.path == "/huge") {
+      c.send("HTTP/1.1 200 OK\r\nX-Big: " + std::string(std::size_t{1} << 20, 'h') +
+             "\r\nContent-Length: 2\r\n\r\nok");
+    } else {
+      c.respond(200, "fine");
+    }
+  });
+  http::ClientSession session;
+  run([&]() -> aio::Task<> {
+    std::string what;
+    try {
+      auto r = co_await session.get(server.url("/huge"));
+      co_await r.read();
+      ADD_FAILURE() << "accepted";
+    } catch (const http::ClientError& e) {
+      what = e.what();
+    }
+    EXPECT_NE(what.find("header"), std::string::npos) << what;
+    auto ok = co_await session.get(server.url("/after"));
+    EXPECT_EQ(co_await ok.text(), "fine");
+  });
+}

@@ -341,6 +341,48 @@ TEST(Html, LinksResolveAgainstThePageAndBase) {
   EXPECT_EQ(all[4].text, "Next >");
 }
 
+// hrefs as browsers read them: backslashes in an http(s) reference are slashes (before the
+// query), control characters are percent-encoded; crawl_links drops credentials and skips
+// links longer than kMaxLinkLength, counting them.
+TEST(Html, HostileLinks) {
+  const URL page("http://example.com/dir/page.html");
+  const std::string huge = "/x?" + std::string(std::size_t{10} << 20, 'a');  // a 10 MB link
+  html::Document d(
+      "<a href='\\\\evil.example\\path\\a.html'>1</a>"
+      "<a href='sub\\b.html?q=\\keep'>2</a>"
+      "<a href='/c\x01"
+      "d\x7f"
+      "e'>3</a>"
+      "<a href='http://user:secret@example.com/private'>4</a>"
+      "<a href='mailto:a\\b@example.com'>5</a>"
+      "<a href='" +
+      huge +
+      "'>6</a>"
+      "<a href='/last'>7</a>");
+  // The HTML parser (gumbo) turns control characters of an attribute into U+FFFD before the
+  // URL sees them; what reaches the URL is percent-encoded, never sent raw.
+  const auto links = d.links(page);
+  ASSERT_EQ(links.size(), 7u);
+  EXPECT_EQ(links[0].url.str(), "http://evil.example/path/a.html");
+  EXPECT_EQ(links[1].url.str(), "http://example.com/dir/sub/b.html?q=%5Ckeep");  // query kept
+  EXPECT_EQ(links[2].url.str(), "http://example.com/c%EF%BF%BDd%EF%BF%BDe");
+  EXPECT_EQ(links[3].url.str(), "http://user:secret@example.com/private");
+  EXPECT_FALSE(links[4].crawlable());  // mailto: keeps its backslash (not a special scheme)
+  EXPECT_EQ(links[5].url.str().size(), huge.size() + std::string("http://example.com").size());
+  EXPECT_EQ(links[6].url.str(), "http://example.com/last");
+  html::CrawlLinkStats skipped;
+  const auto crawl = d.crawl_links(page, &skipped);
+  std::vector<std::string> got;
+  for (const auto& u : crawl) got.push_back(u.str());
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"http://evil.example/path/a.html",
+                                      "http://example.com/dir/sub/b.html?q=%5Ckeep",
+                                      "http://example.com/c%EF%BF%BDd%EF%BF%BDe",
+                                      "http://example.com/private", "http://example.com/last"}));
+  EXPECT_EQ(skipped.too_long, 1u);
+  EXPECT_EQ(d.crawl_links(page).size(), 5u);  // the stats are optional
+}
+
 TEST(Html, BaseHref) {
   const URL page("http://example.com/dir/page.html");
   html::Document with_base(

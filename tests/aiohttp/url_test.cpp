@@ -265,6 +265,11 @@ TEST(URL, WithReplacements) {
   EXPECT_EQ(u.with_host("::1").str(), "http://[::1]:81/p/q?x=1#f");
   EXPECT_EQ(u.with_port(std::nullopt).str(), "http://a.org/p/q?x=1#f");
   EXPECT_EQ(u.with_port(9000).str(), "http://a.org:9000/p/q?x=1#f");
+  const URL creds("http://me:pw@a.org/p");
+  EXPECT_EQ(creds.with_user(std::nullopt).str(), "http://a.org/p");  // user and password go
+  EXPECT_EQ(creds.with_user("you @x").str(), "http://you%20%40x:pw@a.org/p");
+  EXPECT_EQ(u.with_user("me").str(), "http://me@a.org:81/p/q?x=1#f");
+  EXPECT_THROW(URL("/rel").with_user("me"), pyconc::ValueError);
   EXPECT_EQ(u.with_path("new path").str(), "http://a.org:81/new%20path");
   EXPECT_EQ(u.with_fragment("top 1").str(), "http://a.org:81/p/q?x=1#top%201");
   EXPECT_EQ(u.with_fragment(std::nullopt).str(), "http://a.org:81/p/q?x=1");

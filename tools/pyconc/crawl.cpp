@@ -479,6 +479,10 @@ int crawl_command(CrawlArgs a) {
     << with_commas(errors) << " failed  (retries " << result.stats.retries
     << ", robots.txt skipped " << result.stats.robots_skipped << ", redirect duplicates "
     << result.stats.duplicates << ")\n";
+  if (result.stats.links_too_long > 0) {
+    s << "  note         " << result.stats.links_too_long << " link(s) longer than "
+      << with_commas(http::html::kMaxLinkLength) << " bytes not followed\n";
+  }
   if (result.stats.delays_capped > 0) {
     s << "  note         Crawl-delay capped to " << a.max_crawl_delay_s << " s for "
       << result.stats.delays_capped << " site(s) (--max-crawl-delay)\n";

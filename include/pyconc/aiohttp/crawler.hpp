@@ -113,9 +113,10 @@ struct CrawlPage {
   std::vector<std::string> links;  // crawlable links (absolute, normalised) of a 2xx HTML page
   std::size_t bytes = 0;
   int retries = 0;
+  std::size_t links_too_long = 0;  // links longer than html::kMaxLinkLength, not followed
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(record, links, bytes, retries);
+    ar(record, links, bytes, retries, links_too_long);
   }
 };
 
@@ -127,6 +128,7 @@ struct CrawlStats {
   std::size_t duplicates = 0;      // redirects to a page fetched already (not recorded twice)
   std::size_t bytes = 0;           // body bytes received
   std::size_t delays_capped = 0;   // origins whose Crawl-delay was cut to max_crawl_delay
+  std::size_t links_too_long = 0;  // links skipped for their length (html::kMaxLinkLength)
   std::chrono::steady_clock::duration elapsed{};
 };
 

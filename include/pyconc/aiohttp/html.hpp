@@ -21,7 +21,8 @@
 // Links: links() resolves each href against the page URL and the first <base href> (HTML
 // standard "document base URL"), and keeps the element's text with whitespace collapsed.
 // Link::crawlable() is false for javascript:, mailto:, data: and other non-http(s) links, which
-// crawl_links() leaves out.
+// crawl_links() leaves out. hrefs are read as browsers read them (WHATWG URL): in an http(s)
+// reference '\' is '/' before the query, and control characters are percent-encoded.
 //
 // Thread safety: a Document is immutable once parsed; Documents and Elements (which share
 // their Document's tree and keep it alive) may be used from several threads at once.
@@ -45,6 +46,15 @@ namespace pyconc::aiohttp::html {
 
 // Deepest nesting of elements a Document parses (see the banner).
 inline constexpr std::size_t kMaxNestingDepth = 1024;
+
+// Longest link (normalized, in bytes) crawl_links() returns: longer ones are skipped, as
+// servers refuse them anyway (nginx answers 414 above 8 KiB of request line by default).
+inline constexpr std::size_t kMaxLinkLength = 8192;
+
+// What crawl_links() left out.
+struct CrawlLinkStats {
+  std::size_t too_long = 0;  // links longer than kMaxLinkLength
+};
 
 // Filters of find_all()/find() beyond the tag name; at namespace scope for designated
 // initializers. Python: find_all(name, class_=..., id=..., attrs={...}, limit=..., recursive=...).
@@ -151,8 +161,10 @@ class Document {
   // soup.select(selector)], with urljoin.
   std::vector<Link> links(const URL& page_url, std::string_view selector = "a[href]") const;
   // What a crawler follows from this page: the crawlable links of `a[href]` and `area[href]`,
-  // normalized (URL::normalized: no fragment), each once, in document order.
-  std::vector<URL> crawl_links(const URL& page_url) const;
+  // normalized (URL::normalized: no fragment), without user:password (a crawler never sends
+  // credentials a page wrote into a link), each once, in document order. Links longer than
+  // kMaxLinkLength are left out and counted in `stats` (when given).
+  std::vector<URL> crawl_links(const URL& page_url, CrawlLinkStats* stats = nullptr) const;
 
  private:
   Element root_or_self() const;

@@ -96,6 +96,9 @@ class URL {
   URL normalized(const NormalizeOptions& options = {}) const;
 
   URL with_scheme(std::string_view scheme) const;
+  // yarl: with_user(user) -- `user` encoded; nullopt removes the user and the password.
+  // ValueError for a relative URL.
+  URL with_user(std::optional<std::string_view> user) const;
   URL with_host(std::string_view host) const;
   URL with_port(std::optional<std::uint16_t> port) const;
   // `path` is encoded like the path of a parsed URL; query and fragment are dropped.

@@ -360,6 +360,7 @@ void EventLoop::close() {
     detail::TimerEntry* e = timers_.pop();
     if (auto* n = dynamic_cast<detail::CallbackNode*>(e)) n->release();
   }
+  close_signals();  // before the fd table: the self-pipe is one of its readers
   for (auto& [fd, f] : fds_->map) {
     if (f->registered) reactor_->remove(fd);
   }

@@ -9,6 +9,8 @@
 // clang-format off
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 // JSON values (nlohmann::json) are what a program asks for by name, as the README's JSON rows say.
 #include <pyconc/aiohttp/json.hpp>
 
@@ -192,6 +194,24 @@ aio::Task<void> row_streams(std::string host, int n, std::string s) {
   writer.write(s); co_await writer.drain();
   auto handle = [](aio::StreamReader, aio::StreamWriter) -> aio::Task<void> { co_return; };
   auto server = co_await aio::start_server(handle, host, 8888); co_await server.serve_forever();
+}
+aio::Task<void> row_tls() {
+  auto [r, w] = co_await aio::open_connection("example.org", 443, {.ssl = aio::SSLContext::client()});
+  auto handle = [](aio::StreamReader, aio::StreamWriter) -> aio::Task<void> { co_return; };
+  co_await aio::start_server(handle, "", 8443, {.ssl = aio::SSLContext::server("cert.pem", "key.pem")});
+}
+void row_signals_runner() {
+  auto& loop = aio::get_event_loop();
+  loop.add_signal_handler(SIGTERM, [] { /* ... */ }); loop.remove_signal_handler(SIGTERM);
+  aio::Runner runner; runner.run(a()); runner.run(b());
+}
+TEST(Readme, SignalsAndRunner) { row_signals_runner(); }
+TEST(Readme, ContextVars) {
+  pyconc::contextvars::Context().run([] {
+    pyconc::contextvars::ContextVar<std::string> request_id("request_id", "-");
+    auto token = request_id.set("r1"); request_id.get(); request_id.reset(token);
+    EXPECT_EQ(request_id.get(), "-");
+  });
 }
 aio::Task<void> row_async_subprocess(std::string cmd) {
   auto p = co_await aio::create_subprocess_exec({"ls", "-l"}, {.stdout_ = aio::PIPE}); auto [out, err] = co_await p.communicate();

@@ -225,6 +225,19 @@ class EventLoop : public detail::LoopCore {
   void add_writer(int fd, detail::unique_function<void()> cb);
   bool remove_writer(int fd);
 
+  // --- Unix signals (Python's add_signal_handler / remove_signal_handler) ---
+  // Runs `fn` as a loop callback each time signal `sig` arrives (a self-pipe written by the
+  // async-signal-safe handler wakes the loop; `fn` itself runs outside the handler, on the
+  // loop thread, so it may do anything a callback may). Replaces this loop's previous handler
+  // for `sig`. ValueError for an invalid signal number, RuntimeError for SIGKILL/SIGSTOP
+  // ("cannot be caught") or a closed loop. A signal belongs to one loop at a time: the last
+  // loop that added a handler for it receives it. An exception escaping `fn` goes to the
+  // exception handler. Loop thread only.
+  void add_signal_handler(int sig, detail::unique_function<void()> fn);
+  // Removes the handler of `sig` and restores the disposition it replaced; false if this loop
+  // had none. close() removes them all.
+  bool remove_signal_handler(int sig);
+
   // --- executor for to_thread / run_in_executor(nullptr, ...) ---
   futures::ThreadPoolExecutor& default_executor();
   // Waits for the default executor's work to finish (called by aio::run at exit).
@@ -240,6 +253,11 @@ class EventLoop : public detail::LoopCore {
   std::chrono::milliseconds slow_callback_duration() const noexcept { return slow_; }
 
  private:
+  struct SignalState;  // the self-pipe and the handlers (src/asyncio/signals.cpp)
+  struct SignalStateDeleter {
+    void operator()(SignalState* s) const noexcept;
+  };
+  void close_signals() noexcept;
   struct FdCallbacks;
   struct FdTable;  // fd -> FdCallbacks (a hash map, kept out of this header)
   void run_ready() noexcept;
@@ -251,6 +269,7 @@ class EventLoop : public detail::LoopCore {
 
   std::shared_ptr<detail::LoopRemote> remote_;
   std::unique_ptr<FdTable> fds_;
+  std::unique_ptr<SignalState, SignalStateDeleter> signals_;
   std::unique_ptr<futures::ThreadPoolExecutor> executor_;
   detail::unique_function<void(EventLoop&, const ExceptionContext&)> handler_;
   std::vector<detail::CallbackNode*> drained_;
@@ -316,32 +335,115 @@ T EventLoop::run_until_complete(Task<T> t) {
   }
 }
 
+}  // namespace pyconc::asyncio
+
+namespace pyconc::detail {
+// Python 3.11 Runner's SIGINT handling: while it lives, on the main thread and only if SIGINT
+// had its default disposition, the first SIGINT cancels `main` (and the run then raises
+// KeyboardInterrupt); a second one restores the default disposition and re-raises the signal,
+// ending the process as SIGINT does by default.
+class SigintGuard {
+ public:
+  SigintGuard(asyncio::EventLoop& loop, TaskCore& main);
+  ~SigintGuard();
+  SigintGuard(const SigintGuard&) = delete;
+  SigintGuard& operator=(const SigintGuard&) = delete;
+  bool interrupted() const noexcept { return interrupts_ > 0; }
+
+ private:
+  asyncio::EventLoop* loop_;
+  TaskCore* main_;
+  int interrupts_ = 0;
+  bool installed_ = false;
+};
+}  // namespace pyconc::detail
+
+namespace pyconc::asyncio {
+
+// Python: asyncio.Runner (3.11) -- one event loop that runs several top-level coroutines in
+// turn, then is shut down the way aio::run() shuts down:
+//   aio::Runner runner; runner.run(a()); runner.run(b()); runner.get_loop();  // same loop
+// The loop is created at the first run() or get_loop(). run(coro) schedules `coro` as the main
+// task and runs the loop until it is done, returning its result or raising its exception; on
+// the main thread, with SIGINT at its default disposition, SIGINT cancels the main task and
+// run() then raises KeyboardInterrupt (see SigintGuard). Tasks left pending by one run keep
+// their place in the loop and go on during the next. close() (also the destructor) cancels
+// every remaining task and waits for them, shuts down the default executor and closes the loop.
+// Thread safety: one thread uses a Runner (its loop belongs to that thread). RuntimeError if
+// run() is called from a running loop or after close().
+class Runner {
+ public:
+  explicit Runner(LoopOptions options = {}) : options_(options) {}
+  ~Runner() {
+    try {
+      close();
+    } catch (...) {
+    }
+  }
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  template <class T>
+  T run(Task<T> coro);
+  // Python: runner.get_loop().
+  EventLoop& get_loop() {
+    if (closed_) throw RuntimeError("Runner is closed");
+    if (!loop_) loop_ = std::make_unique<EventLoop>(options_);
+    return *loop_;
+  }
+  // Python: runner.close(): cancels the remaining tasks, shuts down the default executor and
+  // closes the loop. Idempotent.
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    if (!loop_) return;
+    loop_->cancel_all_tasks();
+    loop_->shutdown_default_executor();
+    loop_->close();
+  }
+
+ private:
+  LoopOptions options_;
+  std::unique_ptr<EventLoop> loop_;
+  bool closed_ = false;
+};
+
+template <class T>
+T Runner::run(Task<T> coro) {
+  if (detail::LoopCore::running() != nullptr) {
+    throw RuntimeError("Runner.run() cannot be called from a running event loop");
+  }
+  EventLoop& loop = get_loop();
+  Task<T> task = coro.core().is_task() ? std::move(coro) : loop.create_task(std::move(coro));
+  detail::SigintGuard sigint(loop, task.core());
+  try {
+    return loop.run_until_complete(std::move(task));
+  } catch (const CancelledError&) {
+    // Python: the cancellation came from SIGINT -> KeyboardInterrupt.
+    if (sigint.interrupted()) throw KeyboardInterrupt();
+    throw;
+  }
+}
+
 // Python: asyncio.run(main): runs `main` on a new event loop in this thread and returns its
-// result. At the end every task still pending is cancelled and awaited, the default executor
-// is shut down and the loop closed. RuntimeError if a loop already runs in this thread.
+// result (a Runner used once). At the end every task still pending is cancelled and awaited,
+// the default executor is shut down and the loop closed. RuntimeError if a loop already runs in
+// this thread. SIGINT on the main thread: KeyboardInterrupt, after the main task was cancelled
+// and finished (see Runner).
 template <class T>
 T run(Task<T> main, LoopOptions options = {}) {
   if (detail::LoopCore::running() != nullptr) {
     throw RuntimeError("asyncio.run() cannot be called from a running event loop");
   }
-  EventLoop loop(options);
-  Task<T> task = std::move(main);  // destroyed before the loop
-  std::exception_ptr error;
-  std::optional<std::conditional_t<std::is_void_v<T>, int, T>> value;
-  try {
-    if constexpr (std::is_void_v<T>) {
-      loop.run_until_complete(std::move(task));
-    } else {
-      value.emplace(loop.run_until_complete(std::move(task)));
-    }
-  } catch (...) {
-    error = std::current_exception();
+  Runner runner(options);
+  if constexpr (std::is_void_v<T>) {
+    runner.run(std::move(main));
+    runner.close();
+  } else {
+    T value = runner.run(std::move(main));
+    runner.close();
+    return value;
   }
-  loop.cancel_all_tasks();
-  loop.shutdown_default_executor();
-  loop.close();
-  if (error) std::rethrow_exception(error);
-  if constexpr (!std::is_void_v<T>) return std::move(*value);
 }
 
 }  // namespace pyconc::asyncio

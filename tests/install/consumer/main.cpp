@@ -1,7 +1,7 @@
 // Uses the installed pyconc through the umbrella header alone, and calls one function of every
 // module, so that `#include <pyconc/pyconc.hpp>` can never again miss a module:
 // threading, queue, concurrent.futures (threads and processes), subprocess, multiprocessing,
-// asyncio, aiohttp (HTML parsing with gumbo, a private dependency a static pyconc brings along;
+// asyncio (with TLS: OpenSSL, private), contextvars, aiohttp (HTML parsing with gumbo, a private dependency a static pyconc brings along;
 // the web Application's router) and the version header.
 #include <pyconc/pyconc.hpp>
 
@@ -74,6 +74,16 @@ int main() {
 
   // asyncio
   check(aio::run(amain()) == 6, "asyncio");
+  // asyncio's TLS (OpenSSL, a private dependency a static pyconc brings along) and contextvars
+  check(aio::SSLContext::client().check_hostname(), "asyncio TLS");
+  {
+    pyconc::contextvars::ContextVar<int> var("var", 1);
+    const int in_copy = pyconc::contextvars::copy_context().run([&] {
+      var.set(2);
+      return var.get();
+    });
+    check(in_copy == 2 && var.get() == 1, "contextvars");
+  }
 
   // aiohttp: the HTML parser and the web router
   pyconc::aiohttp::html::Document page("<base href='/blog/'><a class=t href=post/1>one</a>");

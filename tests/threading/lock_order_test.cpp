@@ -314,6 +314,36 @@ TEST_F(LockOrder, ThreadEndingWhileHoldingForgetsItsLocks) {
   EXPECT_TRUE(reports().empty());
 }
 
+// The graph is shared by every thread: several threads taking locks in a consistent order,
+// making and destroying locks while holding others, and releasing each other's Lock, at once
+// (under TSan this is the race check of the detector itself).
+TEST_F(LockOrder, ManyThreadsAtOnce) {
+  th::Lock a;
+  th::Lock b;
+  th::Lock handoff;
+  std::vector<th::Thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back(th::ThreadOptions{.name = "worker-" + std::to_string(i)}, [&] {
+      for (int k = 0; k < 200; ++k) {
+        std::lock_guard g(a);
+        std::lock_guard h(b);
+        th::Lock mine;  // a -> mine, b -> mine; gone at the end of the iteration
+        std::lock_guard m(mine);
+      }
+      for (int k = 0; k < 200; ++k) {
+        if (handoff.acquire(false)) continue;  // taken, and left for someone else to release
+        try {
+          handoff.release();                     // another thread's acquisition (legal for a Lock)
+        } catch (const pyconc::RuntimeError&) {  // it was released meanwhile
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.start();
+  for (auto& t : threads) ASSERT_TRUE(t.join(30s));
+  EXPECT_TRUE(reports().empty());
+}
+
 TEST_F(LockOrder, OffRecordsNothing) {
   th::set_deadlock_detection(false);
   EXPECT_FALSE(th::deadlock_detection());

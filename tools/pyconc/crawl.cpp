@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -324,9 +325,18 @@ std::string check_demo_crawl(const std::vector<http::CrawlRecord>& records, bool
 }
 
 struct Outcome {
-  std::vector<http::CrawlRecord> records;
+  std::vector<http::CrawlRecord> records;  // every record placed (all of them unless stopped)
   http::CrawlStats stats;
+  std::string interrupted;  // "SIGINT" / "SIGTERM" when a signal stopped the crawl
 };
+
+// The crawl as the main task: SIGTERM cancels it (as Ctrl+C does through aio::run), so both end
+// the crawl gracefully -- the pages in flight are cancelled, every placed record is kept.
+aio::Task<> crawl_main(http::Crawler& crawler, std::vector<std::string> urls) {
+  aio::TaskRef self = aio::current_task();
+  aio::get_running_loop().add_signal_handler(SIGTERM, [self]() mutable { self.cancel("SIGTERM"); });
+  (void)co_await crawler.crawl(std::move(urls));
+}
 
 // `--out`: each record written as a JSON line the moment the crawler places it, and flushed,
 // so a crawl that is interrupted or crashes leaves every placed page on disk.
@@ -360,8 +370,12 @@ class RecordWriter {
 // Runs the crawl in the chosen model.
 Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& progress,
                   RecordWriter& writer) {
+  Outcome out;
   options.on_page = [&progress](const http::CrawlRecord& r) { progress.page(r); };
-  options.on_record = [&writer](const http::CrawlRecord& r) { writer.write(r); };
+  options.on_record = [&writer, &out](const http::CrawlRecord& r) {
+    writer.write(r);
+    out.records.push_back(r);
+  };
   // The per-page options the fetching threads and processes read (no hooks in them).
   http::CrawlerOptions page_options = options;
   page_options.on_page = nullptr;
@@ -401,8 +415,13 @@ Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& pr
   }
 
   http::Crawler crawler(std::move(options));
-  Outcome out;
-  out.records = aio::run(crawler.crawl(a.urls));
+  try {
+    aio::run(crawl_main(crawler, a.urls));
+  } catch (const pyconc::KeyboardInterrupt&) {
+    out.interrupted = "SIGINT";
+  } catch (const pyconc::CancelledError&) {
+    out.interrupted = "SIGTERM";
+  }
   out.stats = crawler.stats();
   return out;
 }
@@ -479,6 +498,11 @@ int crawl_command(CrawlArgs a) {
     << with_commas(errors) << " failed  (retries " << result.stats.retries
     << ", robots.txt skipped " << result.stats.robots_skipped << ", redirect duplicates "
     << result.stats.duplicates << ")\n";
+  if (!result.interrupted.empty()) {
+    s << "  stopped      by " << result.interrupted << ": the "
+      << with_commas(result.records.size()) << " pages above were placed"
+      << (a.out.empty() ? "" : " and written") << "\n";
+  }
   if (result.stats.links_too_long > 0) {
     s << "  note         " << result.stats.links_too_long << " link(s) longer than "
       << with_commas(http::html::kMaxLinkLength) << " bytes not followed\n";
@@ -498,6 +522,7 @@ int crawl_command(CrawlArgs a) {
     s << "  results      " << (a.out == "-" ? std::string("stdout") : a.out) << " ("
       << with_commas(lines) << " JSON lines)\n";
   }
+  if (!result.interrupted.empty()) return result.interrupted == "SIGINT" ? 130 : 143;
   if (demo) {
     if (a.max_pages > 0 || a.max_depth >= 0 || a.no_robots) {
       s << "  check        skipped (--max-pages, --max-depth or --no-robots change the expected "
@@ -535,7 +560,8 @@ void register_crawl(CLI::App& app, std::function<int()>& command) {
       "the crawl ran (failed pages are listed and counted); 1 an error stopped it or the demo "
       "check failed; 2 a wrong command line; 4 every start URL failed, none with an HTTP error "
       "status (no connection, timeout, page too large); "
-      "8 every start URL failed, at least one with an HTTP error status.");
+      "8 every start URL failed, at least one with an HTTP error status; 130/143 stopped by "
+      "SIGINT/SIGTERM (gracefully: --out keeps every page placed).");
   sub->add_option("urls", args->urls, "start URLs (http or https); none: the embedded demo site");
   sub->add_option("--concurrency", args->concurrency, "pages in flight at once")
       ->capture_default_str()

@@ -97,6 +97,13 @@ pyconc_tool_test(crawl_max_page_size ARGS crawl --max-page-size 1k --max-depth 1
                  EXIT 4
                  EXPECT "pages +0 fetched, [0-9]+ failed +\\(retries 0.*ClientResponseTooLarge: the response body is larger than max_response_size \\(1024 bytes"
                  TIMEOUT 60)
+# Ctrl+C and SIGTERM in the middle of a crawl: graceful stop, every placed page on disk.
+foreach(sig INT TERM)
+  add_test(NAME tool.crawl_interrupted_${sig}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/crawl_interrupt_test.sh
+                   $<TARGET_FILE:pyconc_tool> ${sig} ${CMAKE_CURRENT_BINARY_DIR}/interrupt)
+  set_tests_properties(tool.crawl_interrupted_${sig} PROPERTIES LABELS tool TIMEOUT 120)
+endforeach()
 pyconc_tool_test(crawl_bad_page_size ARGS crawl --max-page-size lots EXIT 2 EXPECT "max-page-size"
                  TIMEOUT 30)
 pyconc_tool_test(crawl_bad_url ARGS crawl ftp://example.org/ EXIT 1 EXPECT "ftp://example.org/"

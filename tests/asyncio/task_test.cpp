@@ -118,10 +118,6 @@ TEST(Loop, CallSoonLaterAndThreadsafe) {
   auto main = [&]() -> aio::Task<> {
     auto& loop = aio::get_running_loop();
     pyconc::Future<void> from_thread, late;
-    loop.call_later(20ms, [&order, late]() mutable {
-      order.push_back(3);
-      late.set_result();
-    });
     loop.call_soon([&] { order.push_back(1); });
     auto h = loop.call_later(5ms, [&] { order.push_back(99); });
     h.cancel();
@@ -133,12 +129,20 @@ TEST(Loop, CallSoonLaterAndThreadsafe) {
       });
     });
     co_await from_thread;
+    // Scheduled only now: however late the other thread's callback came, the timer fires after
+    // it (a timer started first raced it on a loaded machine). 20 ms also outlasts the 5 ms
+    // of the cancelled one, which therefore had its chance to run (wrongly) before.
+    loop.call_later(20ms, [&order, late]() mutable {
+      order.push_back(3);
+      late.set_result();
+    });
     co_await late;
     th.join();
   };
   aio::run(main());
   ASSERT_EQ(order.size(), 3U);
   EXPECT_EQ(order[0], 1);
+  EXPECT_EQ(order[1], 2);
   EXPECT_EQ(order[2], 3);
 }
 

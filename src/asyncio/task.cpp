@@ -230,6 +230,10 @@ bool is_cancelled_error(const std::exception_ptr& e) noexcept {
   }
 }
 
+LoopCore* running_loop_or_null() noexcept {
+  return LoopCore::running();
+}
+
 LoopCore& running_loop_core() {
   LoopCore* l = LoopCore::running();
   if (l == nullptr) throw RuntimeError("no running event loop");

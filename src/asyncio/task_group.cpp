@@ -134,7 +134,7 @@ void TaskGroup::finish_exit(bool cancelled_while_waiting) {
   }
   if (propagate) {
     if (body_cancelled_) std::rethrow_exception(body_error_);
-    throw CancelledError("cancelled");
+    throw CancelledError(parent_->cancel_message());
   }
 }
 

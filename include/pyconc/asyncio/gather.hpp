@@ -185,11 +185,11 @@ asyncio::Task<std::vector<asyncio::Outcome<T>>> gather_vector_outcomes(
 // before the loop runs) both happen when the gather is first run.
 template <class R, class... Children>
 asyncio::Task<R> start_gather(asyncio::Task<R> (*wait)(Children...), Children... children) {
-  const bool now = LoopCore::running() != nullptr;
-  if (now) ensure_tasks(children...);
+  LoopCore* loop = running_loop_or_null();
+  if (loop != nullptr) ensure_tasks(children...);
   asyncio::Task<R> g = wait(std::move(children)...);
-  if (now) {
-    g.core().start_task(*LoopCore::running(), "gather");
+  if (loop != nullptr) {
+    g.core().start_task(*loop, "gather");
     g.core().mark_future();
   }
   return g;

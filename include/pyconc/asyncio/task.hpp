@@ -241,6 +241,9 @@ asyncio::Task<T> TaskPromise<T>::get_return_object() noexcept {
 }
 
 LoopCore& running_loop_core();
+// The running loop or null. Out of line: header code does not touch the thread_local itself
+// (GCC's UBSan reports the TLS wrapper of another TU's thread_local as a null load).
+LoopCore* running_loop_or_null() noexcept;
 
 }  // namespace pyconc::detail
 

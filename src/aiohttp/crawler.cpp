@@ -280,10 +280,10 @@ struct LevelMerge {
   bool follow = true;
   const std::unordered_set<std::string>* hosts = nullptr;
   std::vector<CrawlRecord>* out = nullptr;
-  std::vector<CrawlPage> results;
-  std::vector<char> done;
+  std::vector<CrawlPage> results{};
+  std::vector<char> done{};
   std::size_t merged = 0;
-  std::vector<URL> next_level;
+  std::vector<URL> next_level{};
 
   void complete(std::size_t i) {
     done[i] = 1;

@@ -224,8 +224,7 @@ ThreadKey::~ThreadKey() {
 
 }  // namespace
 
-void lock_order_created(const void* lock, LockKind kind,
-                        const std::source_location& where) noexcept {
+void lock_order_created(const void* lock, LockKind kind, const SourceSite& where) noexcept {
   if (!active()) return;
   Graph& g = graph();
   try {
@@ -233,8 +232,8 @@ void lock_order_created(const void* lock, LockKind kind,
     if (!on_locked()) return;
     drop_node(g, lock);  // a lock whose destruction we did not see
     Node& n = node_for(g, lock, kind);
-    n.file = where.file_name();
-    n.line = where.line();
+    n.file = where.file;
+    n.line = where.line;
   } catch (...) {  // out of memory: the lock works, it is just not tracked
   }
 }

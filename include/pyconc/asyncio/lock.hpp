@@ -26,7 +26,6 @@
 #pragma once
 
 #include <coroutine>
-#include <source_location>
 #include <utility>
 
 #include "pyconc/asyncio/detail/primitive_waiters.hpp"
@@ -76,7 +75,7 @@ namespace pyconc::asyncio {
 class Lock {
  public:
   // `where` is recorded (in debug mode only) to name the lock in deadlock reports.
-  Lock(std::source_location where = std::source_location::current()) noexcept {  // NOLINT
+  Lock(detail::SourceSite where = detail::SourceSite::current()) noexcept {  // NOLINT
     if (detail::lock_order_checking()) [[unlikely]] {
       detail::lock_order_created(this, detail::LockKind::asyncio_lock, where);
     }

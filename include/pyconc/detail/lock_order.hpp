@@ -13,10 +13,21 @@
 #pragma once
 
 #include <atomic>
-#include <source_location>
 #include <string>
 
 namespace pyconc::detail {
+
+// Where a lock was made, for the deadlock reports: std::source_location's job, written with the
+// GCC/Clang builtins it is made of, because clang 14 with libstdc++ 12 has no
+// std::source_location. As a default argument, current() gives the caller's file and line.
+struct SourceSite {
+  const char* file = "";
+  unsigned line = 0;
+  static constexpr SourceSite current(const char* file = __builtin_FILE(),
+                                      unsigned line = __builtin_LINE()) noexcept {
+    return SourceSite{file, line};
+  }
+};
 
 // 0: off, 1: on, 2: not decided yet (PYCONC_DEBUG not read). Defined in lock_order.cpp.
 extern std::atomic<unsigned char> lock_order_state;
@@ -35,8 +46,7 @@ struct LockHolder {
 };
 
 // A lock came to life (records where, for the reports).
-void lock_order_created(const void* lock, LockKind kind,
-                        const std::source_location& where) noexcept;
+void lock_order_created(const void* lock, LockKind kind, const SourceSite& where) noexcept;
 // About to wait for `lock`: records "each lock the holder holds -> lock", or reports the
 // potential deadlock when such an edge would close a cycle. Throws what the handler throws.
 void lock_order_acquiring(const void* lock, LockKind kind, LockHolder holder = {});

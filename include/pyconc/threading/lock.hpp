@@ -22,7 +22,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <source_location>
 
 #include "pyconc/detail/adaptive_spin.hpp"
 #include "pyconc/detail/chrono.hpp"
@@ -46,7 +45,7 @@ class Condition;
 class Lock : public detail::Lockable<Lock> {
  public:
   // `where` is recorded (in debug mode only) to name the lock in deadlock reports.
-  Lock(std::source_location where = std::source_location::current()) noexcept {  // NOLINT
+  Lock(detail::SourceSite where = detail::SourceSite::current()) noexcept {  // NOLINT
     if (detail::lock_order_checking()) [[unlikely]] {
       detail::lock_order_created(this, detail::LockKind::lock, where);
     }

@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <source_location>
 
 #include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
@@ -28,7 +27,7 @@ class Condition;
 class RLock : public detail::Lockable<RLock> {
  public:
   // `where` is recorded (in debug mode only) to name the lock in deadlock reports.
-  RLock(std::source_location where = std::source_location::current()) noexcept {  // NOLINT
+  RLock(detail::SourceSite where = detail::SourceSite::current()) noexcept {  // NOLINT
     if (detail::lock_order_checking()) [[unlikely]] {
       detail::lock_order_created(this, detail::LockKind::rlock, where);
     }

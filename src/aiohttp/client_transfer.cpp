@@ -188,10 +188,10 @@ void ClientTransfer::flush_field() {
 // one) leave the body's end unknown: an unrecoverable error, not "the last one wins". Equal
 // repeats ("5, 5") are allowed. A Content-Length above the body limit fails now.
 void ClientTransfer::check_content_length() const {
-  if (!out_->headers.contains("Content-Length")) return;
   std::optional<std::string_view> first;
-  for (const std::string_view field : out_->headers.getall("Content-Length")) {
-    std::string_view rest = field;
+  for (const auto& [name, value] : out_->headers) {
+    if (!iequals_ascii(name, "Content-Length")) continue;
+    std::string_view rest = value;
     while (true) {
       const auto comma = rest.find(',');
       const std::string_view v = trim_ows(rest.substr(0, comma));

@@ -590,7 +590,20 @@ URL Document::base_url(const URL& page_url) const {
 namespace {
 
 bool is_special_scheme(std::string_view s) {
-  return s == "http" || s == "https" || s == "ws" || s == "wss" || s == "ftp" || s == "file";
+  for (std::string_view name : {"http", "https", "ws", "wss", "ftp", "file"}) {
+    if (detail::iequals_ascii(s, name)) return true;
+  }
+  return false;
+}
+
+// Whether browser_href() would change `href`: most links hold no backslash and no control byte,
+// and go to the URL parser as they are.
+bool needs_browser_rewrite(std::string_view href) {
+  for (const char c : href) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\' || u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
 }
 
 // An href as a browser reads it before parsing (WHATWG URL): for a special scheme (the
@@ -604,9 +617,7 @@ std::string browser_href(std::string_view href, const URL& base) {
     const std::string_view head = href.substr(0, colon);
     if (!head.empty() && head.find_first_of("/?#\\") == std::string_view::npos) scheme = head;
   }
-  std::string lower(scheme);
-  for (char& c : lower) c = detail::ascii_lower(c);
-  const bool special = is_special_scheme(lower);
+  const bool special = is_special_scheme(scheme);
   bool in_query = false;
   for (const char c : href) {
     const auto u = static_cast<unsigned char>(c);
@@ -635,7 +646,8 @@ std::vector<Link> Document::links(const URL& page_url, std::string_view selector
     if (!href) continue;
     try {
       const std::string_view trimmed = detail::trim_ascii_space(*href);
-      out.push_back(Link{base.join(URL(browser_href(trimmed, base))), e.text()});
+      URL ref = needs_browser_rewrite(trimmed) ? URL(browser_href(trimmed, base)) : URL(trimmed);
+      out.push_back(Link{base.join(ref), e.text()});
     } catch (const ValueError&) {
       // not a URL reference: nothing to follow
     }

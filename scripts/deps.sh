@@ -2,10 +2,12 @@
 # Installs the Debian packages pyconc needs, and only those that are missing.
 # Idempotent and non-interactive. Usage: scripts/deps.sh [build|test|clang|bench|fuzz|format|all]
 #   build  - what `make test` / `make demo` need (compiler, CMake, Ninja, GoogleTest, CLI11,
-#            llhttp sources, gumbo, libcurl, OpenSSL, nlohmann-json, cereal, ccache)
+#            llhttp sources, gumbo, libcurl, OpenSSL, nlohmann-json, cereal, ccache, Open MPI
+#            for pyconc::pyconc_mpi, SQLite for the crawler's resumable state)
 #   bench  - additionally the C++ peers measured by `make bench`
 #   test   - additionally what tests use when present (they skip without): nginx, openssl, curl,
-#            python3-aiohttp (the asyncio row of `pyconc compare`'s downloads)
+#            python3-aiohttp (the asyncio row of `pyconc compare`'s downloads; WebSocket interop),
+#            python3-websockets (WebSocket interop), python3-mpi4py (the MPI anchor)
 #   clang  - build, plus clang (`make build-clang`)
 #   fuzz   - additionally clang and its libFuzzer runtime (`make fuzz`)
 #   format - clang-format (`make format`, `make format-check`)
@@ -13,12 +15,13 @@ set -euo pipefail
 
 profile=${1:-build}
 build_pkgs=(g++ cmake ninja-build make pkg-config libgtest-dev libgmock-dev libcli11-dev node-llhttp
-            libgumbo-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcereal-dev ccache)
+            libgumbo-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcereal-dev ccache
+            openmpi-bin libopenmpi-dev libsqlite3-dev)
 bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev libmsgpack-cxx-dev python3-aiohttp
-            python3-uvloop nginx wrk curl python3.11-doc)
+            python3-uvloop nginx wrk curl python3.11-doc python3-websockets python3-mpi4py)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
-  test) want=("${build_pkgs[@]}" nginx openssl curl python3-aiohttp) ;;
+  test) want=("${build_pkgs[@]}" nginx openssl curl python3-aiohttp python3-websockets python3-mpi4py) ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
   clang) want=("${build_pkgs[@]}" clang) ;;
   fuzz) want=("${build_pkgs[@]}" clang libclang-rt-14-dev) ;;

@@ -6,7 +6,8 @@
 //
 //   pyconc::Future<int> f = pool.submit(fn, 1);
 //   f.result(); f.result(2s); f.exception(); f.done(); f.running(); f.cancel(); f.cancelled();
-//   f.add_done_callback([](pyconc::Future<int>& g) { ... });
+//   auto h = f.add_done_callback([](pyconc::Future<int>& g) { ... });
+//   f.remove_done_callback(h);                   // or remove_done_callback(fn) for a function
 //
 // Behaviour, as Python's: a future is pending, then running, then finished (with a value or
 // an exception) or cancelled. cancel() succeeds only while pending. result() blocks until
@@ -16,6 +17,11 @@
 // with add_done_callback run once the future is done -- in the thread that completes it, or at
 // once in the caller's thread if it is already done; an exception escaping a callback is
 // reported on stderr and does not affect the future, its other callbacks or the executor.
+// remove_done_callback() takes back a callback that has not run yet: by the handle
+// add_done_callback returned, or -- Python's spelling -- by the function itself when it is a
+// plain function pointer (every registration of it goes); it returns how many were removed.
+// A future made by an event loop (loop.create_future<T>(), asyncio layer) is the same type; its
+// callbacks are scheduled on that loop, as asyncio.Future's are, instead of running inline.
 // Executor side: set_running_or_notify_cancel(), set_result(), set_exception(); setting an
 // already finished or cancelled future raises InvalidStateError.
 // Difference: result() returns a reference to the stored value (T&) -- copy it (`int v =
@@ -39,6 +45,7 @@
 #include <variant>
 #include <vector>
 
+#include "pyconc/detail/callback_handle.hpp"
 #include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/detail/unique_function.hpp"
@@ -101,8 +108,11 @@ class FutureStateBase : public std::enable_shared_from_this<FutureStateBase> {
 
   // Registers `fn` to run once done; runs it at once (returning 0) if already done.
   // Otherwise returns a token for remove_callback (used by awaiting coroutines on cancel).
-  std::uint64_t add_callback(unique_function<void()> fn);
+  // `key` names a function-pointer callback for remove_callbacks(key).
+  std::uint64_t add_callback(unique_function<void()> fn, CallbackKey key = nullptr);
   bool remove_callback(std::uint64_t token);
+  // Removes every pending callback registered with `key`; returns how many.
+  std::size_t remove_callbacks(CallbackKey key);
 
   // Registers `w` unless the future is already done (then returns false and calls nothing).
   bool add_waiter(FutureWaiter* w);
@@ -112,6 +122,9 @@ class FutureStateBase : public std::enable_shared_from_this<FutureStateBase> {
   // Called by wait() before it blocks. An executor's task overrides it to run itself inline
   // when it is still queued and the waiter is one of its executor's own workers.
   virtual void help_while_waiting() const noexcept {}
+  // Runs a done-callback. A loop's future (asyncio layer) overrides it to schedule the callback
+  // on its loop instead. Must not throw.
+  virtual void dispatch_callback(unique_function<void()>& fn) noexcept;
   // Under mu_: whether the future may still be finished. Throws InvalidStateError if not.
   void check_can_finish_locked() const;
   // Publishes `s`, wakes blocked threads and waiters, then (after releasing `lock`) runs the
@@ -127,6 +140,7 @@ class FutureStateBase : public std::enable_shared_from_this<FutureStateBase> {
   struct Callback {
     std::uint64_t token;
     unique_function<void()> fn;
+    CallbackKey key;
   };
 
   // status_ is also the futex word blocked threads sleep on; sleepers_ tells finish() whether
@@ -197,22 +211,39 @@ class Future {
   }
 
   // Calls fn(future) -- or fn() -- once the future is done (at once if it already is).
+  // Returns a handle for remove_done_callback (empty when the callback already ran).
   template <class F>
-  requires std::invocable<F&, Future&> || std::invocable<F&>
-  void add_done_callback(F fn) const {
+  requires std::invocable<F&, Future&> || std::invocable<F&> CallbackHandle add_done_callback(F fn)
+  const {
+    detail::CallbackKey key = nullptr;
+    if constexpr (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>) {
+      key = reinterpret_cast<detail::CallbackKey>(fn);
+    }
     if constexpr (std::invocable<F&, Future&>) {
       // The callback holds a weak reference: a future whose handles are all gone does not
       // keep itself alive through its own callback list.
       std::weak_ptr<detail::FutureState<T>> weak = state_;
-      state_->add_callback([fn = std::move(fn), weak]() mutable {
-        if (auto s = weak.lock()) {
-          Future self(std::move(s));
-          fn(self);
-        }
-      });
+      return CallbackHandle{state_->add_callback(
+          [fn = std::move(fn), weak]() mutable {
+            if (auto s = weak.lock()) {
+              Future self(std::move(s));
+              fn(self);
+            }
+          },
+          key)};
     } else {
-      state_->add_callback(std::move(fn));
+      return CallbackHandle{state_->add_callback(std::move(fn), key)};
     }
+  }
+
+  // Python: remove_done_callback. Takes back a callback that has not run yet; returns how
+  // many were removed (0 or 1 for a handle; every registration of a function pointer).
+  std::size_t remove_done_callback(CallbackHandle h) const {
+    return h.id != 0 && state_->remove_callback(h.id) ? 1 : 0;
+  }
+  template <class R, class... Args>
+  std::size_t remove_done_callback(R (*fn)(Args...)) const {
+    return state_->remove_callbacks(reinterpret_cast<detail::CallbackKey>(fn));
   }
 
   // --- executor side ---

@@ -1,4 +1,5 @@
 // TaskCore: stepping, finishing, cancelling and destroying coroutine tasks.
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -47,6 +48,21 @@ void TaskCore::add_watcher(DoneWatcher* w) noexcept {
   DoneWatcher** p = &watchers_;
   while (*p != nullptr) p = &(*p)->next_done_;
   *p = w;
+}
+
+std::vector<DoneWatcher*> TaskCore::take_callbacks(std::uint64_t id, CallbackKey key) {
+  std::vector<DoneWatcher*> out;
+  for (DoneWatcher** p = &watchers_; *p != nullptr;) {
+    DoneWatcher* w = *p;
+    if (w->is_callback(id, key)) {
+      *p = w->next_done_;
+      w->next_done_ = nullptr;
+      out.push_back(w);
+    } else {
+      p = &w->next_done_;
+    }
+  }
+  return out;
 }
 
 bool TaskCore::remove_watcher(DoneWatcher* w) noexcept {
@@ -179,7 +195,11 @@ void TaskCore::destroy() noexcept {
 namespace {
 class CallbackWatcher final : public DoneWatcher {
  public:
-  CallbackWatcher(LoopCore* loop, unique_function<void()> fn) : loop_(loop), fn_(std::move(fn)) {}
+  CallbackWatcher(LoopCore* loop, unique_function<void()> fn, std::uint64_t id, CallbackKey key)
+      : loop_(loop), fn_(std::move(fn)), id_(id), key_(key) {}
+  bool is_callback(std::uint64_t id, CallbackKey key) const noexcept override {
+    return (id != 0 && id == id_) || (key != nullptr && key == key_);
+  }
   void on_task_done(TaskCore&) noexcept override {
     try {
       loop_->loop().call_soon(std::move(fn_));
@@ -199,17 +219,29 @@ class CallbackWatcher final : public DoneWatcher {
   }
   LoopCore* loop_;
   unique_function<void()> fn_;
+  std::uint64_t id_;
+  CallbackKey key_;
 };
+
+std::atomic<std::uint64_t> next_callback_id{1};
 }  // namespace
 
-void add_task_callback(TaskCore& t, unique_function<void()> fn) {
+std::uint64_t add_task_callback(TaskCore& t, unique_function<void()> fn, CallbackKey key) {
   LoopCore* loop = t.loop() != nullptr ? t.loop() : LoopCore::running();
   if (loop == nullptr) throw RuntimeError("add_done_callback: no running event loop");
   if (t.done()) {
     loop->loop().call_soon(std::move(fn));
-    return;
+    return 0;
   }
-  t.add_watcher(new CallbackWatcher(loop, std::move(fn)));
+  const std::uint64_t id = next_callback_id.fetch_add(1, std::memory_order_relaxed);
+  t.add_watcher(new CallbackWatcher(loop, std::move(fn), id, key));
+  return id;
+}
+
+std::size_t remove_task_callbacks(TaskCore& t, std::uint64_t id, CallbackKey key) {
+  const auto removed = t.take_callbacks(id, key);
+  for (DoneWatcher* w : removed) delete static_cast<CallbackWatcher*>(w);
+  return removed.size();
 }
 
 TaskCore& task_or_raise(const char* outside) {

@@ -74,7 +74,7 @@ void FutureStateBase::notify_done(std::unique_lock<std::mutex>& lock) {
   // The seq_cst store above and this seq_cst load pair with the sleeper's seq_cst increment and
   // re-read in wait(): either we see the sleeper, or it sees the new status and does not sleep.
   if (sleepers_.load(std::memory_order_seq_cst) != 0) futex_wake_all(status_);
-  for (auto& cb : callbacks) run_callback(cb.fn);
+  for (auto& cb : callbacks) dispatch_callback(cb.fn);
 }
 
 bool FutureStateBase::wait(const Clock::time_point* deadline) const {
@@ -104,17 +104,27 @@ std::exception_ptr FutureStateBase::wait_exception(const Clock::time_point* dead
   return exception_;  // written before the release store of `finished`, read after acquire
 }
 
-std::uint64_t FutureStateBase::add_callback(unique_function<void()> fn) {
+std::uint64_t FutureStateBase::add_callback(unique_function<void()> fn, CallbackKey key) {
   {
     std::lock_guard lock(mu_);
     if (!done()) {
       const std::uint64_t token = next_token_++;
-      callbacks_.push_back(Callback{token, std::move(fn)});
+      callbacks_.push_back(Callback{token, std::move(fn), key});
       return token;
     }
   }
-  run_callback(fn);
+  dispatch_callback(fn);
   return 0;
+}
+
+std::size_t FutureStateBase::remove_callbacks(CallbackKey key) {
+  if (key == nullptr) return 0;
+  std::lock_guard lock(mu_);
+  return std::erase_if(callbacks_, [&](const Callback& c) { return c.key == key; });
+}
+
+void FutureStateBase::dispatch_callback(unique_function<void()>& fn) noexcept {
+  run_callback(fn);
 }
 
 bool FutureStateBase::remove_callback(std::uint64_t token) {

@@ -113,6 +113,78 @@ TEST(Task, DoneCallbackIsScheduled) {
   EXPECT_EQ(calls, 2);
 }
 
+int g_task_callback_calls = 0;
+void count_task_done() {
+  ++g_task_callback_calls;
+}
+
+TEST(Task, RemoveDoneCallback) {
+  g_task_callback_calls = 0;
+  std::vector<std::string> log;
+  auto main = [&]() -> aio::Task<> {
+    auto t = aio::create_task(add(1, 1));
+    auto h = t.add_done_callback([&] { log.push_back("removed"); });
+    t.add_done_callback(
+        [&](aio::Task<int>& done) { log.push_back(std::to_string(done.result())); });
+    t.add_done_callback(count_task_done);
+    t.add_done_callback(count_task_done);
+    EXPECT_EQ(t.remove_done_callback(h), 1U);
+    EXPECT_EQ(t.remove_done_callback(h), 0U);
+    EXPECT_EQ(t.remove_done_callback(count_task_done), 2U);
+    co_await t;
+    co_await aio::sleep(0s);
+    EXPECT_EQ(t.remove_done_callback(count_task_done), 0U);  // done: nothing pending
+  };
+  aio::run(main());
+  EXPECT_EQ(log, std::vector<std::string>{"2"});
+  EXPECT_EQ(g_task_callback_calls, 0);
+}
+
+TEST(Loop, CreateFutureSchedulesCallbacksOnTheLoop) {
+  std::vector<std::string> order;
+  auto main = [&]() -> aio::Task<> {
+    auto& loop = aio::get_running_loop();
+    aio::Future<int> fut = loop.create_future<int>();
+    EXPECT_FALSE(fut.done());
+    fut.add_done_callback(
+        [&](pyconc::Future<int>& f) { order.push_back("callback " + std::to_string(f.result())); });
+    loop.call_soon([&order, fut]() mutable {
+      order.push_back("set");
+      fut.set_result(1);
+      // asyncio.Future: the callback is scheduled, not run inside set_result.
+      order.push_back("after set");
+    });
+    EXPECT_EQ(co_await fut, 1);
+    co_await aio::sleep(0s);
+    EXPECT_EQ(order, (std::vector<std::string>{"set", "after set", "callback 1"}));
+    // Done already: add_done_callback schedules it too.
+    order.clear();
+    fut.add_done_callback([&] { order.push_back("late"); });
+    EXPECT_TRUE(order.empty());
+    co_await aio::sleep(0s);
+    EXPECT_EQ(order, std::vector<std::string>{"late"});
+
+    // Completed from another thread: the callback runs on the loop's thread.
+    auto remote = loop.create_future<std::string>();
+    std::thread::id callback_thread;
+    remote.add_done_callback([&] { callback_thread = std::this_thread::get_id(); });
+    std::thread th([remote]() mutable { remote.set_result("from a thread"); });
+    EXPECT_EQ(co_await aio::wait_for(remote, 5s), "from a thread");
+    th.join();
+    co_await aio::sleep(0s);
+    EXPECT_EQ(callback_thread, std::this_thread::get_id());
+
+    // Exceptions and cancellation, as asyncio.Future.
+    auto bad = loop.create_future<void>();
+    loop.call_soon([bad]() mutable { bad.set_exception(pyconc::ValueError("no")); });
+    EXPECT_THROW(co_await bad, pyconc::ValueError);
+    auto gone = loop.create_future<int>();
+    EXPECT_TRUE(gone.cancel());
+    EXPECT_THROW(co_await gone, pyconc::CancelledError);
+  };
+  aio::run(main());
+}
+
 TEST(Loop, CallSoonLaterAndThreadsafe) {
   std::vector<int> order;
   auto main = [&]() -> aio::Task<> {

@@ -106,6 +106,38 @@ TEST(Future, CallbacksOnEveryPath) {
   EXPECT_EQ(log.back(), "late");
 }
 
+int g_removed_calls = 0;
+void count_call(pyconc::Future<int>&) {
+  ++g_removed_calls;
+}
+
+TEST(Future, RemoveDoneCallbackByHandleAndByFunction) {
+  g_removed_calls = 0;
+  pyconc::Future<int> f;
+  std::vector<std::string> log;
+  auto h1 = f.add_done_callback([&] { log.push_back("one"); });
+  auto h2 = f.add_done_callback([&] { log.push_back("two"); });
+  EXPECT_TRUE(h1);
+  EXPECT_NE(h1, h2);
+  // Python: remove_done_callback(fn) removes every registration of fn, returns the count.
+  f.add_done_callback(count_call);
+  f.add_done_callback(&count_call);
+  EXPECT_EQ(f.remove_done_callback(&count_call), 2U);
+  EXPECT_EQ(f.remove_done_callback(count_call), 0U);
+  EXPECT_EQ(f.remove_done_callback(h1), 1U);
+  EXPECT_EQ(f.remove_done_callback(h1), 0U);  // already gone
+  EXPECT_EQ(f.remove_done_callback(pyconc::CallbackHandle{}), 0U);
+  f.set_result(1);
+  EXPECT_EQ(log, std::vector<std::string>{"two"});
+  EXPECT_EQ(g_removed_calls, 0);
+  // After it ran, nothing is left to remove; an already-done future runs it at once and
+  // hands back an empty handle.
+  EXPECT_EQ(f.remove_done_callback(h2), 0U);
+  auto late = f.add_done_callback(count_call);
+  EXPECT_FALSE(late);
+  EXPECT_EQ(g_removed_calls, 1);
+}
+
 TEST(Future, ThrowingCallbackIsReportedAndHarmless) {
   pyconc::Future<int> f;
   bool second_ran = false;

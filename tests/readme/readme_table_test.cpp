@@ -103,6 +103,11 @@ void row_thread_pool() {
   auto cb = [](pyconc::Future<bool>&) {};
   std::exception_ptr e = f.exception(); f.cancel(); f.add_done_callback(cb);
   EXPECT_FALSE(e);
+  {
+    pyconc::Future<bool> f;
+    auto h = f.add_done_callback(cb); f.remove_done_callback(h);
+    EXPECT_EQ(f.remove_done_callback(h), 0u);
+  }
   auto fn = add;
   std::vector<long> xs{1, 2}, ys{3, 4};
   long sum = 0;
@@ -163,6 +168,13 @@ aio::Task<void> row_tasks() {
   EXPECT_TRUE(outcomes[0].has_value()); EXPECT_EQ(outcomes[0].value(), 2); EXPECT_FALSE(outcomes[0].exception());
   EXPECT_EQ(co_await aio::wait_for(f(), 2s), 1);
   EXPECT_EQ(co_await aio::timeout(2s, f()), 1);
+  co_await aio::timeout(2s, [&](aio::Timeout& cm) -> aio::Task<> { co_await f(); });
+  co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Task<> { tg.create_task(f()); co_return; });
+  {
+    auto& loop = aio::get_running_loop();
+    auto fut = loop.create_future<int>(); fut.set_result(1); co_await fut;
+    EXPECT_EQ(fut.result(), 1);
+  }
   EXPECT_EQ(co_await aio::shield(f()), 1);
   auto fn = [](int n) { return n * 2; };
   EXPECT_EQ(co_await aio::to_thread(fn, 3), 6);

@@ -38,6 +38,10 @@
 #include "pyconc/detail/unique_function.hpp"
 #include "pyconc/errors.hpp"
 
+namespace pyconc {
+template <class T>
+class Future;
+}
 namespace pyconc::futures {
 class ThreadPoolExecutor;
 }
@@ -186,6 +190,16 @@ class EventLoop : public detail::LoopCore {
 
   // Python: loop.time() -- the loop's clock (steady_clock).
   detail::Clock::time_point time() const noexcept { return detail::Clock::now(); }
+
+  // Python: loop.create_future(): a pending pyconc::Future (the one future type) tied to this
+  // loop -- its done-callbacks are scheduled on the loop (call_soon; call_soon_threadsafe when
+  // it is completed from another thread) instead of running inside set_result, as
+  // asyncio.Future's are. Complete it from loop code (set_result / set_exception / cancel) or
+  // from any thread; `co_await fut` in a task. Defined in pyconc/asyncio/future.hpp. Do not
+  // call its blocking result() on the loop's own thread before it is done: that would wait
+  // for the loop it blocks.
+  template <class T = void>
+  Future<T> create_future();
 
   // Python: loop.create_task(coro, name=...): schedules the coroutine as a task of this loop,
   // which need not be running yet (the seeds' `tasks = [loop.create_task(f(u)) for u in urls];

@@ -85,7 +85,49 @@ class FutureAwaiter final : public SuspendPoint {
   std::uint64_t token_ = 0;
 };
 
+// The state of a future made by loop.create_future(): callbacks go through the loop.
+template <class T>
+class LoopFutureState final : public FutureState<T> {
+ public:
+  LoopFutureState(std::shared_ptr<LoopRemote> remote, LoopCore* loop)
+      : remote_(std::move(remote)), loop_(loop) {}
+
+ protected:
+  void dispatch_callback(unique_function<void()>& fn) noexcept override {
+    if (LoopCore::running() == loop_) {
+      try {
+        loop_->loop().call_soon(std::move(fn));
+        return;
+      } catch (...) {
+        // Out of memory scheduling: run it now rather than lose it (fn is intact: the node
+        // that would have taken it was never built).
+      }
+      run_callback(fn);
+      return;
+    }
+    // Another thread: through the loop's thread-safe entrance. A closed loop drops the
+    // callback, as Python's call_soon on a closed loop refuses it.
+    post_to_loop(remote_, loop_, std::move(fn));
+  }
+
+ private:
+  std::shared_ptr<LoopRemote> remote_;
+  LoopCore* loop_;
+};
+
 }  // namespace pyconc::detail
+
+namespace pyconc::asyncio {
+
+// Python: asyncio.Future is pyconc's one Future (see loop.create_future()).
+using pyconc::Future;
+
+template <class T>
+Future<T> EventLoop::create_future() {
+  return Future<T>(std::make_shared<detail::LoopFutureState<T>>(remote(), this));
+}
+
+}  // namespace pyconc::asyncio
 
 namespace pyconc {
 

@@ -142,7 +142,8 @@ class TaskAwaiter final : public SuspendPoint, public DoneWatcher {
 };
 
 // Schedules `fn` on the loop with call_soon once `t` is done (node deletes itself).
-void add_task_callback(TaskCore& t, unique_function<void()> fn);
+std::uint64_t add_task_callback(TaskCore& t, unique_function<void()> fn, CallbackKey key = nullptr);
+std::size_t remove_task_callbacks(TaskCore& t, std::uint64_t id, CallbackKey key);
 
 }  // namespace pyconc::detail
 
@@ -197,18 +198,33 @@ class [[nodiscard]] Task {
   std::exception_ptr exception() const { return core().take_exception(); }
 
   // Python: Task.add_done_callback(fn): fn(task) -- or fn() -- is scheduled with call_soon
-  // once the task is done (at once if it already is).
+  // once the task is done (at once if it already is). Returns a handle for
+  // remove_done_callback (empty if the task was already done).
   // (Defined here: clang 14 does not match an out-of-line definition whose constraint names
   // Task<T>& against this declaration's Task&.)
   template <class F>
-  requires std::invocable<F&, Task&> || std::invocable<F&>
-  void add_done_callback(F fn) const {
+  requires std::invocable<F&, Task&> || std::invocable<F&> CallbackHandle add_done_callback(F fn)
+  const {
+    detail::CallbackKey key = nullptr;
+    if constexpr (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>) {
+      key = reinterpret_cast<detail::CallbackKey>(fn);
+    }
     if constexpr (std::invocable<F&, Task&>) {
       Task self = *this;
-      detail::add_task_callback(core(), [fn = std::move(fn), self]() mutable { fn(self); });
+      return CallbackHandle{detail::add_task_callback(
+          core(), [fn = std::move(fn), self]() mutable { fn(self); }, key)};
     } else {
-      detail::add_task_callback(core(), std::move(fn));
+      return CallbackHandle{detail::add_task_callback(core(), std::move(fn), key)};
     }
+  }
+  // Python: Task.remove_done_callback(fn): takes back callbacks not yet scheduled -- the one
+  // named by the handle, or every registration of a function pointer; returns how many.
+  std::size_t remove_done_callback(CallbackHandle h) const {
+    return h.id == 0 ? 0 : detail::remove_task_callbacks(core(), h.id, nullptr);
+  }
+  template <class R, class... Args>
+  std::size_t remove_done_callback(R (*fn)(Args...)) const {
+    return detail::remove_task_callbacks(core(), 0, reinterpret_cast<detail::CallbackKey>(fn));
   }
 
   std::string get_name() const { return core().name(); }

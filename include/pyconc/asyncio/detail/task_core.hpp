@@ -21,10 +21,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pyconc/asyncio/detail/loop_core.hpp"
 #include "pyconc/asyncio/detail/runnable.hpp"
 #include "pyconc/contextvars.hpp"
+#include "pyconc/detail/callback_handle.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::detail {
@@ -35,6 +37,11 @@ class TaskCore;
 class DoneWatcher {
  public:
   virtual void on_task_done(TaskCore& t) noexcept = 0;
+  // A done-callback registration (add_done_callback) answers whether it is the one named by
+  // `id`, or registered with the function pointer `key`; other watchers never match.
+  virtual bool is_callback(std::uint64_t /*id*/, CallbackKey /*key*/) const noexcept {
+    return false;
+  }
   DoneWatcher* next_done_ = nullptr;
 
  protected:
@@ -82,6 +89,8 @@ class TaskCore : public Runnable {
 
   void add_watcher(DoneWatcher* w) noexcept;
   bool remove_watcher(DoneWatcher* w) noexcept;
+  // Unlinks (and returns, for the caller to delete) every watcher with is_callback(id, key).
+  std::vector<DoneWatcher*> take_callbacks(std::uint64_t id, CallbackKey key);
 
   // --- for suspension points (the current task parks on them) ---
   void park(std::coroutine_handle<> h, Waiter* w) noexcept {

@@ -11,6 +11,7 @@
 #include "pyconc/aiohttp/exceptions.hpp"
 #include "pyconc/aiohttp/form_data.hpp"
 #include "pyconc/aiohttp/requests.hpp"
+#include "pyconc/aiohttp/stream_reader.hpp"
 
 // Shared pieces
 #include "pyconc/aiohttp/html.hpp"

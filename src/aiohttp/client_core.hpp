@@ -62,6 +62,10 @@ struct ClientResponseState {
   aiohttp::RequestInfo request_info;
   std::vector<aiohttp::ClientResponse> history;
   std::string body;
+  // Bytes at the front of `body` already consumed through content() (compacted lazily).
+  std::size_t body_offset = 0;
+  // Decoded body bytes received, consumed or not (StreamReader::total_bytes).
+  std::uint64_t total_bytes = 0;
   // The transfer still producing this response's body; null once released (or for a
   // redirect response in history).
   std::unique_ptr<ClientTransfer> transfer;
@@ -80,6 +84,9 @@ struct TransferLimits {
   std::optional<Clock::duration> connect;
   std::optional<Clock::duration> sock_read;
   std::optional<std::uint64_t> max_body;  // decoded bytes (ClientSessionOptions::max_response_size)
+  // Backpressure: past this many unread body bytes the transfer pauses (stops reading its
+  // socket) until a content() reader consumes them, unless the whole body is wanted.
+  std::size_t high_water = std::size_t{128} << 10;
 };
 
 class TransferAwaiter;
@@ -175,6 +182,23 @@ class ClientTransfer {
   // after the head arrived is not the head's (it surfaces when the body is read).
   std::exception_ptr failure_for(TransferPhase target) const noexcept;
   TransferAwaiter wait(TransferPhase target) noexcept;
+  // Waits until more than `have` unread body bytes are buffered or the transfer is done; never
+  // throws the transfer's failure (the reader takes the buffered bytes first). A paused
+  // transfer resumes: the reader needs more than the buffer holds.
+  TransferAwaiter wait_data(std::size_t have = 0) noexcept;
+
+  // Backpressure (content() streaming). Unread bytes of the body buffer:
+  std::size_t buffered() const noexcept {
+    return out_ == nullptr ? 0 : out_->body.size() - out_->body_offset;
+  }
+  // The whole body is wanted (read()/text()/json()): no more pausing.
+  void want_whole_body() noexcept;
+  // A reader consumed bytes: resume a paused transfer once the buffer is below half the
+  // high-water mark.
+  void consumed() noexcept;
+  bool paused() const noexcept { return paused_; }
+  const TransferLimits& limits() const noexcept { return timeouts_; }
+  void resume_transfer() noexcept;
 
   // From the session core.
   void on_done(CURLcode code) noexcept;
@@ -227,6 +251,8 @@ class ClientTransfer {
   bool expect_status_ = true;
   bool discard_redirect_body_ = false;
   bool discard_body_ = false;
+  bool paused_ = false;      // the write callback returned CURL_WRITEFUNC_PAUSE
+  bool whole_body_ = false;  // read()/text()/json(): accumulate without pausing
   std::array<char, CURL_ERROR_SIZE> errbuf_{};
 };
 
@@ -236,14 +262,18 @@ class ClientTransfer {
 // waiting task resumes): the outcome is copied into it by wake().
 class TransferAwaiter final : public SuspendPoint {
  public:
-  TransferAwaiter(ClientTransfer* t, TransferPhase target) noexcept : t_(t), target_(target) {}
-  TransferAwaiter(TransferAwaiter&& o) noexcept : t_(o.t_), target_(o.target_) {}
+  TransferAwaiter(ClientTransfer* t, TransferPhase target, bool data = false,
+                  std::size_t have = 0) noexcept
+      : t_(t), target_(target), data_(data), have_(have) {}
+  TransferAwaiter(TransferAwaiter&& o) noexcept
+      : t_(o.t_), target_(o.target_), data_(o.data_), have_(o.have_) {}
   ~TransferAwaiter() { leave_slot(); }
 
-  bool await_ready() const noexcept { return t_->phase_ >= target_; }
+  bool await_ready() const noexcept { return satisfied(); }
   void await_suspend(std::coroutine_handle<> h);
   void await_resume() {
     if (!parked_) {
+      if (data_) return;
       if (auto e = t_->failure_for(target_)) std::rethrow_exception(e);
       return;
     }
@@ -252,6 +282,11 @@ class TransferAwaiter final : public SuspendPoint {
   }
   bool cancel() noexcept override;
   TransferPhase target() const noexcept { return target_; }
+  // Whether what this awaiter waits for has happened.
+  bool satisfied() const noexcept {
+    return t_->phase_ >= target_ || (data_ && t_->buffered() > have_);
+  }
+  bool wants_data() const noexcept { return data_; }
 
   // From the transfer, which has already cleared its waiter slot.
   void wake(std::exception_ptr error) noexcept {
@@ -268,6 +303,8 @@ class TransferAwaiter final : public SuspendPoint {
   }
   ClientTransfer* t_;
   TransferPhase target_;
+  bool data_;
+  std::size_t have_;
   std::exception_ptr error_;
   bool parked_ = false;
   bool attached_ = false;
@@ -275,6 +312,10 @@ class TransferAwaiter final : public SuspendPoint {
 
 inline TransferAwaiter ClientTransfer::wait(TransferPhase target) noexcept {
   return TransferAwaiter(this, target);
+}
+inline TransferAwaiter ClientTransfer::wait_data(std::size_t have) noexcept {
+  if (paused_) resume_transfer();
+  return TransferAwaiter(this, TransferPhase::done, true, have);
 }
 
 // The exception for a libcurl failure of a transfer of `url`; `head` tells whether the

@@ -207,11 +207,20 @@ bool expected_content_type(const std::string& actual, const std::string& expecte
   return actual.find(expected) != std::string::npos;
 }
 
+// Drops the bytes content() readers consumed, so that `body` is what is left.
+void drop_consumed(ClientResponseState& s) {
+  if (s.body_offset == 0) return;
+  s.body.erase(0, s.body_offset);
+  s.body_offset = 0;
+}
+
 asyncio::Task<std::string> read_body(std::shared_ptr<ClientResponseState> s) {
   if (s->transfer != nullptr) {
+    s->transfer->want_whole_body();
     co_await s->transfer->wait(TransferPhase::done);  // rethrows a failure of the transfer
     s->transfer.reset();  // complete: the easy handle goes, the connection is back in the pool
   }
+  drop_consumed(*s);
   co_return s->body;
 }
 
@@ -289,7 +298,14 @@ const std::vector<ClientResponse>& ClientResponse::history() const {
   return state().history;
 }
 const std::string& ClientResponse::body() const {
-  return state().body;
+  auto& s = state();
+  drop_consumed(s);
+  return s.body;
+}
+
+StreamReader ClientResponse::content() const {
+  state();
+  return StreamReader(s_);
 }
 
 std::optional<std::uint64_t> ClientResponse::content_length() const {

@@ -2,6 +2,7 @@
 // for each hop, following redirects.
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <utility>
 
 #include "client_core.hpp"
@@ -225,6 +226,11 @@ PreparedRequest prepare(const ClientSessionCore& core, std::string_view method, 
     if (*max_body == 0) throw ValueError("max_response_size must be positive (nullopt: no limit)");
     r.timeouts.max_body = *max_body;
   }
+  const std::size_t bufsize = o.read_bufsize ? *o.read_bufsize : so.read_bufsize;
+  if (bufsize == 0) throw ValueError("read_bufsize must be positive");
+  r.timeouts.high_water = bufsize > std::numeric_limits<std::size_t>::max() / 2
+                              ? std::numeric_limits<std::size_t>::max()
+                              : 2 * bufsize;
   return r;
 }
 

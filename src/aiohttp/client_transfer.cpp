@@ -84,6 +84,7 @@ void ClientTransfer::start(ClientResponseState* out, bool discard_redirect_body)
   expect_status_ = true;
   discard_redirect_body_ = discard_redirect_body;
   discard_body_ = false;
+  paused_ = false;
   connected_ = false;
   field_open_ = false;
   uploaded_ = 0;
@@ -252,12 +253,22 @@ std::size_t ClientTransfer::write_callback(char* data, std::size_t size, std::si
   const std::size_t len = size * n;
   if (t->timeouts_.sock_read) t->last_activity_ = Clock::now();
   if (t->discard_body_) return len;
+  const bool reader_waits = t->waiter_ != nullptr && t->waiter_->wants_data();
+  if (!t->whole_body_ && !reader_waits && t->buffered() >= t->timeouts_.high_water) {
+    // Nobody reads fast enough: stop reading the socket (the server sees TCP's window close);
+    // libcurl hands this same data again once consumed() resumes the transfer.
+    t->paused_ = true;
+    t->arm_timer();  // no read deadline while paused: the reader, not the server, is slow
+    return CURL_WRITEFUNC_PAUSE;
+  }
   try {
     t->received_ += len;
     if (t->timeouts_.max_body && t->received_ > *t->timeouts_.max_body) {
       t->throw_too_large("stopped after " + std::to_string(t->received_) + " bytes");
     }
     t->out_->body.append(data, len);
+    t->out_->total_bytes += len;
+    if (reader_waits) t->notify();
   } catch (...) {
     if (t->error_ == nullptr) {
       t->error_ = std::current_exception();
@@ -320,7 +331,7 @@ void ClientTransfer::detach() noexcept {
 }
 
 void ClientTransfer::notify() noexcept {
-  if (waiter_ == nullptr || phase_ < waiter_->target()) return;
+  if (waiter_ == nullptr || !waiter_->satisfied()) return;
   TransferAwaiter* w = waiter_;
   waiter_ = nullptr;
   // A task of a loop that is gone is never resumed.
@@ -328,7 +339,29 @@ void ClientTransfer::notify() noexcept {
     w->orphan();
     return;
   }
-  w->wake(failure_for(w->target()));
+  w->wake(w->wants_data() ? nullptr : failure_for(w->target()));
+}
+
+void ClientTransfer::want_whole_body() noexcept {
+  whole_body_ = true;
+  if (paused_) resume_transfer();
+}
+
+void ClientTransfer::consumed() noexcept {
+  if (paused_ && buffered() < timeouts_.high_water / 2) resume_transfer();
+}
+
+void ClientTransfer::resume_transfer() noexcept {
+  paused_ = false;
+  if (phase_ == TransferPhase::done || !in_multi_ || easy_ == nullptr) return;
+  last_activity_ = Clock::now();
+  arm_timer();
+  // libcurl may deliver the data it held back right here (write_callback, which may pause
+  // again); it then expires the transfer's timer so that the multi loop reads the socket.
+  const CURLcode rc = curl_easy_pause(easy_, CURLPAUSE_CONT);
+  if (rc != CURLE_OK && phase_ != TransferPhase::done) {
+    abort(curl_failure(rc, errbuf_.data(), out_->url, true, 0));
+  }
 }
 
 void ClientTransfer::arm_timer() noexcept {
@@ -338,7 +371,9 @@ void ClientTransfer::arm_timer() noexcept {
     if (!when || t < *when) when = t;
   };
   if (!connected_ && connect_deadline_) earlier(*connect_deadline_);
-  if (connected_ && timeouts_.sock_read) earlier(last_activity_ + *timeouts_.sock_read);
+  if (connected_ && timeouts_.sock_read && !paused_) {
+    earlier(last_activity_ + *timeouts_.sock_read);
+  }
   if (!when) {
     cancel_timer();
     return;
@@ -385,7 +420,8 @@ void ClientTransfer::on_timer() noexcept {
     fail("Connection timeout to host " + out_->url.origin().str());
     return;
   }
-  if (connected_ && timeouts_.sock_read && now - last_activity_ >= *timeouts_.sock_read) {
+  if (connected_ && timeouts_.sock_read && !paused_ &&
+      now - last_activity_ >= *timeouts_.sock_read) {
     // Still sending a large body counts as activity too (libcurl sends it by itself).
     curl_off_t sent = 0;
     curl_easy_getinfo(easy_, CURLINFO_SIZE_UPLOAD_T, &sent);

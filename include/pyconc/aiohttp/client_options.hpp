@@ -112,6 +112,8 @@ struct RequestOptions {
   std::optional<bool> ssl{};
   // Replaces the session's max_response_size for this request (nullopt: the session's).
   std::optional<std::size_t> max_response_size{};
+  // Replaces the session's read_bufsize for this request (nullopt: the session's).
+  std::optional<std::size_t> read_bufsize{};
 };
 
 // ClientSession(...) and its TCPConnector(...) keyword arguments.
@@ -155,6 +157,11 @@ struct ClientSessionOptions {
   // above it fails as soon as the head arrives. nullopt: no limit (aiohttp has none). 0 is a
   // ValueError. Not Python: aiohttp reads whatever the server sends.
   std::optional<std::size_t> max_response_size{};
+  // Python: ClientSession(read_bufsize=2**16). A body read through resp.content() is buffered
+  // up to twice this many unread bytes; past that the transfer pauses (its socket is not read,
+  // so the server is slowed by TCP) until the reader catches up. read()/text()/json() want
+  // the whole body and never pause. 0 is a ValueError.
+  std::size_t read_bufsize{std::size_t{1} << 16};
 };
 
 }  // namespace pyconc::aiohttp

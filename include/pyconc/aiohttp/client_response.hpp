@@ -5,10 +5,13 @@
 //   resp.status(); resp.reason(); resp.headers()["Content-Type"]; resp.url();
 //   std::string body = co_await resp.text();    // waits for the whole body
 //   nlohmann::json data = co_await resp.json();  resp.raise_for_status();
+//   auto chunk = co_await resp.content().read(65536);   // streamed: see stream_reader.hpp
 // The response is a handle (copies share one response, as Python references do). The body
 // keeps arriving in the background once the headers are in: libcurl's write callback appends
 // it to a buffer, and read()/text()/json() wait until it is complete, then return it (the
-// body is kept: they may be called again). Destroying the last handle, release() or close()
+// body is kept: they may be called again). content() reads it as it arrives instead, in
+// constant memory: unread bytes beyond twice read_bufsize pause the transfer (backpressure),
+// whether or not anyone reads, until a reader -- or read()/text()/json() -- wants more. Destroying the last handle, release() or close()
 // before the body is complete aborts the transfer (the connection is closed, not reused).
 // Differences: there is no `async with`: the response is released when the last handle goes.
 // text() decodes with the charset of Content-Type (any charset iconv knows), else UTF-8 --
@@ -33,6 +36,7 @@
 
 #include "pyconc/aiohttp/exceptions.hpp"
 #include "pyconc/aiohttp/multidict.hpp"
+#include "pyconc/aiohttp/stream_reader.hpp"
 #include "pyconc/aiohttp/url.hpp"
 #include "pyconc/asyncio/task.hpp"
 
@@ -97,7 +101,11 @@ class ClientResponse {
   // skips the check); ValueError for invalid JSON.
   asyncio::Task<nlohmann::json> json(
       std::optional<std::string> content_type = std::string("application/json")) const;
-  // The bytes received so far (the whole body once read() returned). No copy.
+  // Python: resp.content -- the body as a stream (read(n), readline(), iter_chunked(n), ...).
+  // Bytes it consumes are gone from body() and from a later read().
+  StreamReader content() const;
+  // The bytes received so far and not consumed through content() (the whole body once read()
+  // returned). No copy.
   const std::string& body() const;
   // Whether the body is complete (or the transfer ended with an error).
   bool is_eof() const;

@@ -29,6 +29,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -90,6 +91,35 @@ struct TransferLimits {
 };
 
 class TransferAwaiter;
+class SlotAwaiter;
+class ClientSessionCore;
+
+// A request's right to be in flight (ClientSessionCore's limit / limit_per_host). Released
+// when destroyed or reset(); moved into the transfer once its final response arrived, which
+// releases it when the body is complete.
+class RequestSlot {
+ public:
+  RequestSlot() = default;
+  RequestSlot(ClientSessionCore* core, std::string origin) noexcept
+      : core_(core), origin_(std::move(origin)) {}
+  RequestSlot(RequestSlot&& o) noexcept
+      : core_(std::exchange(o.core_, nullptr)), origin_(std::move(o.origin_)) {}
+  RequestSlot& operator=(RequestSlot&& o) noexcept {
+    if (this != &o) {
+      reset();
+      core_ = std::exchange(o.core_, nullptr);
+      origin_ = std::move(o.origin_);
+    }
+    return *this;
+  }
+  ~RequestSlot() { reset(); }
+  void reset() noexcept;
+  explicit operator bool() const noexcept { return core_ != nullptr; }
+
+ private:
+  ClientSessionCore* core_ = nullptr;
+  std::string origin_;
+};
 
 class ClientSessionCore {
  public:
@@ -112,6 +142,19 @@ class ClientSessionCore {
 
   // Options every easy handle of this session gets.
   void setup_easy(CURL* easy);
+  // An easy handle with the session's options: a reset one from the pool, else a new one.
+  // Reusing handles spares libcurl's per-handle allocations (its struct and buffers).
+  CURL* acquire_easy();
+  // Back to the pool (or freed when the pool is full or the session closed). Not in the multi.
+  void release_easy(CURL* easy) noexcept;
+
+  // Request slots (Python: TCPConnector(limit, limit_per_host)): at most options().limit
+  // requests in flight (0: unlimited) and limit_per_host per origin; the others wait in FIFO
+  // order in SlotAwaiters, before any easy handle exists, and are handed a slot as one frees.
+  bool try_take_slot(const std::string& origin);
+  void release_slot(const std::string& origin) noexcept;
+  void enqueue(SlotAwaiter* w);
+  void dequeue(SlotAwaiter* w) noexcept;
   // Adds/removes a transfer's easy handle to/from the multi handle.
   void add(ClientTransfer& t);
   void remove(ClientTransfer& t) noexcept;
@@ -152,6 +195,10 @@ class ClientSessionCore {
   asyncio::Handle pump_handle_;
   asyncio::Handle timer_handle_;
   std::vector<ClientTransfer*> transfers_;  // live transfers (aborted by close())
+  std::vector<CURL*> idle_easies_;          // reset handles for reuse
+  std::size_t in_flight_ = 0;               // slots taken
+  std::unordered_map<std::string, std::size_t> in_flight_per_origin_;
+  std::deque<SlotAwaiter*> slot_waiters_;  // FIFO
   bool pump_scheduled_ = false;
   bool timeout_due_ = false;
   bool closed_ = false;
@@ -177,7 +224,12 @@ class ClientTransfer {
 
   // Starts a hop whose response goes to `out` (the easy handle is configured already).
   // `discard_redirect_body`: the body of a redirect response that will be followed is dropped.
-  void start(ClientResponseState* out, bool discard_redirect_body);
+  // The connect timeout counts from `since` (the request's wait for a slot is part of it, as
+  // aiohttp's connect timeout includes waiting for a connection from the pool).
+  void start(ClientResponseState* out, bool discard_redirect_body,
+             std::optional<Clock::time_point> since = std::nullopt);
+  // The request's slot, released when the body is complete (at once if it already is).
+  void hold_slot(RequestSlot slot) noexcept;
   // The failure of the transfer, if any, for a task that waited for `target`: a failure
   // after the head arrived is not the head's (it surfaces when the body is read).
   std::exception_ptr failure_for(TransferPhase target) const noexcept;
@@ -251,6 +303,7 @@ class ClientTransfer {
   bool expect_status_ = true;
   bool discard_redirect_body_ = false;
   bool discard_body_ = false;
+  RequestSlot slot_;
   bool paused_ = false;      // the write callback returned CURL_WRITEFUNC_PAUSE
   bool whole_body_ = false;  // read()/text()/json(): accumulate without pausing
   std::array<char, CURL_ERROR_SIZE> errbuf_{};
@@ -317,6 +370,42 @@ inline TransferAwaiter ClientTransfer::wait_data(std::size_t have) noexcept {
   if (paused_) resume_transfer();
   return TransferAwaiter(this, TransferPhase::done, true, have);
 }
+
+// Waits for a request slot (see ClientSessionCore). SuspendPoint's contract: cancelling it
+// leaves the queue at once. A deadline (the request's total / connect timeout) fails it with
+// TimeoutError. co_await gives the RequestSlot.
+class SlotAwaiter final : public SuspendPoint {
+ public:
+  SlotAwaiter(ClientSessionCore* core, const std::string& origin,
+              std::optional<Clock::time_point> deadline)
+      : core_(core), origin_(origin), deadline_(deadline) {}
+  ~SlotAwaiter();
+
+  bool await_ready() {
+    granted_ = core_->try_take_slot(origin_);
+    return granted_;
+  }
+  void await_suspend(std::coroutine_handle<> h);
+  RequestSlot await_resume();
+  bool cancel() noexcept override;
+
+  const std::string& origin() const noexcept { return origin_; }
+  // From the session core, which already took the slot for it / removed it from the queue.
+  void grant() noexcept;
+  void fail(std::exception_ptr e) noexcept;
+
+ private:
+  void stop_timer() noexcept;
+  ClientSessionCore* core_;
+  std::string origin_;
+  std::optional<Clock::time_point> deadline_;
+  std::exception_ptr error_;
+  asyncio::Handle timer_;
+  bool timer_armed_ = false;
+  bool queued_ = false;
+  bool granted_ = false;
+  bool parked_ = false;
+};
 
 // The exception for a libcurl failure of a transfer of `url`; `head` tells whether the
 // response head had arrived (a failure mid-body is a ClientPayloadError).

@@ -16,6 +16,8 @@ namespace {
 using detail::ClientResponseState;
 using detail::ClientSessionCore;
 using detail::ClientTransfer;
+using detail::RequestSlot;
+using detail::SlotAwaiter;
 using detail::TransferPhase;
 
 // RFC 9110 §5.6.2 tchar.
@@ -347,16 +349,28 @@ asyncio::Task<ClientResponse> do_request(std::shared_ptr<ClientSessionCore> core
                                          std::string url_text, RequestOptions options) {
   core->bind();
   PreparedRequest r = prepare(*core, method, url ? std::move(*url) : parse_url(url_text), options);
+  // Beyond the session's limit, wait (FIFO) for a slot before anything is allocated for the
+  // transfer. The wait counts against the connect and total timeouts, as in aiohttp.
+  const auto since = detail::Clock::now();
+  std::optional<detail::Clock::time_point> slot_deadline = r.timeouts.total_deadline;
+  if (r.timeouts.connect && (!slot_deadline || since + *r.timeouts.connect < *slot_deadline)) {
+    slot_deadline = since + *r.timeouts.connect;
+  }
+  const std::string origin = r.url.origin().str();
+  RequestSlot slot = co_await SlotAwaiter(core.get(), origin, slot_deadline);
   std::vector<ClientResponse> history;
   std::shared_ptr<ClientResponseState> hop;  // declared before the transfer that writes to it
   auto transfer = std::make_unique<ClientTransfer>(core, r.timeouts);
+  bool first_hop = true;
   for (;;) {
     hop = std::make_shared<ClientResponseState>();
     hop->real_url = r.url;
     hop->url = r.url.with_fragment(std::nullopt);
     hop->request_info = RequestInfo{hop->url, r.method, r.headers, hop->real_url};
     configure_hop(*transfer, r);
-    transfer->start(hop.get(), r.allow_redirects);
+    transfer->start(hop.get(), r.allow_redirects,
+                    first_hop ? std::optional<detail::Clock::time_point>(since) : std::nullopt);
+    first_hop = false;
     co_await transfer->wait(TransferPhase::head);
     if (!r.allow_redirects || !is_redirect(hop->status)) break;
     std::optional<std::string_view> location = hop->headers.get("Location");
@@ -373,6 +387,7 @@ asyncio::Task<ClientResponse> do_request(std::shared_ptr<ClientSessionCore> core
     follow(r, *hop, *location);
   }
   hop->history = std::move(history);
+  transfer->hold_slot(std::move(slot));
   hop->transfer = std::move(transfer);
   ClientResponse resp(hop);
   if (r.raise_for_status) resp.raise_for_status();

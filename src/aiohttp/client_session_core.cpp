@@ -133,6 +133,167 @@ void ClientSessionCore::setup_easy(CURL* e) {
   curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 }
 
+CURL* ClientSessionCore::acquire_easy() {
+  CURL* e = nullptr;
+  if (!idle_easies_.empty()) {
+    e = idle_easies_.back();
+    idle_easies_.pop_back();
+    curl_easy_reset(e);  // every option back to its default; connections and caches stay
+  } else {
+    e = curl_easy_init();
+    if (e == nullptr) throw std::bad_alloc();
+  }
+  setup_easy(e);
+  return e;
+}
+
+void ClientSessionCore::release_easy(CURL* e) noexcept {
+  if (e == nullptr) return;
+  // As many as may be in flight at once (32 when unlimited), so a steady load allocates none.
+  const std::size_t keep = options_.limit > 0 ? options_.limit : 32;
+  if (!closed_ && idle_easies_.size() < keep) {
+    try {
+      idle_easies_.push_back(e);
+      return;
+    } catch (...) {
+    }
+  }
+  curl_easy_cleanup(e);
+}
+
+bool ClientSessionCore::try_take_slot(const std::string& origin) {
+  if (closed_) throw aiohttp::ClientConnectionError("Session is closed");
+  const std::size_t limit = options_.limit;
+  const std::size_t per_origin = options_.limit_per_host;
+  if (limit == 0 && per_origin == 0) return true;
+  if (limit > 0 && in_flight_ >= limit) return false;
+  if (per_origin > 0) {
+    std::size_t& n = in_flight_per_origin_[origin];
+    if (n >= per_origin) return false;
+    ++n;
+  }
+  ++in_flight_;
+  return true;
+}
+
+void ClientSessionCore::release_slot(const std::string& origin) noexcept {
+  if (closed_ || (options_.limit == 0 && options_.limit_per_host == 0)) return;
+  --in_flight_;
+  if (options_.limit_per_host > 0) {
+    auto it = in_flight_per_origin_.find(origin);
+    if (it != in_flight_per_origin_.end() && --it->second == 0) in_flight_per_origin_.erase(it);
+  }
+  if (!loop_usable()) return;
+  // Hand the freed capacity to the first waiters that can use it (a waiter whose origin is
+  // at its own limit keeps its place for that origin's next free slot).
+  for (auto it = slot_waiters_.begin(); it != slot_waiters_.end();) {
+    if (options_.limit > 0 && in_flight_ >= options_.limit) break;
+    SlotAwaiter* w = *it;
+    bool taken = false;
+    try {
+      taken = try_take_slot(w->origin());
+    } catch (...) {
+    }
+    if (!taken) {
+      ++it;
+      continue;
+    }
+    it = slot_waiters_.erase(it);
+    w->grant();
+  }
+}
+
+void ClientSessionCore::enqueue(SlotAwaiter* w) {
+  slot_waiters_.push_back(w);
+}
+
+void ClientSessionCore::dequeue(SlotAwaiter* w) noexcept {
+  auto it = std::find(slot_waiters_.begin(), slot_waiters_.end(), w);
+  if (it != slot_waiters_.end()) slot_waiters_.erase(it);
+}
+
+void RequestSlot::reset() noexcept {
+  if (core_ == nullptr) return;
+  ClientSessionCore* core = std::exchange(core_, nullptr);
+  core->release_slot(origin_);
+}
+
+SlotAwaiter::~SlotAwaiter() {
+  if (queued_) core_->dequeue(this);
+  stop_timer();
+  if (granted_) core_->release_slot(origin_);  // taken but never handed out
+}
+
+void SlotAwaiter::await_suspend(std::coroutine_handle<> h) {
+  park(h);
+  parked_ = true;
+  core_->enqueue(this);
+  queued_ = true;
+  if (deadline_) {
+    timer_ = core_->loop().call_at(*deadline_, [this] {
+      timer_armed_ = false;
+      timer_ = {};
+      if (!queued_) return;
+      core_->dequeue(this);
+      queued_ = false;
+      std::exception_ptr e;
+      try {
+        e = std::make_exception_ptr(
+            TimeoutError("Connection timeout to host " + origin_ +
+                         " (waiting for a free connection: the session's limit is reached)"));
+      } catch (...) {
+        e = std::current_exception();
+      }
+      fail(std::move(e));
+    });
+    timer_armed_ = true;
+  }
+}
+
+RequestSlot SlotAwaiter::await_resume() {
+  if (parked_) {
+    try {
+      resume_check();
+    } catch (...) {
+      if (granted_) core_->release_slot(origin_);
+      granted_ = false;
+      throw;
+    }
+  }
+  if (error_) std::rethrow_exception(error_);
+  granted_ = false;
+  return RequestSlot(core_, origin_);
+}
+
+bool SlotAwaiter::cancel() noexcept {
+  if (!cancellable()) return false;
+  if (queued_) core_->dequeue(this);
+  queued_ = false;
+  stop_timer();
+  return cancelled_now();
+}
+
+void SlotAwaiter::grant() noexcept {
+  queued_ = false;
+  granted_ = true;
+  stop_timer();
+  complete();
+}
+
+void SlotAwaiter::fail(std::exception_ptr e) noexcept {
+  queued_ = false;
+  error_ = std::move(e);
+  stop_timer();
+  complete();
+}
+
+void SlotAwaiter::stop_timer() noexcept {
+  if (!timer_armed_) return;
+  if (core_->loop_usable()) timer_.cancel();
+  timer_ = {};
+  timer_armed_ = false;
+}
+
 void ClientSessionCore::add(ClientTransfer& t) {
   if (closed_) throw aiohttp::ClientConnectionError("Session is closed");
   check_multi(curl_multi_add_handle(multi_, t.easy()), "curl_multi_add_handle");
@@ -164,6 +325,20 @@ void ClientSessionCore::close() noexcept {
   std::vector<ClientTransfer*> live;
   live.swap(transfers_);
   for (ClientTransfer* t : live) t->detach();
+  // Requests still waiting for a slot fail as the live ones did.
+  std::deque<SlotAwaiter*> waiting;
+  waiting.swap(slot_waiters_);
+  for (SlotAwaiter* w : waiting) {
+    std::exception_ptr e;
+    try {
+      e = std::make_exception_ptr(aiohttp::ClientConnectionError("Session is closed"));
+    } catch (...) {
+      e = std::current_exception();
+    }
+    if (loop_usable()) w->fail(std::move(e));
+  }
+  for (CURL* e : idle_easies_) curl_easy_cleanup(e);
+  idle_easies_.clear();
   const bool usable = loop_usable();
   if (usable) {
     pump_handle_.cancel();

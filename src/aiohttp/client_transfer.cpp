@@ -36,9 +36,7 @@ ClientResponseState::~ClientResponseState() = default;
 ClientTransfer::ClientTransfer(std::shared_ptr<ClientSessionCore> core, TransferLimits timeouts)
     : core_(std::move(core)), timeouts_(timeouts) {
   if (core_->closed()) throw RuntimeError("Session is closed");
-  easy_ = curl_easy_init();
-  if (easy_ == nullptr) throw std::bad_alloc();
-  core_->setup_easy(easy_);
+  easy_ = core_->acquire_easy();
   curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
   curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &ClientTransfer::header_callback);
   curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
@@ -51,15 +49,22 @@ ClientTransfer::ClientTransfer(std::shared_ptr<ClientSessionCore> core, Transfer
 }
 
 ClientTransfer::~ClientTransfer() {
+  slot_.reset();
   if (core_ != nullptr) {
     if (in_multi_) core_->remove(*this);
     in_multi_ = false;
     cancel_timer();
     core_->unlink(this);
+    core_->release_easy(easy_);  // reset before reuse: nothing points into this transfer then
+  } else if (easy_ != nullptr) {
+    curl_easy_cleanup(easy_);
   }
-  if (easy_ != nullptr) curl_easy_cleanup(easy_);
   if (headers_ != nullptr) curl_slist_free_all(headers_);
   if (mime_ != nullptr) curl_mime_free(mime_);
+}
+
+void ClientTransfer::hold_slot(RequestSlot slot) noexcept {
+  if (phase_ != TransferPhase::done) slot_ = std::move(slot);
 }
 
 void ClientTransfer::set_headers(curl_slist* list) noexcept {
@@ -75,7 +80,8 @@ void ClientTransfer::set_mime(curl_mime* mime) noexcept {
   mime_ = mime;
 }
 
-void ClientTransfer::start(ClientResponseState* out, bool discard_redirect_body) {
+void ClientTransfer::start(ClientResponseState* out, bool discard_redirect_body,
+                           std::optional<Clock::time_point> since) {
   if (core_ == nullptr) throw aiohttp::ClientConnectionError("Session is closed");
   out_ = out;
   phase_ = TransferPhase::running;
@@ -93,7 +99,7 @@ void ClientTransfer::start(ClientResponseState* out, bool discard_redirect_body)
   const auto now = Clock::now();
   last_activity_ = now;
   connect_deadline_.reset();
-  if (timeouts_.connect) connect_deadline_ = now + *timeouts_.connect;
+  if (timeouts_.connect) connect_deadline_ = since.value_or(now) + *timeouts_.connect;
   core_->add(*this);
   in_multi_ = true;
   arm_timer();
@@ -318,12 +324,14 @@ void ClientTransfer::finish(std::exception_ptr error) noexcept {
     error_phase_ = phase_;
   }
   phase_ = TransferPhase::done;
+  slot_.reset();  // the body is complete (or failed): the next waiting request may go
   notify();
 }
 
 void ClientTransfer::detach() noexcept {
   if (core_ == nullptr) return;
   abort(std::make_exception_ptr(aiohttp::ClientConnectionError("Session is closed")));
+  slot_.reset();
   cancel_timer();
   curl_easy_cleanup(easy_);
   easy_ = nullptr;

@@ -136,6 +136,78 @@ TEST(ClientTransfer, TotalLimitAcrossHosts) {
   EXPECT_EQ(most.load(), 2);
 }
 
+// Requests beyond the limit wait in the order they were made (no retries, no reordering),
+// before any handle exists for them; one cancelled while waiting leaves the queue.
+TEST(ClientTransfer, RequestsBeyondTheLimitWaitInOrder) {
+  std::atomic<bool> release_first{false};
+  TestServer* self = nullptr;
+  TestServer server([&](const TestRequest& r, TestConn& c) {
+    if (r.path == "/0") self->wait_until([&] { return release_first.load(); }, 10s);
+    c.respond(200, r.path);
+  });
+  self = &server;
+  http::ClientSession session({.limit = 1});
+  run([&]() -> aio::Task<> {
+    auto get_text = [](http::ClientSession& s, std::string url) -> aio::Task<std::string> {
+      co_return co_await (co_await s.get(url)).text();
+    };
+    std::vector<aio::Task<std::string>> tasks;
+    for (int i = 0; i < 6; ++i) {
+      tasks.push_back(aio::create_task(get_text(session, server.url("/" + std::to_string(i)))));
+    }
+    // Let every task reach its wait (the first is at the server, the others queued).
+    EXPECT_TRUE(co_await aio::wait_for(
+        [&]() -> aio::Task<bool> {
+          while (server.requests() < 1) co_await aio::sleep(1ms);
+          co_return true;
+        }(),
+        10s));
+    co_await aio::sleep(0s);
+    tasks[2].cancel();
+    release_first = true;
+    std::vector<std::string> got;
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      try {
+        got.push_back(co_await tasks[i]);
+      } catch (const pyconc::CancelledError&) {
+        got.push_back("cancelled");
+      }
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"/0", "/1", "cancelled", "/3", "/4", "/5"}));
+  });
+  std::vector<std::string> order;
+  for (const auto& r : server.seen()) order.push_back(r.path);
+  EXPECT_EQ(order, (std::vector<std::string>{"/0", "/1", "/3", "/4", "/5"}));
+  EXPECT_EQ(server.max_in_flight(), 1);
+}
+
+// aiohttp's connect timeout includes the wait for a free connection of the pool.
+TEST(ClientTransfer, WaitingForAFreeSlotCountsAsConnecting) {
+  std::atomic<bool> release{false};
+  TestServer* self = nullptr;
+  TestServer server([&](const TestRequest&, TestConn& c) {
+    self->wait_until([&] { return release.load(); }, 10s);
+    c.respond(200, "late");
+  });
+  self = &server;
+  http::ClientSession session({.limit = 1, .timeout = {.total = 30s, .connect = 200ms}});
+  run([&]() -> aio::Task<> {
+    auto first = aio::create_task(session.get(server.url("/held")));
+    while (server.requests() < 1) co_await aio::sleep(1ms);
+    bool timed_out = false;
+    try {
+      auto request = session.get(server.url("/queued"));
+      co_await std::move(request);
+    } catch (const pyconc::TimeoutError& e) {
+      timed_out = std::string(e.what()).find("Connection timeout") != std::string::npos;
+    }
+    EXPECT_TRUE(timed_out);
+    release = true;
+    EXPECT_EQ(co_await (co_await first).text(), "late");
+  });
+  EXPECT_EQ(server.requests(), 1);
+}
+
 TEST(ClientTransfer, ManyConcurrentRequests) {
   TestServer server([](const TestRequest& r, TestConn& c) { c.respond(200, r.path); });
   http::ClientSession session({.limit = 16});

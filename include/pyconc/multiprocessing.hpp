@@ -10,6 +10,7 @@
 #include "pyconc/multiprocessing/barrier.hpp"
 #include "pyconc/multiprocessing/condition.hpp"
 #include "pyconc/multiprocessing/connection.hpp"
+#include "pyconc/multiprocessing/context.hpp"
 #include "pyconc/multiprocessing/event.hpp"
 #include "pyconc/multiprocessing/exceptions.hpp"
 #include "pyconc/multiprocessing/lock.hpp"

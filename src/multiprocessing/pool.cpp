@@ -15,6 +15,8 @@ std::unique_ptr<detail::ProcessPoolCore> make_core(int processes, const PoolOpti
   config.workers = processes;
   config.max_tasks_per_child = options.maxtasksperchild;
   config.initializer = options.initializer.message();
+  config.start_method =
+      (options.context ? *options.context : multiprocessing::get_context()).method();
   config.name = "Pool";
   config.start_now = true;  // as Python's Pool: workers start in the constructor
   return std::make_unique<detail::ProcessPoolCore>(std::move(config));

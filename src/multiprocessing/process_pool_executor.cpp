@@ -14,6 +14,8 @@ std::unique_ptr<detail::ProcessPoolCore> make_core(int max_workers,
   config.workers = max_workers;
   config.max_tasks_per_child = options.max_tasks_per_child;
   config.initializer = options.initializer.message();
+  config.start_method =
+      (options.mp_context ? *options.mp_context : multiprocessing::get_context()).method();
   config.name = "ProcessPoolExecutor";
   config.start_now = false;  // at the first submit, as Python's
   return std::make_unique<detail::ProcessPoolCore>(std::move(config));

@@ -147,6 +147,12 @@ class ProcessPoolImpl {
   // Worker `w` has exited: collect its last results, reap it, and decide what it means.
   void on_exit(ProcWorker& w);
   void spawn_worker();
+  // One worker process by the pool's start method: posix_spawn of /proc/self/exe, fork, or a
+  // fork in the fork server. Return its pid; throw OSError.
+  pid_t exec_worker(int sock, int claim_fd) const;
+  pid_t fork_worker(int our_end, int sock, int claim_fd) const;
+  // Waits for an exited worker: its wait status, -1 if unknown.
+  int reap(pid_t pid) const;
   // After an internal failure: make sure no worker outlives the manager.
   void reap_all_after_failure();
 

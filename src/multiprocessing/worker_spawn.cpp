@@ -4,7 +4,6 @@
 // its pidfd says it has exited. Why workers are spawned, never forked: process_pool.cpp.
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -12,9 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -22,10 +24,10 @@
 #include <string>
 #include <vector>
 
+#include "fork_server.hpp"
 #include "pool_worker.hpp"
 #include "process_pool_impl.hpp"
-
-extern char** environ;  // NOLINT: POSIX
+#include "self_exec.hpp"
 
 namespace pyconc::detail {
 
@@ -54,18 +56,72 @@ std::string describe_status(int status) {
 
 }  // namespace
 
+int ProcessPoolImpl::reap(pid_t pid) const {
+  if (config_.start_method == multiprocessing::StartMethod::forkserver) {
+    return ForkServerClient::instance().wait_status(pid);  // the server's child, not ours
+  }
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  return r == pid ? status : -1;
+}
+
+pid_t ProcessPoolImpl::exec_worker(int sock, int claim_fd) const {
+  const std::string spec = std::to_string(sock) + ":" + std::to_string(::getpid()) + ":" +
+                           std::to_string(config_.max_tasks_per_child) + ":" +
+                           std::to_string(claim_fd);
+  return exec_self(kPoolWorkerEnv, spec, {sock, claim_fd});
+}
+
+pid_t ProcessPoolImpl::fork_worker(int our_end, int sock, int claim_fd) const {
+  std::fflush(nullptr);  // what is buffered now would otherwise be printed twice
+  const pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork of a pool worker");
+  if (pid > 0) return pid;
+  // The worker: a copy of the parent with one thread (this pool's manager). The pool's own
+  // descriptors are not its business -- and a copy of another worker's socket would keep that
+  // worker from seeing its end of input. workers_ is only changed by the manager thread, which
+  // is the one that forked: it is consistent here.
+  ::close(our_end);
+  ::close(epoll_);
+  ::close(event_);
+  for (const auto& other : workers_) {
+    ::close(other->fd);
+    if (other->pidfd >= 0) ::close(other->pidfd);
+  }
+  const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull >= 0) {
+    ::dup2(devnull, 0);
+    ::close(devnull);
+  }
+  // The parent's signal handlers would act on the parent's objects (an event loop's wake-up
+  // pipe...): back to the defaults; what the parent ignores stays ignored.
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction old {};
+    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler != SIG_IGN &&
+        old.sa_handler != SIG_DFL) {
+      ::signal(sig, SIG_DFL);
+    }
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+  char spec[96];
+  std::snprintf(spec, sizeof spec, "%d:%ld:%d:%d", sock, static_cast<long>(::getppid()),
+                config_.max_tasks_per_child, claim_fd);
+  run_pool_worker(spec);
+}
+
 void ProcessPoolImpl::on_exit(ProcWorker& w) {
   // Its last results. (No end of stream yet can mean a child of the worker holds the
   // socket: what the worker wrote is there all the same.)
   while (read_results(w)) {
   }
-  int status = 0;
-  pid_t r;
-  do {
-    r = ::waitpid(w.pid, &status, 0);
-  } while (r < 0 && errno == EINTR);
+  const int status = reap(w.pid);
   const std::string how =
-      r == w.pid ? describe_status(status) : std::string("was reaped by someone else");
+      status != -1 ? describe_status(status) : std::string("ended (its exit status is unknown)");
   ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w.pidfd, nullptr);
   if (!w.read_closed) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w.fd, nullptr);
   ::close(w.pidfd);
@@ -115,42 +171,29 @@ void ProcessPoolImpl::spawn_worker() {
     ::close(claim_fd);
     throw_errno("socketpair");
   }
-  const std::string spec = std::to_string(sv[1]) + ":" + std::to_string(::getpid()) + ":" +
-                           std::to_string(config_.max_tasks_per_child) + ":" +
-                           std::to_string(claim_fd);
-  std::vector<std::string> env_store;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (std::strncmp(*e, "PYCONC_MP_WORKER=", 17) != 0) env_store.emplace_back(*e);
-  }
-  env_store.push_back(std::string(kPoolWorkerEnv) + "=" + spec);
-  std::vector<char*> envp;
-  for (auto& s : env_store) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  char* argv[] = {program_invocation_name, nullptr};
-
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  ::posix_spawn_file_actions_init(&fa);
-  ::posix_spawnattr_init(&attr);
-  ::posix_spawn_file_actions_adddup2(&fa, sv[1], sv[1]);  // same fd: clears FD_CLOEXEC
-  ::posix_spawn_file_actions_adddup2(&fa, claim_fd, claim_fd);
-  ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  ::posix_spawnattr_setsigmask(&attr, &none);
-  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, envp.data());
-  ::posix_spawn_file_actions_destroy(&fa);
-  ::posix_spawnattr_destroy(&attr);
+  try {
+    switch (config_.start_method) {
+      case multiprocessing::StartMethod::forkserver:
+        pid =
+            ForkServerClient::instance().spawn_worker(sv[1], claim_fd, config_.max_tasks_per_child);
+        break;
+      case multiprocessing::StartMethod::fork:
+        pid = fork_worker(sv[0], sv[1], claim_fd);
+        break;
+      case multiprocessing::StartMethod::spawn:
+        pid = exec_worker(sv[1], claim_fd);
+        break;
+    }
+  } catch (...) {
+    ::close(sv[0]);
+    ::close(sv[1]);
+    ::close(claim_fd);
+    ::munmap(shared, sizeof(std::uint64_t));
+    throw;
+  }
   ::close(sv[1]);
   ::close(claim_fd);
-  if (rc != 0) {
-    ::close(sv[0]);
-    ::munmap(shared, sizeof(std::uint64_t));
-    errno = rc;
-    throw_errno("posix_spawn of a pool worker");
-  }
   auto w = std::make_unique<ProcWorker>();
   w->id = next_worker_id_++;
   w->pid = pid;
@@ -197,7 +240,7 @@ void ProcessPoolImpl::reap_all_after_failure() {
   }
   for (auto& w : all) {
     ::kill(w->pid, SIGKILL);
-    ::waitpid(w->pid, nullptr, 0);
+    reap(w->pid);
     ::close(w->fd);
     if (w->pidfd >= 0) ::close(w->pidfd);
     ::munmap(w->claim, sizeof(std::uint64_t));

@@ -334,6 +334,12 @@ void func2(std::string&) {}
 void row_pool(std::vector<long> xs, std::vector<std::tuple<long, long>> pairs) {
   auto f = job;
   { mp::Pool pool(4); std::vector<long> r = pool.map(job, xs); }
+  {
+    auto ctx = mp::get_context("fork");
+    mp::Pool pool(4, {.context = ctx});
+    mp::set_start_method("forkserver");
+    cf::ProcessPoolExecutor ex(4, {.mp_context = ctx});
+  }
   mp::Pool pool(2);
   auto r = pool.apply_async(func1, std::make_tuple(std::string("x")), func2); r.get(1s);
   pool.imap(f, xs); pool.imap_unordered(f, xs); pool.starmap(add, pairs);

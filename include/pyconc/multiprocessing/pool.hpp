@@ -57,6 +57,7 @@
 #include "pyconc/multiprocessing/detail/process_pool_core.hpp"
 #include "pyconc/multiprocessing/exceptions.hpp"
 #include "pyconc/multiprocessing/remote_call.hpp"
+#include "pyconc/multiprocessing/start_method.hpp"
 #include "pyconc/queue/simple_queue.hpp"
 
 namespace pyconc::detail {
@@ -87,6 +88,9 @@ namespace pyconc::multiprocessing {
 struct PoolOptions {
   Initializer initializer{};  // Python: initializer + initargs
   int maxtasksperchild = 0;   // 0: workers live as long as the pool
+  // Python: context= (or ctx.Pool): how workers start -- see context.hpp. nullopt: the
+  // default (mp::set_start_method, else spawn).
+  std::optional<Context> context{};
 };
 
 // Python: multiprocessing.pool.AsyncResult -- the result of apply_async/map_async.

@@ -46,6 +46,7 @@
 #include "pyconc/multiprocessing/detail/process_pool_core.hpp"
 #include "pyconc/multiprocessing/exceptions.hpp"
 #include "pyconc/multiprocessing/remote_call.hpp"
+#include "pyconc/multiprocessing/start_method.hpp"
 
 namespace pyconc::futures {
 
@@ -53,6 +54,9 @@ namespace pyconc::futures {
 struct ProcessPoolOptions {
   multiprocessing::Initializer initializer{};  // Python: initializer + initargs
   int max_tasks_per_child = 0;  // 0: workers live as long as the pool; ValueError if < 0
+  // Python: mp_context=: how workers start (multiprocessing/context.hpp). nullopt: the default
+  // (mp::set_start_method, else spawn).
+  std::optional<multiprocessing::Context> mp_context{};
 };
 
 class ProcessPoolExecutor {

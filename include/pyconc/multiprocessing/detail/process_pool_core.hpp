@@ -21,6 +21,7 @@
 #include "pyconc/detail/unique_function.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/multiprocessing/detail/remote_call.hpp"
+#include "pyconc/multiprocessing/start_method.hpp"
 
 namespace pyconc::detail {
 
@@ -119,6 +120,7 @@ struct ProcessPoolConfig {
   std::string initializer;                   // a complete init message, or empty
   std::string name = "ProcessPoolExecutor";  // for messages and thread names
   bool start_now = false;                    // spawn the workers in the constructor
+  multiprocessing::StartMethod start_method = multiprocessing::StartMethod::spawn;
 };
 
 class ProcessPoolImpl;

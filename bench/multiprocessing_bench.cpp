@@ -196,6 +196,17 @@ void BM_Process_Start_pyconc(benchmark::State& state) {
   }
 }
 
+// A one-worker pool started, used once and shut down, per start method (the fork server is
+// started by the first forkserver iteration and reused, as a program's pools share it).
+template <mp::StartMethod Method>
+void BM_PoolStart_pyconc(benchmark::State& state) {
+  const mp::Context ctx(Method);
+  for (auto _ : state) {
+    cf::ProcessPoolExecutor pool(1, {.mp_context = ctx});
+    benchmark::DoNotOptimize(pool.submit(identity, 1).result());
+  }
+}
+
 void BM_Process_Start_fork_exit(benchmark::State& state) {
   for (auto _ : state) {
     const pid_t pid = ::fork();
@@ -248,6 +259,18 @@ BENCHMARK(BM_MpPool_Map_pyconc)
 BENCHMARK(BM_MpPool_ApplyAsync_pyconc)->Name("BM_MpPool_ApplyAsync/pyconc")->UseRealTime();
 BENCHMARK(BM_Process_Start_pyconc)
     ->Name("BM_Process_Start/pyconc")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PoolStart_pyconc<mp::StartMethod::spawn>)
+    ->Name("BM_PoolStart_spawn/pyconc")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PoolStart_pyconc<mp::StartMethod::fork>)
+    ->Name("BM_PoolStart_fork/pyconc")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PoolStart_pyconc<mp::StartMethod::forkserver>)
+    ->Name("BM_PoolStart_forkserver/pyconc")
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Process_Start_fork_exit)

@@ -13,6 +13,7 @@ named as in the C++ benchmarks without "BM_" (ns per task, per item, or per star
     MpPool_Map 1000.0                   multiprocessing.Pool(2).map(identity, items), per item
     MpPool_ApplyAsync 50000.0           Pool(2).apply_async batched, collect every 10,000
     Process_Start 18600000.0            Process(target=noop).start(); join()   (fork)
+    PoolStart_fork 2500000.0            ProcessPoolExecutor(1, mp_context=fork), one task, shutdown
     ProcPool_SubmitOne_pipe 50000.0     (information) multiprocessing.Pipe round trip
 
 Usage: multiprocessing_pool.py [--repetitions N] [--tasks N]
@@ -75,6 +76,18 @@ def process_start(_, n):
     return time.perf_counter() - start
 
 
+def pool_start(method):
+    def run(_, n):
+        ctx = mp.get_context(method)
+        start = time.perf_counter()
+        for _ in range(n):
+            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+                pool.submit(identity, 1).result()
+        return time.perf_counter() - start
+
+    return run
+
+
 def pipe_round_trip(_, n):
     a, b = mp.Pipe()
     p = mp.Process(target=echo, args=(b,))
@@ -114,6 +127,8 @@ def main():
         report("MpPool_Map", pool_map, pool, 10 * n)
         report("MpPool_ApplyAsync", pool_apply_async, pool, n)
     report("Process_Start", process_start, None, max(5, n // 100))
+    for method in ("spawn", "fork", "forkserver"):
+        report(f"PoolStart_{method}", pool_start(method), None, max(3, n // 400))
     report("ProcPool_SubmitOne_pipe", pipe_round_trip, None, n)
 
 

@@ -41,6 +41,7 @@
 #include "pyconc/aiohttp/client_options.hpp"
 #include "pyconc/aiohttp/client_response.hpp"
 #include "pyconc/aiohttp/exceptions.hpp"
+#include "pyconc/aiohttp/form_data.hpp"
 #include "pyconc/aiohttp/multidict.hpp"
 #include "pyconc/aiohttp/url.hpp"
 #include "pyconc/asyncio/detail/reactor.hpp"
@@ -220,6 +221,10 @@ class ClientTransfer {
   void set_headers(curl_slist* list) noexcept;
   void set_mime(curl_mime* mime) noexcept;
   std::string& request_body() noexcept { return request_body_; }
+  // The body read from a file (opened now: OSError) / pulled from a generator as libcurl
+  // sends it (POST semantics; the caller sets the method).
+  void upload_file(const std::string& path);
+  void upload_stream(std::shared_ptr<aiohttp::StreamPayload::Chunks> chunks);
   std::string& cookie_header() noexcept { return cookie_; }
 
   // Starts a hop whose response goes to `out` (the easy handle is configured already).
@@ -265,6 +270,10 @@ class ClientTransfer {
   static std::size_t header_callback(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t write_callback(char* data, std::size_t size, std::size_t n, void* self);
   static int prereq_callback(void* self, char*, char*, int, int);
+  static std::size_t read_callback(char* out, std::size_t size, std::size_t n, void* self);
+  static int seek_callback(void* self, curl_off_t offset, int origin);
+  void set_reader(curl_off_t size);
+  void close_upload() noexcept;
   void on_header(std::string_view line);
   void flush_field();
   void on_head_complete();
@@ -281,6 +290,10 @@ class ClientTransfer {
   curl_slist* headers_ = nullptr;
   curl_mime* mime_ = nullptr;
   std::string request_body_;
+  int upload_fd_ = -1;                                             // FilePayload
+  std::shared_ptr<aiohttp::StreamPayload::Chunks> upload_chunks_;  // StreamPayload
+  std::string upload_pending_;                                     // the chunk being sent
+  std::size_t upload_pos_ = 0;
   std::string cookie_;
   ClientResponseState* out_ = nullptr;
   TransferAwaiter* waiter_ = nullptr;

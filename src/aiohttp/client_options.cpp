@@ -7,8 +7,12 @@
 #include "pyconc/aiohttp/client_options.hpp"
 #include "pyconc/aiohttp/form_data.hpp"
 #include "pyconc/errors.hpp"
+#include "pyconc/generator.hpp"
 
 namespace pyconc::aiohttp {
+
+StreamPayload::StreamPayload(Chunks chunks)
+    : chunks_(std::make_shared<Chunks>(std::move(chunks))) {}
 
 namespace {
 

@@ -56,6 +56,8 @@ struct PreparedRequest {
   CIMultiDict headers;
   std::optional<std::string> body;  // raw or urlencoded body
   std::optional<FormData> multipart;
+  std::optional<std::string> upload_file;                // FilePayload
+  std::shared_ptr<StreamPayload::Chunks> upload_stream;  // StreamPayload
   std::string cookies;  // the Cookie header of the session's and the request's cookies
   std::optional<BasicAuth> auth;
   bool allow_redirects = true;
@@ -196,6 +198,12 @@ PreparedRequest prepare(const ClientSessionCore& core, std::string_view method, 
   } else if (const std::string* bytes = o.data.bytes()) {
     r.body = *bytes;
     set_type("text/plain; charset=utf-8");
+  } else if (const std::string* path = o.data.file()) {
+    r.upload_file = *path;
+    set_type("application/octet-stream");
+  } else if (const StreamPayload* stream = o.data.stream()) {
+    r.upload_stream = stream->chunks();
+    set_type("application/octet-stream");
   } else if (const FormData* form = o.data.form()) {
     if (form->is_multipart()) {
       r.multipart = *form;
@@ -256,7 +264,8 @@ void configure_hop(ClientTransfer& t, const PreparedRequest& r) {
   t.set_mime(nullptr);
   curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, nullptr);
-  const bool has_body = r.body.has_value() || r.multipart.has_value();
+  const bool has_body =
+      r.body.has_value() || r.multipart.has_value() || r.upload_file || r.upload_stream != nullptr;
   if (r.method == "HEAD") {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
   } else if (has_body || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
@@ -275,6 +284,10 @@ void configure_hop(ClientTransfer& t, const PreparedRequest& r) {
         if (f.content_type) curl_mime_type(part, f.content_type->c_str());
       }
       t.set_mime(mime);
+    } else if (r.upload_file) {
+      t.upload_file(*r.upload_file);
+    } else if (r.upload_stream) {
+      t.upload_stream(r.upload_stream);
     } else {
       t.request_body() = r.body.value_or(std::string());
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -333,8 +346,15 @@ void follow(PreparedRequest& r, const ClientResponseState& resp, std::string_vie
     r.method = "GET";
     r.body.reset();
     r.multipart.reset();
+    r.upload_file.reset();
+    r.upload_stream.reset();
     r.headers.erase("Content-Type");
     r.headers.erase("Content-Length");
+  }
+  if (r.upload_stream && (resp.status == 307 || resp.status == 308)) {
+    throw ClientPayloadError("redirect " + std::to_string(resp.status) + " to " + next.str() +
+                             " would send the request body again, but it was a stream "
+                             "(StreamPayload), consumed once");
   }
   // Credentials are for the origin they were given for.
   if (next.origin() != r.url.origin()) {

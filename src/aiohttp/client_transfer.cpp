@@ -1,11 +1,18 @@
 // ClientTransfer (one request on its libcurl easy handle: head, body, timeouts, completion)
 // and TransferAwaiter.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include "client_core.hpp"
 #include "pyconc/aiohttp/detail/http_response.hpp"
 #include "pyconc/errors.hpp"
+#include "pyconc/generator.hpp"
 
 namespace pyconc::detail {
 
@@ -61,6 +68,91 @@ ClientTransfer::~ClientTransfer() {
   }
   if (headers_ != nullptr) curl_slist_free_all(headers_);
   if (mime_ != nullptr) curl_mime_free(mime_);
+  close_upload();
+}
+
+void ClientTransfer::close_upload() noexcept {
+  if (upload_fd_ >= 0) ::close(upload_fd_);
+  upload_fd_ = -1;
+  upload_chunks_.reset();
+  upload_pending_.clear();
+  upload_pos_ = 0;
+}
+
+void ClientTransfer::set_reader(curl_off_t size) {
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, nullptr);
+  curl_easy_setopt(easy_, CURLOPT_POST, 1L);
+  curl_easy_setopt(easy_, CURLOPT_READFUNCTION, &ClientTransfer::read_callback);
+  curl_easy_setopt(easy_, CURLOPT_READDATA, this);
+  curl_easy_setopt(easy_, CURLOPT_SEEKFUNCTION, &ClientTransfer::seek_callback);
+  curl_easy_setopt(easy_, CURLOPT_SEEKDATA, this);
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, size);  // -1: chunked
+}
+
+void ClientTransfer::upload_file(const std::string& path) {
+  close_upload();
+  upload_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (upload_fd_ < 0 || ::fstat(upload_fd_, &st) != 0) {
+    const int err = errno;
+    close_upload();
+    throw OSError(err, "cannot read the request body from " + path + ": " + std::strerror(err),
+                  path);
+  }
+  set_reader(S_ISREG(st.st_mode) ? static_cast<curl_off_t>(st.st_size) : -1);
+}
+
+void ClientTransfer::upload_stream(std::shared_ptr<aiohttp::StreamPayload::Chunks> chunks) {
+  close_upload();
+  upload_chunks_ = std::move(chunks);
+  set_reader(-1);
+}
+
+std::size_t ClientTransfer::read_callback(char* out, std::size_t size, std::size_t n, void* self) {
+  auto* t = static_cast<ClientTransfer*>(self);
+  const std::size_t room = size * n;
+  if (t->upload_fd_ >= 0) {
+    for (;;) {
+      const ssize_t got = ::read(t->upload_fd_, out, room);
+      if (got >= 0) return static_cast<std::size_t>(got);
+      if (errno == EINTR) continue;
+      if (t->error_ == nullptr) {
+        const int err = errno;
+        t->error_ = std::make_exception_ptr(
+            OSError(err, std::string("reading the request body: ") + std::strerror(err), ""));
+        t->error_phase_ = t->phase_;
+      }
+      return CURL_READFUNC_ABORT;
+    }
+  }
+  if (t->upload_chunks_ == nullptr) return 0;
+  try {
+    while (t->upload_pos_ == t->upload_pending_.size()) {
+      t->upload_pending_ = std::move(t->upload_chunks_->next());
+      t->upload_pos_ = 0;
+    }
+  } catch (const StopIteration&) {
+    return 0;
+  } catch (...) {
+    if (t->error_ == nullptr) {
+      t->error_ = std::current_exception();  // the generator's own exception fails the request
+      t->error_phase_ = t->phase_;
+    }
+    return CURL_READFUNC_ABORT;
+  }
+  const std::size_t k = std::min(room, t->upload_pending_.size() - t->upload_pos_);
+  std::memcpy(out, t->upload_pending_.data() + t->upload_pos_, k);
+  t->upload_pos_ += k;
+  return k;
+}
+
+int ClientTransfer::seek_callback(void* self, curl_off_t offset, int origin) {
+  auto* t = static_cast<ClientTransfer*>(self);
+  // libcurl rewinds to resend a body (a connection that died before the request went out):
+  // possible for a file, not for a generator already consumed.
+  if (t->upload_fd_ < 0) return CURL_SEEKFUNC_CANTSEEK;
+  return ::lseek(t->upload_fd_, static_cast<off_t>(offset), origin) < 0 ? CURL_SEEKFUNC_FAIL
+                                                                        : CURL_SEEKFUNC_OK;
 }
 
 void ClientTransfer::hold_slot(RequestSlot slot) noexcept {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "pyconc/aiohttp.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/future.hpp"
+#include "pyconc/generator.hpp"
 
 namespace aio = pyconc::asyncio;
 namespace http = pyconc::aiohttp;
@@ -309,6 +311,101 @@ TEST(ClientStream, LargeDownloadInConstantMemory) {
   EXPECT_LT(grown_kib, 48 * 1024) << "peak RSS grew by " << grown_kib << " KiB";
   std::printf("streamed %llu MiB, peak RSS grew by %ld KiB\n",
               static_cast<unsigned long long>(total >> 20), grown_kib);
+}
+
+// ---- request bodies that stream: a file, a generator ----
+
+// Answers with what arrived: "<size> <te> <cl> <fnv-1a of the body>".
+std::string describe_upload(const TestRequest& r) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : r.body) h = (h ^ c) * 1099511628211ULL;
+  return std::to_string(r.body.size()) + " te=" + r.header("Transfer-Encoding") +
+         " cl=" + r.header("Content-Length") + " " + std::to_string(h);
+}
+std::string describe_bytes(const std::string& body, const std::string& te, const std::string& cl) {
+  TestRequest r;
+  r.body = body;
+  if (!te.empty()) r.headers.emplace_back("Transfer-Encoding", te);
+  if (!cl.empty()) r.headers.emplace_back("Content-Length", cl);
+  return describe_upload(r);
+}
+
+pyconc::Generator<std::string> chunks_of(std::string text, std::size_t n) {
+  for (std::size_t i = 0; i < text.size(); i += n) co_yield text.substr(i, n);
+}
+pyconc::Generator<std::string> failing_chunks() {
+  co_yield std::string(1000, 'a');
+  throw pyconc::ValueError("the source broke");
+}
+
+TEST(ClientUpload, FileBodyIsStreamedWithItsLength) {
+  const std::string body = block().substr(0, 3'000'000);
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("pyconc-upload-" + std::to_string(::getpid()) + ".bin");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << body;
+  }
+  TestServer server([](const TestRequest& r, TestConn& c) {
+    if (r.path == "/moved") {
+      c.respond(307, "", {{"Location", "/final"}});
+      return;
+    }
+    c.respond(200, describe_upload(r) + " " + r.header("Content-Type"));
+  });
+  http::ClientSession session;
+  run([&]() -> aio::Task<> {
+    auto request = session.post(server.url("/up"), {.data = http::FilePayload(path.string())});
+    auto resp = co_await std::move(request);
+    EXPECT_EQ(co_await resp.text(),
+              describe_bytes(body, "", std::to_string(body.size())) + " application/octet-stream");
+    // A 307 sends the body again: the file is read again from its start.
+    auto again = session.put(server.url("/moved"), {.data = http::FilePayload(path.string())});
+    auto moved = co_await std::move(again);
+    EXPECT_EQ(moved.history().size(), 1U);
+    EXPECT_EQ(co_await moved.text(),
+              describe_bytes(body, "", std::to_string(body.size())) + " application/octet-stream");
+    auto missing = session.post(server.url("/up"), {.data = http::FilePayload("/nonexistent/x")});
+    EXPECT_THROW(co_await std::move(missing), pyconc::OSError);
+  });
+  std::filesystem::remove(path);
+}
+
+TEST(ClientUpload, GeneratorBodyIsSentChunked) {
+  const std::string body = block().substr(0, 1'000'000);
+  TestServer server([](const TestRequest& r, TestConn& c) {
+    if (r.path == "/moved") {
+      c.respond(308, "", {{"Location", "/final"}});
+      return;
+    }
+    c.respond(200, describe_upload(r));
+  });
+  http::ClientSession session;
+  run([&]() -> aio::Task<> {
+    auto request =
+        session.post(server.url("/up"), {.headers = {{"Content-Type", "text/csv"}},
+                                         .data = http::StreamPayload(chunks_of(body, 10'000))});
+    auto resp = co_await std::move(request);
+    EXPECT_EQ(co_await resp.text(), describe_bytes(body, "chunked", ""));
+    // The generator's exception fails the request with it.
+    bool raised = false;
+    try {
+      auto bad = session.post(server.url("/up"), {.data = http::StreamPayload(failing_chunks())});
+      co_await std::move(bad);
+    } catch (const pyconc::ValueError& e) {
+      raised = std::string(e.what()) == "the source broke";
+    }
+    EXPECT_TRUE(raised);
+    // A 308 would send a consumed stream again: refused clearly.
+    bool refused = false;
+    try {
+      auto r = session.post(server.url("/moved"), {.data = http::StreamPayload(chunks_of("x", 1))});
+      co_await std::move(r);
+    } catch (const http::ClientPayloadError& e) {
+      refused = std::string(e.what()).find("stream") != std::string::npos;
+    }
+    EXPECT_TRUE(refused);
+  });
 }
 
 }  // namespace

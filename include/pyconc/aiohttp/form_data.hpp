@@ -10,12 +10,16 @@
 // content type (or multipart was asked for), then as multipart/form-data (built by libcurl's
 // MIME API, boundary included). A raw string body gets Content-Type "text/plain;
 // charset=utf-8" (Python's str) unless the request's headers name one.
-// Differences: values are strings (bytes); no file objects or streams (read the file first).
+//   session.post(url, {.data = aiohttp::FilePayload("big.iso")});       // open("big.iso", "rb")
+//   session.post(url, {.data = aiohttp::StreamPayload(chunks())});      // a generator of bytes
+// Differences: form values are strings (bytes); a streamed body is a pyconc::Generator
+// (synchronous: C++ has no async generators).
 //
 // Thread safety: plain values.
 #pragma once
 
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +27,11 @@
 #include <vector>
 
 #include "pyconc/aiohttp/multidict.hpp"
+
+namespace pyconc {
+template <class T, class In>
+class Generator;  // pyconc/generator.hpp
+}
 
 namespace pyconc::aiohttp {
 
@@ -71,7 +80,37 @@ class FormData {
   bool multipart_ = false;
 };
 
-// The body of a request given as `data=`: nothing, raw bytes, or a form.
+// A request body read from a file while it is sent, in constant memory. Python:
+// data=open(path, "rb"). Content-Length is the file's size when the request starts;
+// Content-Type is application/octet-stream unless the request's headers name one. The file is
+// opened again for each redirect hop that keeps the body (307/308). OSError if it cannot be
+// opened (raised by the request). The reads are plain read(2) calls on the loop's thread:
+// meant for local files.
+class FilePayload {
+ public:
+  explicit FilePayload(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A request body produced chunk by chunk while it is sent, with chunked transfer encoding (no
+// Content-Length). Python: data=<a generator of bytes>. The generator runs on the loop's
+// thread when libcurl wants more; an exception it throws fails the request with it. It is
+// consumed once: a 307/308 redirect, which would send the body again, raises
+// ClientPayloadError. Copies of a RequestData share the one generator.
+class StreamPayload {
+ public:
+  using Chunks = pyconc::Generator<std::string, void>;
+  explicit StreamPayload(Chunks chunks);  // needs <pyconc/generator.hpp> where it is called
+  const std::shared_ptr<Chunks>& chunks() const noexcept { return chunks_; }
+
+ private:
+  std::shared_ptr<Chunks> chunks_;
+};
+
+// The body of a request given as `data=`: nothing, raw bytes, a form, a file or a stream.
 class RequestData {
  public:
   RequestData() = default;
@@ -83,17 +122,27 @@ class RequestData {
   RequestData(const MultiDict& form) : RequestData(FormData(form)) {}           // NOLINT
   RequestData(std::initializer_list<std::pair<std::string, std::string>> form)  // NOLINT
       : RequestData(FormData(form)) {}
+  RequestData(FilePayload file)  // NOLINT: data=open(...)
+      : kind_(Kind::file), bytes_(file.path()) {}
+  RequestData(StreamPayload stream)  // NOLINT: data=generator
+      : kind_(Kind::stream), stream_(std::move(stream)) {}
 
   bool has_value() const noexcept { return kind_ != Kind::none; }
   const std::string* bytes() const noexcept { return kind_ == Kind::bytes ? &bytes_ : nullptr; }
   const FormData* form() const noexcept { return kind_ == Kind::form ? &form_ : nullptr; }
+  // The path of a FilePayload body, else null.
+  const std::string* file() const noexcept { return kind_ == Kind::file ? &bytes_ : nullptr; }
+  const StreamPayload* stream() const noexcept {
+    return kind_ == Kind::stream ? &*stream_ : nullptr;
+  }
 
  private:
-  // One of the two is used, as kind_ says (a std::variant would cost <variant> to every file).
-  enum class Kind : unsigned char { none, bytes, form };
+  // One is used, as kind_ says (a std::variant would cost <variant> to every file).
+  enum class Kind : unsigned char { none, bytes, form, file, stream };
   Kind kind_ = Kind::none;
-  std::string bytes_;
+  std::string bytes_;  // the bytes, or the file's path
   FormData form_;
+  std::optional<StreamPayload> stream_;
 };
 
 }  // namespace pyconc::aiohttp

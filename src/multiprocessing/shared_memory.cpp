@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "pyconc/errors.hpp"
+#include "resource_tracker.hpp"
 
 namespace pyconc::multiprocessing::shared_memory {
 namespace {
@@ -66,6 +67,7 @@ SharedMemory::SharedMemory(SharedMemoryOptions options) {
       raise_os_error(err, "ftruncate(" + quoted(name) + ")");
     }
     size_ = options.size;
+    detail::track_shared_memory(name);  // unlinked for us if this process dies first
   } else {
     fd = ::shm_open(("/" + name).c_str(), O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0) raise_os_error(errno, quoted(name));
@@ -85,7 +87,10 @@ SharedMemory::SharedMemory(SharedMemoryOptions options) {
   const int err = errno;
   ::close(fd);  // the mapping keeps the object alive
   if (p == MAP_FAILED) {
-    if (options.create) ::shm_unlink(("/" + name).c_str());
+    if (options.create) {
+      ::shm_unlink(("/" + name).c_str());
+      detail::untrack_shared_memory(name);
+    }
     raise_os_error(err, "mmap(" + quoted(name) + ")");
   }
   data_ = p;
@@ -119,6 +124,7 @@ void SharedMemory::close() noexcept {
 void SharedMemory::unlink() {
   if (name_.empty()) throw ValueError("shared memory object has no name");
   if (::shm_unlink(("/" + name_).c_str()) != 0) raise_os_error(errno, quoted(name_));
+  detail::untrack_shared_memory(name_);
 }
 
 }  // namespace pyconc::multiprocessing::shared_memory

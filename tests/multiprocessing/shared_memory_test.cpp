@@ -1,12 +1,20 @@
 #include "pyconc/multiprocessing/shared_memory.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mp_test_util.hpp"
@@ -17,6 +25,19 @@
 namespace mp = pyconc::multiprocessing;
 namespace shm = pyconc::multiprocessing::shared_memory;
 using mp_test::MpTest;
+
+// The resource tracker is started at the first create and keeps a pipe open for the rest of
+// the process: start it before any test counts descriptors.
+class TrackerFirst : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (std::getenv("PYCONC_TEST_TRACKER_CHILD") != nullptr) return;
+    shm::SharedMemory warm({.create = true, .size = 16});
+    warm.unlink();
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kTrackerFirst =
+    ::testing::AddGlobalTestEnvironment(new TrackerFirst);
 
 class SharedMemoryTest : public MpTest {
  protected:
@@ -160,3 +181,51 @@ TEST_F(SharedMemoryTest, IncrementsUnderTheLockAreNeverLost) {
   EXPECT_GT(racy.value(), 0);
   EXPECT_LE(racy.value(), kProcs * kIters);
 }
+
+namespace {
+
+// Run in a process of its own (see the next test): creates a block, reports its name on the
+// fd given in PYCONC_TEST_TRACKER_CHILD, and dies by SIGKILL without unlinking it.
+TEST(ResourceTracker, ChildThatDiesHoldingABlock) {
+  const char* fd_text = std::getenv("PYCONC_TEST_TRACKER_CHILD");
+  if (fd_text == nullptr)
+    GTEST_SKIP() << "only run by ResourceTracker.BlocksOfAKilledProcessAreUnlinked";
+  shm::SharedMemory block({.create = true, .size = 4096});
+  const std::string name = block.name() + "\n";
+  if (::write(std::atoi(fd_text), name.data(), name.size()) < 0) std::abort();
+  ::raise(SIGKILL);
+}
+
+TEST(ResourceTracker, BlocksOfAKilledProcessAreUnlinked) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(p[0]);
+    ::setenv("PYCONC_TEST_TRACKER_CHILD", std::to_string(p[1]).c_str(), 1);
+    const char* args[] = {"self", "--gtest_filter=ResourceTracker.ChildThatDiesHoldingABlock",
+                          nullptr};
+    ::execv("/proc/self/exe", const_cast<char* const*>(args));
+    ::_exit(127);
+  }
+  ::close(p[1]);
+  std::string name;
+  char c;
+  while (::read(p[0], &c, 1) == 1 && c != '\n') name += c;
+  ::close(p[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
+  ASSERT_FALSE(name.empty());
+  // The child's tracker sees its pipe close and unlinks the block: a bounded wait for that.
+  const auto path = std::filesystem::path("/dev/shm") / name;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::filesystem::exists(path) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path)) << path << " was left behind";
+  if (std::filesystem::exists(path)) ::shm_unlink(("/" + name).c_str());
+}
+
+}  // namespace

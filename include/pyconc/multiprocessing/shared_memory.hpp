@@ -10,9 +10,12 @@
 // A block is a POSIX shared memory object (/dev/shm/<name>, mode 0600: only this user),
 // mapped read-write. Any process that knows the name may attach, forked or not. As in Python,
 // the block lives until unlink() (call it once, from the creator, when every user is done) --
-// close() and the destructor only unmap it from this process. Unlike Python there is no
-// resource tracker that unlinks forgotten blocks at exit: a block never unlinked stays in
-// /dev/shm until reboot.
+// close() and the destructor only unmap it from this process. As Python's resource tracker
+// does, a block this process created and never unlinked is unlinked (with a warning on
+// stderr) once this process and the children it forked have all ended -- even by SIGKILL --
+// by a tracker process started at the first create. (Python 3.11 also tracks blocks a process
+// merely attached to, and unlinks them under their creator's feet; here only the creator
+// tracks its blocks.)
 // Errors: FileNotFoundError attaching to a missing name (or unlinking twice), FileExistsError
 // creating a name that exists, ValueError for a zero size or a missing name.
 // Thread safety: distinct objects are independent; one object must not be closed, unlinked or

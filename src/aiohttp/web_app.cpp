@@ -56,30 +56,31 @@ void Request::prepare(Application* app, std::string remote) {
   }
 }
 
-const MultiDict& Request::query() const {
-  if (!query_) {
-    MultiDict q;
-    std::string_view s = raw_.query_string();
-    while (!s.empty()) {
-      const auto amp = s.find('&');
-      std::string_view item = s.substr(0, amp);
-      s = amp == std::string_view::npos ? std::string_view() : s.substr(amp + 1);
-      if (item.empty()) continue;
-      const auto eq = item.find('=');
-      auto decode = [](std::string_view v) {
-        std::string plus(v);
-        std::replace(plus.begin(), plus.end(), '+', ' ');
-        try {
-          return unquote_path(plus);
-        } catch (const ValueError&) {
-          return plus;  // keep a malformed escape as it is, like Python's parse_qsl
-        }
-      };
-      q.add(decode(item.substr(0, eq)),
-            eq == std::string_view::npos ? std::string() : decode(item.substr(eq + 1)));
-    }
-    query_ = std::move(q);
+MultiDict parse_form(std::string_view s) {
+  MultiDict q;
+  while (!s.empty()) {
+    const auto amp = s.find('&');
+    std::string_view item = s.substr(0, amp);
+    s = amp == std::string_view::npos ? std::string_view() : s.substr(amp + 1);
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    auto decode = [](std::string_view v) {
+      std::string plus(v);
+      std::replace(plus.begin(), plus.end(), '+', ' ');
+      try {
+        return unquote_path(plus);
+      } catch (const ValueError&) {
+        return plus;  // keep a malformed escape as it is, like Python's parse_qsl
+      }
+    };
+    q.add(decode(item.substr(0, eq)),
+          eq == std::string_view::npos ? std::string() : decode(item.substr(eq + 1)));
   }
+  return q;
+}
+
+const MultiDict& Request::query() const {
+  if (!query_) query_ = parse_form(raw_.query_string());
   return *query_;
 }
 

@@ -4,6 +4,8 @@
 //   req.method(); req.path(); req.query().get("q"); req.headers().get("User-Agent");
 //   req.match_info("name");                        // the {name} part of the route
 //   std::string body = co_await req.text();  auto j = co_await req.json();
+//   auto form = co_await req.post(); form.get("user"); form.file("upload")->filename;
+//   req.cookies().get("session");
 // The server reads the whole request (head and body, within the body size limit: 413 above
 // it) before calling the handler, so text()/read()/json() complete at once; they are
 // awaitables for aiohttp's shape. path() is percent-decoded, raw_path() is not.
@@ -36,6 +38,36 @@ struct ReadyValue {
 namespace pyconc::aiohttp::web {
 
 class Application;
+
+// A file part of a multipart/form-data body (Python: aiohttp.web.FileField).
+struct FileField {
+  std::string name;          // the form field's name
+  std::string filename;      // as the client sent it: never use it as a path unchecked
+  std::string content_type;  // "application/octet-stream" when the part names none
+  std::string content;       // the bytes
+};
+
+// What co_await req.post() gives: every field of the form, in order, as a MultiDict (a file
+// part's value is its content), plus the file parts' names and types. Python: the
+// MultiDictProxy of request.post(), whose file values are FileFields.
+class PostData : public MultiDict {
+ public:
+  const std::vector<FileField>& files() const noexcept { return files_; }
+  // The first file part named `name`, or null.
+  const FileField* file(std::string_view name) const noexcept {
+    for (const auto& f : files_) {
+      if (f.name == name) return &f;
+    }
+    return nullptr;
+  }
+  void add_file(FileField f) {
+    add(f.name, f.content);
+    files_.push_back(std::move(f));
+  }
+
+ private:
+  std::vector<FileField> files_;
+};
 
 class Request {
  public:
@@ -72,6 +104,14 @@ class Request {
   // The body parsed as JSON; HTTPBadRequest if it is not JSON. The caller includes
   // <pyconc/aiohttp/json.hpp> to use the value.
   pyconc::detail::ReadyValue<nlohmann::json> json() const;
+  // Python: await request.post() -- the fields of an application/x-www-form-urlencoded or
+  // multipart/form-data body (any other type: empty, as aiohttp). A malformed multipart body
+  // (no boundary, a part without name, no closing delimiter) is HTTPBadRequest. The body is
+  // bounded by the server's body limit (413 above it), file parts included: they are held in
+  // memory, not streamed to disk.
+  pyconc::detail::ReadyValue<PostData> post() const;
+  // Python: request.cookies -- the Cookie header's name=value pairs.
+  MultiDict cookies() const;
   const std::string& body() const noexcept { return raw_.body(); }
 
   Application& app() const noexcept { return *app_; }
@@ -91,6 +131,10 @@ class Request {
   mutable std::optional<MultiDict> query_;
   Application* app_ = nullptr;
 };
+
+// Parses application/x-www-form-urlencoded text ("a=1&b=x+y") into a MultiDict, '+' as space
+// and %XX decoded (a malformed escape is kept as sent, as Python's parse_qsl).
+MultiDict parse_form(std::string_view text);
 
 // Percent-decodes a URL path ('+' stays '+'); ValueError on a malformed escape.
 std::string unquote_path(std::string_view raw);

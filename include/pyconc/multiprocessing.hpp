@@ -22,5 +22,6 @@
 #include "pyconc/multiprocessing/remote_call.hpp"
 #include "pyconc/multiprocessing/semaphore.hpp"
 #include "pyconc/multiprocessing/serialize.hpp"
+#include "pyconc/multiprocessing/shareable_list.hpp"
 #include "pyconc/multiprocessing/shared_memory.hpp"
 #include "pyconc/multiprocessing/value.hpp"

@@ -20,6 +20,7 @@
 #include "mp_test_util.hpp"
 #include "pyconc/multiprocessing/array.hpp"
 #include "pyconc/multiprocessing/process.hpp"
+#include "pyconc/multiprocessing/shareable_list.hpp"
 #include "pyconc/multiprocessing/value.hpp"
 
 namespace mp = pyconc::multiprocessing;
@@ -69,6 +70,43 @@ TEST_F(SharedMemoryTest, CreateAttachShareAndUnlink) {
   EXPECT_THROW(a.unlink(), pyconc::FileNotFoundError);
   // The mapping outlives the name.
   EXPECT_EQ(static_cast<char>(a.buf()[1]), 'e');
+}
+
+TEST_F(SharedMemoryTest, ShareableListAcrossProcesses) {
+  shm::ShareableList a({1, 2.5, "hello", true, nullptr});
+  EXPECT_EQ(a.size(), 5U);
+  EXPECT_EQ(a.format(), "q d 8s ? x");
+  EXPECT_EQ(std::get<std::int64_t>(a[0]), 1);
+  EXPECT_EQ(std::get<double>(a[1]), 2.5);
+  EXPECT_EQ(std::get<std::string>(a[2]), "hello");
+  EXPECT_EQ(std::get<bool>(a[-2]), true);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(a[4]));
+  EXPECT_EQ(a.index("hello"), 2U);
+  EXPECT_EQ(a.count(1), 1U);
+  EXPECT_THROW((void)a[5], pyconc::IndexError);
+  EXPECT_THROW((void)a[-6], pyconc::IndexError);
+  EXPECT_THROW(a.set(2, "longer than eight"), pyconc::ValueError);  // the slot keeps its size
+  EXPECT_THROW((void)a.index("absent"), pyconc::ValueError);
+
+  const std::string name = a.shm().name();
+  mp::Process p([name] {
+    shm::ShareableList b(name);
+    b.set(0, 42);
+    b.set(2, "bye");
+    b.set(4, 7.25);  // a type change that fits the slot, as Python allows
+  });
+  p.start();
+  p.join(std::chrono::seconds(20));
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(std::get<std::int64_t>(a[0]), 42);
+  EXPECT_EQ(std::get<std::string>(a[2]), "bye");
+  EXPECT_EQ(std::get<double>(a[4]), 7.25);
+  EXPECT_EQ(a.format(), "q d 8s ? d");
+
+  shm::SharedMemory plain({.create = true, .size = 64});
+  EXPECT_THROW(shm::ShareableList not_a_list(plain.name()), pyconc::ValueError);
+  plain.unlink();
+  a.shm().unlink();
 }
 
 TEST_F(SharedMemoryTest, AChildAttachesByNameAndWrites) {

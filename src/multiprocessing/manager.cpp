@@ -73,10 +73,27 @@ void BaseManager::connect() {
   client_ = std::move(client);
 }
 
-void BaseManager::serve_forever() {
+ManagerServer BaseManager::get_server() {
   if (client_) throw ValueError("the Manager has already been started or connected");
   if (options_.address == Address{}) options_.address.path = private_address(creator_pid_);
-  detail::ManagerServer(detail::listen_on(options_.address, 128), options_.authkey).serve_forever();
+  auto fd = detail::listen_on(options_.address, 128);
+  return ManagerServer(options_.address,
+                       std::make_unique<detail::ManagerServer>(std::move(fd), options_.authkey));
+}
+
+void BaseManager::serve_forever() {
+  get_server().serve_forever();
+}
+
+ManagerServer::ManagerServer(Address address, std::unique_ptr<detail::ManagerServer> impl)
+    : address_(std::move(address)), impl_(std::move(impl)) {}
+ManagerServer::ManagerServer(ManagerServer&&) noexcept = default;
+ManagerServer& ManagerServer::operator=(ManagerServer&&) noexcept = default;
+ManagerServer::~ManagerServer() = default;
+
+void ManagerServer::serve_forever() {
+  if (!impl_) throw ValueError("ManagerServer was moved from");
+  impl_->serve_forever();
 }
 
 detail::ManagerClient& BaseManager::client() const {

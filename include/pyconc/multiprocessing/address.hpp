@@ -6,7 +6,7 @@
 //
 //   mp::Address tcp{"127.0.0.1", 6000};          // ("127.0.0.1", 6000)
 //   mp::Address any{"127.0.0.1", 0};             // the system picks the port; ask address()
-//   mp::Address unix_sock{.path = "/tmp/s.sock"}; // "/tmp/s.sock"
+//   auto unix_sock = mp::Address::unix_path("/tmp/s.sock");   // "/tmp/s.sock"
 //
 // An Address is Serializable, so it can be sent to another process (as a proxy's token does).
 // Thread safety: a plain value.
@@ -14,13 +14,26 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace pyconc::multiprocessing {
 
 struct Address {
-  std::string host;        // TCP: a host name or numeric address ("127.0.0.1", "::1", "")
-  std::uint16_t port = 0;  // TCP: 0 lets the system pick (the Listener's address() tells)
-  std::string path;        // Unix socket: a file path, or '\0' + name (abstract). Wins if set.
+  // No address (a Manager then picks a private one).
+  Address() = default;
+  // TCP: a host name or numeric address ("127.0.0.1", "::1", ""), and a port (0: the system
+  // picks one; the Listener's / Manager's address() tells which).
+  Address(std::string host_, std::uint16_t port_) : host(std::move(host_)), port(port_) {}
+  // A Unix socket: a file path, or '\0' + name (Linux's abstract namespace).
+  static Address unix_path(std::string path) {
+    Address a;
+    a.path = std::move(path);
+    return a;
+  }
+
+  std::string host;
+  std::uint16_t port = 0;
+  std::string path;  // a Unix socket when set
 
   bool is_unix() const noexcept { return !path.empty(); }
   // "host:port", or the path (an abstract name shows as "@name"), for messages.

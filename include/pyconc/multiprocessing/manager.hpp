@@ -51,9 +51,34 @@
 #include "pyconc/multiprocessing/serialize.hpp"
 #include "pyconc/multiprocessing/sync_proxies.hpp"
 
+namespace pyconc::detail {
+class ManagerServer;
+}
+
 namespace pyconc::multiprocessing {
 
 class Process;
+
+class BaseManager;
+
+// Python: managers.Server, what BaseManager.get_server() returns -- a server already listening
+// (address() is final: a TCP port 0 has become the real port), serving once serve_forever()
+// is called, until a client asks it to stop (BaseManager::stop_server). Move-only.
+class ManagerServer {
+ public:
+  ManagerServer(ManagerServer&&) noexcept;
+  ManagerServer& operator=(ManagerServer&&) noexcept;
+  ~ManagerServer();
+
+  const Address& address() const noexcept { return address_; }
+  void serve_forever();
+
+ private:
+  friend class BaseManager;
+  ManagerServer(Address address, std::unique_ptr<pyconc::detail::ManagerServer> impl);
+  Address address_;
+  std::unique_ptr<pyconc::detail::ManagerServer> impl_;
+};
 
 // BaseManager's keyword arguments.
 struct ManagerOptions {
@@ -84,6 +109,9 @@ class BaseManager {
   // process that connected, or stop_server()); then returns. Threads still blocked in a
   // server call at that moment are left to finish on their own.
   void serve_forever();
+  // Python: get_server() -- a server listening on address() in this process, to be run with
+  // its serve_forever() (address() then tells a TCP port chosen by the system).
+  ManagerServer get_server();
   // Stops a server this object started (idempotent; only in the process that started it) and
   // waits for it; proxies then raise EOFError/OSError. For a connected manager: nothing (as
   // in Python); use stop_server().

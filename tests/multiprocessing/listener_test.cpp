@@ -23,37 +23,9 @@
 using namespace std::chrono_literals;
 namespace mp = pyconc::multiprocessing;
 namespace conn = pyconc::multiprocessing::connection;
+using mp_test::closed_by_peer;
 using mp_test::MpTest;
-
-namespace {
-
-int raw_connect(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Whether the peer closes `fd` within 10 s (reading and discarding what it sends).
-bool closed_by_peer(int fd) {
-  char buf[512];
-  timeval tv{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  for (int i = 0; i < 10; ++i) {
-    const auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n == 0) return true;
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return true;
-  }
-  return false;
-}
-
-}  // namespace
+using mp_test::raw_connect;
 
 class ListenerTest : public MpTest {};
 

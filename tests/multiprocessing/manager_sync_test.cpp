@@ -29,7 +29,9 @@
 using namespace std::chrono_literals;
 namespace mp = pyconc::multiprocessing;
 namespace cf = pyconc::futures;
+using mp_test::closed_by_peer;
 using mp_test::MpTest;
+using mp_test::raw_connect;
 
 namespace {
 
@@ -58,33 +60,6 @@ int barrier_index(mp::BarrierProxy b) {
 }
 
 // A raw TCP connection to `port`, for feeding garbage.
-int raw_connect(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Reads until the peer closes (true) or 10 s pass (false).
-bool closed_by_peer(int fd) {
-  char buf[512];
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    timeval tv{1, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    const auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n == 0) return true;
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return true;  // reset: closed as well
-  }
-  return false;
-}
-
 }  // namespace
 
 class ManagerSyncTest : public MpTest {};

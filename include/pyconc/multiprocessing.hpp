@@ -26,4 +26,5 @@
 #include "pyconc/multiprocessing/serialize.hpp"
 #include "pyconc/multiprocessing/shared_memory.hpp"
 #include "pyconc/multiprocessing/sync_proxies.hpp"
+#include "pyconc/multiprocessing/thread_pool.hpp"
 #include "pyconc/multiprocessing/value.hpp"

@@ -8,6 +8,7 @@
 
 #include "pyconc/multiprocessing/address.hpp"
 #include "pyconc/multiprocessing/array.hpp"
+#include "pyconc/multiprocessing/auto_proxy.hpp"
 #include "pyconc/multiprocessing/barrier.hpp"
 #include "pyconc/multiprocessing/condition.hpp"
 #include "pyconc/multiprocessing/connection.hpp"

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <typeinfo>
 #include <utility>
 
 #include "pyconc/multiprocessing/detail/manager_server.hpp"
@@ -103,7 +104,8 @@ detail::ManagerClient& BaseManager::client() const {
   return *client_;
 }
 
-std::shared_ptr<detail::ManagerRef> BaseManager::create(const detail::ManagerWriter& request) {
+std::shared_ptr<detail::ManagerRef> BaseManager::create_object(
+    const detail::ManagerWriter& request) {
   const std::string payload = client().call_ok(request);
   const auto id = static_cast<std::uint32_t>(detail::ManagerReader(payload).number());
   const auto kind = static_cast<detail::ManagerKind>(request.bytes()[1 + 8]);
@@ -114,7 +116,26 @@ std::shared_ptr<detail::ManagerRef> BaseManager::create_counted(detail::ManagerK
   if (n < 0) throw ValueError(std::string(detail::kind_name(kind)) + ": value must be >= 0");
   auto w = create_request(kind);
   w.number(static_cast<std::uint64_t>(n));
-  return create(w);
+  return create_object(w);
+}
+
+void BaseManager::check_registration(const detail::ManagerType& type, const std::type_info& cls) {
+  if (type.typeid_.empty()) throw ValueError("register_: the typeid must not be empty");
+  for (std::size_t i = 0; i < type.methods.size(); ++i) {
+    const auto& m = type.methods[i];
+    if (m.name.empty())
+      throw ValueError("register_('" + type.typeid_ + "'): an exposed method has no name");
+    if (m.owner == nullptr || *m.owner != cls) {
+      throw ValueError("register_('" + type.typeid_ + "'): exposed method '" + m.name +
+                       "' is not a member of the registered class");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (type.methods[j].name == m.name) {
+        throw ValueError("register_('" + type.typeid_ + "'): method '" + m.name +
+                         "' is exposed twice");
+      }
+    }
+  }
 }
 
 void BaseManager::stop_server() {

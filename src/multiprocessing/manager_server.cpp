@@ -22,6 +22,7 @@
 
 #include "pyconc/errors.hpp"
 #include "pyconc/multiprocessing/detail/framing.hpp"
+#include "pyconc/multiprocessing/detail/manager_registry.hpp"
 #include "pyconc/multiprocessing/detail/manager_wire.hpp"
 #include "pyconc/multiprocessing/detail/socket.hpp"
 #include "pyconc/multiprocessing/serialize.hpp"
@@ -487,6 +488,47 @@ class BarrierObject final : public Object {
   threading::Barrier barrier_;
 };
 
+// An object of a type registered with BaseManager::register_.
+class UserObject final : public Object {
+ public:
+  UserObject(ManagerKind kind, ManagerReader& in) : Object(kind) {
+    const std::string name(in.blob());
+    type_ = find_manager_type(name);
+    if (!type_) {
+      throw ValueError("the Manager's server does not know the type '" + name +
+                       "' (BaseManager::register_ it before start() or serve_forever())");
+    }
+    const std::string_view args = in.blob();
+    try {
+      object_ = type_->make(args);
+    } catch (const ValueError& e) {
+      throw ValueError(name + "(...): the arguments are not those of the registered constructor (" +
+                       e.what() + ")");
+    }
+  }
+  void call(ManagerOp op, ManagerReader& in, Reply& r) override {
+    if (op != ManagerOp::call_method) not_supported(kind(), op);
+    const std::string name(in.blob());
+    const std::string_view args = in.blob();
+    const ManagerMethod* method = nullptr;
+    for (const auto& m : type_->methods) {
+      if (m.name == name) method = &m;
+    }
+    if (method == nullptr) {
+      throw ValueError("method '" + name + "' of '" + type_->typeid_ +
+                       "' is not exposed (register_ lists the callable methods)");
+    }
+    std::unique_lock lock(mu_, std::defer_lock);
+    if (!type_->concurrent) lock.lock();
+    r.blob(method->invoke(object_.get(), args));
+  }
+
+ private:
+  std::shared_ptr<const ManagerType> type_;
+  std::shared_ptr<void> object_;
+  std::mutex mu_;
+};
+
 int count_arg(ManagerReader& in, int min, const char* what) {
   const auto n = static_cast<std::int64_t>(in.number());
   if (n < min || n > 0x7fffffff) {
@@ -523,6 +565,8 @@ std::shared_ptr<Object> make_object(ManagerKind kind, ManagerReader& in) {
       return std::make_shared<ConditionObject>(kind);
     case ManagerKind::barrier:
       return std::make_shared<BarrierObject>(kind, count_arg(in, 1, "parties"));
+    case ManagerKind::user:
+      return std::make_shared<UserObject>(kind, in);
     default:
       throw ValueError("unknown object type " + std::to_string(static_cast<int>(kind)));
   }

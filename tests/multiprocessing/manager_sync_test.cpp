@@ -358,3 +358,61 @@ TEST_F(ManagerSyncTest, ADeadManagerRaisesInsteadOfHanging) {
   EXPECT_THROW(d.get(1), pyconc::OSError);  // reconnecting: ConnectionRefusedError
   mgr.shutdown();                           // reaps the dead server; does not hang
 }
+
+// ---- a user's class served by the manager (register_ / create / AutoProxy)
+namespace {
+struct Counter {
+  explicit Counter(int start) : n(start) {}
+  int increment(int by) {
+    if (by < 0) throw pyconc::ValueError("negative step");
+    return n += by;
+  }
+  int get() const { return n; }
+  void reset() noexcept { n = 0; }
+  std::string label(const std::string& prefix) const { return prefix + std::to_string(n); }
+  int n;
+};
+struct Other {
+  int f() { return 1; }
+};
+
+int bump(mp::AutoProxy c) {
+  return c.callmethod<int>("increment", 1);
+}
+}  // namespace
+
+TEST_F(ManagerSyncTest, RegisteredClassWithExposedMethods) {
+  mp::BaseManager::register_<Counter, int>(
+      "Counter",
+      {.exposed = {mp::exposed<&Counter::increment>("increment"), mp::exposed<&Counter::get>("get"),
+                   mp::exposed<&Counter::reset>("reset"), mp::exposed<&Counter::label>("label")}});
+  const auto register_bad = [](mp::RegisterOptions options) {
+    mp::BaseManager::register_<Counter, int>("Bad", std::move(options));
+  };
+  EXPECT_THROW(register_bad({.exposed = {mp::exposed<&Other::f>("f")}}),
+               pyconc::ValueError);  // not a member of Counter
+  EXPECT_THROW(register_bad({.exposed = {mp::exposed<&Counter::get>("get"),
+                                         mp::exposed<&Counter::get>("get")}}),
+               pyconc::ValueError);  // twice
+  mp::Manager mgr;
+  auto c = mgr.create("Counter", 10);
+  EXPECT_EQ(c.callmethod<int>("increment", 5), 15);
+  EXPECT_EQ(c.callmethod<std::string>("label", std::string("n=")), "n=15");
+  EXPECT_THROW(c.callmethod<int>("increment", -1), pyconc::ValueError);  // the method's own
+  EXPECT_THROW(c.callmethod<int>("nope"), pyconc::ValueError);           // not exposed
+  EXPECT_THROW(c.callmethod<int>("increment", 1L), pyconc::ValueError);  // long, not int
+  EXPECT_THROW(mgr.create("Counter", std::string("x")), pyconc::ValueError);
+  EXPECT_THROW(mgr.create("Unknown"), pyconc::ValueError);
+
+  // Proxies of registered objects cross to pool workers like the others; calls from several
+  // workers run one at a time on the object, so none is lost.
+  mp::Pool pool(2);
+  std::vector<mp::AsyncResult<int>> rs;
+  for (int i = 0; i < 20; ++i) rs.push_back(pool.apply_async(bump, c));
+  for (auto& r : rs) r.get(30s);
+  EXPECT_EQ(c.callmethod<int>("get"), 35);
+  c.callmethod("reset");
+  EXPECT_EQ(c.callmethod<int>("get"), 0);
+  pool.close();
+  pool.join();
+}

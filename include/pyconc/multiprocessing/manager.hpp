@@ -41,11 +41,14 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "pyconc/errors.hpp"
 #include "pyconc/multiprocessing/address.hpp"
+#include "pyconc/multiprocessing/auto_proxy.hpp"
 #include "pyconc/multiprocessing/detail/manager_client.hpp"
 #include "pyconc/multiprocessing/manager_proxies.hpp"
 #include "pyconc/multiprocessing/serialize.hpp"
@@ -128,25 +131,27 @@ class BaseManager {
   // ---- factories (Python: SyncManager's) -- ValueError before start()/connect().
   template <class K, class V>
   DictProxy<K, V> dict() {
-    return DictProxy<K, V>(create(create_request(pyconc::detail::ManagerKind::dict)));
+    return DictProxy<K, V>(create_object(create_request(pyconc::detail::ManagerKind::dict)));
   }
   template <class T>
   ListProxy<T> list() {
-    return ListProxy<T>(create(create_request(pyconc::detail::ManagerKind::list)));
+    return ListProxy<T>(create_object(create_request(pyconc::detail::ManagerKind::list)));
   }
   NamespaceProxy Namespace() {
-    return NamespaceProxy(create(create_request(pyconc::detail::ManagerKind::namespace_)));
+    return NamespaceProxy(create_object(create_request(pyconc::detail::ManagerKind::namespace_)));
   }
   // maxsize 0: unbounded.
   template <class T>
   QueueProxy<T> Queue(long maxsize = 0) {
     auto w = create_request(pyconc::detail::ManagerKind::queue);
     w.number(static_cast<std::uint64_t>(maxsize < 0 ? 0 : maxsize));
-    return QueueProxy<T>(create(w));
+    return QueueProxy<T>(create_object(w));
   }
-  LockProxy Lock() { return LockProxy(create(create_request(pyconc::detail::ManagerKind::lock))); }
+  LockProxy Lock() {
+    return LockProxy(create_object(create_request(pyconc::detail::ManagerKind::lock)));
+  }
   RLockProxy RLock() {
-    return RLockProxy(create(create_request(pyconc::detail::ManagerKind::rlock)));
+    return RLockProxy(create_object(create_request(pyconc::detail::ManagerKind::rlock)));
   }
   // ValueError if value < 0.
   SemaphoreProxy Semaphore(int value = 1) {
@@ -157,10 +162,10 @@ class BaseManager {
         create_counted(pyconc::detail::ManagerKind::bounded_semaphore, value));
   }
   EventProxy Event() {
-    return EventProxy(create(create_request(pyconc::detail::ManagerKind::event)));
+    return EventProxy(create_object(create_request(pyconc::detail::ManagerKind::event)));
   }
   ConditionProxy Condition() {
-    return ConditionProxy(create(create_request(pyconc::detail::ManagerKind::condition)));
+    return ConditionProxy(create_object(create_request(pyconc::detail::ManagerKind::condition)));
   }
   // ValueError if parties < 1.
   BarrierProxy Barrier(int parties) {
@@ -171,7 +176,7 @@ class BaseManager {
   ValueProxy<T> Value(const T& value) {
     auto w = create_request(pyconc::detail::ManagerKind::value);
     w.blob(dumps(value));
-    return ValueProxy<T>(create(w));
+    return ValueProxy<T>(create_object(w));
   }
   // n elements, each T{} (Python: Array(typecode, n): zeros).
   template <class T>
@@ -183,14 +188,49 @@ class BaseManager {
   ArrayProxy<T> Array(const std::vector<T>& values) {
     auto w = create_request(pyconc::detail::ManagerKind::array);
     for (const T& v : values) w.blob(dumps(v));
-    return ArrayProxy<T>(create(w));
+    return ArrayProxy<T>(create_object(w));
   }
   template <class T>
   ArrayProxy<T> Array(std::initializer_list<T> values) {
     return Array<T>(std::vector<T>(values));
   }
 
+  // ---- a user's class (Python: BaseManager.register(typeid, callable, exposed=...)); see
+  // auto_proxy.hpp. T is built in the server from CtorArgs (its constructor's parameters);
+  // `exposed` lists the methods proxies may call, each a member of T itself. Registering a
+  // typeid again replaces it. ValueError for an empty typeid, an empty or repeated method
+  // name, or a method of another class. Register before start() (the server is a fork).
+  template <class T, class... CtorArgs>
+  static void register_(std::string typeid_, RegisterOptions options = {}) {
+    using Args = std::tuple<std::decay_t<CtorArgs>...>;
+    static_assert(std::is_constructible_v<T, CtorArgs...>,
+                  "BaseManager::register_<T, CtorArgs...>: T must be constructible from CtorArgs");
+    static_assert(Serializable<Args>,
+                  "BaseManager::register_: the constructor's arguments must be Serializable");
+    auto type = std::make_shared<pyconc::detail::ManagerType>();
+    type->typeid_ = std::move(typeid_);
+    type->make = [](std::string_view bytes) -> std::shared_ptr<void> {
+      auto args = loads<Args>(bytes);
+      return std::apply([](auto&... a) { return std::make_shared<T>(a...); }, args);
+    };
+    type->methods = std::move(options.exposed);
+    type->concurrent = options.concurrent;
+    check_registration(*type, typeid(T));
+    pyconc::detail::register_manager_type(std::move(type));
+  }
+  // A new object of a registered type, built in the server from `args` (Python:
+  // mgr.<typeid>(*args)). ValueError if the server does not know typeid or the argument
+  // types are not the registered ones.
+  template <class... Args>
+  AutoProxy create(const std::string& typeid_, const Args&... args) {
+    auto w = create_request(pyconc::detail::ManagerKind::user);
+    w.blob(typeid_).blob(dumps(std::tuple<std::decay_t<Args>...>(args...)));
+    return AutoProxy(create_object(w));
+  }
+
  private:
+  static void check_registration(const pyconc::detail::ManagerType& type,
+                                 const std::type_info& cls);
   // A create request for `kind`: its arguments (numbers, blobs) follow.
   static pyconc::detail::ManagerWriter create_request(pyconc::detail::ManagerKind kind) {
     pyconc::detail::ManagerWriter w(pyconc::detail::ManagerOp::create, 0);
@@ -198,7 +238,8 @@ class BaseManager {
     return w;
   }
   // A new server object (its one reference is the returned one's).
-  std::shared_ptr<pyconc::detail::ManagerRef> create(const pyconc::detail::ManagerWriter& request);
+  std::shared_ptr<pyconc::detail::ManagerRef> create_object(
+      const pyconc::detail::ManagerWriter& request);
   std::shared_ptr<pyconc::detail::ManagerRef> create_counted(pyconc::detail::ManagerKind kind,
                                                              int n);
   pyconc::detail::ManagerClient& client() const;

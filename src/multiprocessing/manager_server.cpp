@@ -20,12 +20,14 @@
 #include <unordered_set>
 #include <vector>
 
+#include "pyconc/detail/deadline.hpp"
 #include "pyconc/errors.hpp"
 #include "pyconc/multiprocessing/detail/framing.hpp"
 #include "pyconc/multiprocessing/detail/manager_registry.hpp"
 #include "pyconc/multiprocessing/detail/manager_wire.hpp"
 #include "pyconc/multiprocessing/detail/socket.hpp"
 #include "pyconc/multiprocessing/serialize.hpp"
+#include "pyconc/queue/exceptions.hpp"
 #include "pyconc/queue/queue.hpp"
 #include "pyconc/threading/barrier.hpp"
 #include "pyconc/threading/condition.hpp"
@@ -67,6 +69,41 @@ std::optional<Duration> wait_of(ManagerReader& in) {
   const std::uint64_t w = in.number();
   if (w == kWaitForever) return std::nullopt;
   return Duration(static_cast<Duration::rep>(std::min<std::uint64_t>(w, INT64_MAX)));
+}
+
+// The connection the calling server thread answers (for client_gone()).
+thread_local int t_client_fd = -1;
+
+// Whether this thread's client closed its connection: it has no request in flight while it
+// waits for our answer, so anything readable is its end of stream.
+bool client_gone() noexcept {
+  if (t_client_fd < 0) return false;
+  char c = 0;
+  const ssize_t n = ::recv(t_client_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+// Thrown to abandon an operation whose client is gone (the connection thread then ends).
+struct ClientGone {};
+
+// A blocking operation in slices: step(slice) tries for at most `slice` and says whether it
+// is done. Between slices, a client that went away (killed while it waited) abandons the
+// operation before it takes anything -- else an item got for a dead client would be lost.
+// A waiting server thread thus wakes every kSlice; an idle one never does.
+constexpr Duration kSlice = std::chrono::milliseconds(100);
+template <class Step>
+bool wait_sliced(std::optional<Duration> wait, Step step) {
+  const auto deadline = wait ? deadline_after(*wait) : Clock::time_point::max();
+  for (;;) {
+    Duration slice = kSlice;
+    if (wait) {
+      const auto left = std::chrono::duration_cast<Duration>(remaining(deadline));
+      if (left < slice) slice = left < Duration::zero() ? Duration::zero() : left;
+    }
+    if (step(slice)) return true;
+    if (wait && Clock::now() >= deadline) return false;
+    if (client_gone()) throw ClientGone{};
+  }
 }
 
 class Object {
@@ -305,18 +342,28 @@ class QueueObject final : public Object {
       case ManagerOp::q_put: {
         std::string item(in.blob());
         const auto w = wait_of(in);
-        if (!w) {
-          q_.put(std::move(item));
-        } else if (w->count() == 0) {
+        if (w && w->count() == 0) {
           q_.put_nowait(std::move(item));
-        } else {
-          q_.put(std::move(item), *w);
+        } else if (!wait_sliced(w, [&](Duration d) { return q_.try_put(item, d); })) {
+          throw queue::Full("put(): the queue is full");
         }
         return;
       }
       case ManagerOp::q_get: {
         const auto w = wait_of(in);
-        r.blob(!w ? q_.get() : w->count() == 0 ? q_.get_nowait() : q_.get(*w));
+        if (w && w->count() == 0) {
+          r.blob(q_.get_nowait());
+          return;
+        }
+        std::optional<std::string> item;
+        if (!wait_sliced(w, [&](Duration d) { return (item = q_.try_get(d)).has_value(); })) {
+          throw queue::Empty("get(): the queue is empty");
+        }
+        if (client_gone()) {  // it died while we waited: the item goes back (at the tail)
+          q_.try_put(std::move(*item));
+          throw ClientGone{};
+        }
+        r.blob(*item);
         return;
       }
       case ManagerOp::q_qsize:
@@ -332,7 +379,7 @@ class QueueObject final : public Object {
         q_.task_done();
         return;
       case ManagerOp::q_join:
-        q_.join();
+        wait_sliced(std::nullopt, [&](Duration d) { return q_.join(d); });
         return;
       default:
         not_supported(kind(), op);
@@ -347,9 +394,13 @@ class QueueObject final : public Object {
 template <class L>
 bool acquire_with(L& lock, ManagerReader& in) {
   const auto w = wait_of(in);
-  if (!w) return lock.acquire(true);
-  if (w->count() == 0) return lock.acquire(false);
-  return lock.acquire(true, *w);
+  if (w && w->count() == 0) return lock.acquire(false);
+  if (!wait_sliced(w, [&](Duration d) { return lock.acquire(true, d); })) return false;
+  if (client_gone()) {  // acquired for a client that died meanwhile: give it back
+    lock.release();
+    throw ClientGone{};
+  }
+  return true;
 }
 
 // Lock, RLock, Semaphore, BoundedSemaphore.
@@ -408,7 +459,7 @@ class EventObject final : public Object {
         return;
       case ManagerOp::e_wait: {
         const auto w = wait_of(in);
-        r.number(!w ? ev_.wait() : ev_.wait(*w));
+        r.number(wait_sliced(w, [&](Duration d) { return ev_.wait(d); }));
         return;
       }
       default:
@@ -432,13 +483,9 @@ class ConditionObject final : public Object {
         cond_.release();
         return;
       case ManagerOp::c_wait: {
+        // Between slices this thread holds the lock again, so no notify() can slip by.
         const auto w = wait_of(in);
-        if (!w) {
-          cond_.wait();
-          r.number(1);
-        } else {
-          r.number(cond_.wait(*w));
-        }
+        r.number(wait_sliced(w, [&](Duration d) { return cond_.wait(d); }));
         return;
       }
       case ManagerOp::c_notify:
@@ -670,6 +717,7 @@ struct ManagerServer::Shared {
 
   // A connection's thread: the challenge, then requests until the client leaves.
   static void serve_connection(std::shared_ptr<Shared> self, UniqueFd fd) {
+    t_client_fd = fd.get();
     try {
       server_handshake(fd.get(), self->authkey, Clock::now() + std::chrono::seconds(30));
     } catch (...) {  // wrong key, garbage, silence: drop this client only
@@ -686,6 +734,8 @@ struct ManagerServer::Shared {
       Reply reply;
       try {
         self->handle(request, reply);
+      } catch (const ClientGone&) {
+        break;
       } catch (...) {
         reply.status = ManagerStatus::exception;
         reply.body = multiprocessing::dumps_exception(std::current_exception());

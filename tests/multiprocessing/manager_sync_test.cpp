@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "mp_test_util.hpp"
+#include "pyconc/futures/exceptions.hpp"
 #include "pyconc/multiprocessing/connection.hpp"
 #include "pyconc/multiprocessing/manager.hpp"
 #include "pyconc/multiprocessing/pool.hpp"
@@ -54,6 +55,10 @@ double array_sum(mp::ArrayProxy<double> arr) {
   double s = 0;
   for (double x : arr.to_vector()) s += x;
   return s;
+}
+int announce_then_get(mp::QueueProxy<long> ready, mp::QueueProxy<int> q) {
+  ready.put(static_cast<long>(::getpid()));
+  return q.get(60s);
 }
 int barrier_index(mp::BarrierProxy b) {
   return b.wait(20s);
@@ -357,6 +362,23 @@ TEST_F(ManagerSyncTest, ADeadManagerRaisesInsteadOfHanging) {
   EXPECT_THROW(d.get(1), pyconc::Error);
   EXPECT_THROW(d.get(1), pyconc::OSError);  // reconnecting: ConnectionRefusedError
   mgr.shutdown();                           // reaps the dead server; does not hang
+}
+
+// A pool worker killed while it waits on a proxy: the pool breaks at once, the manager keeps
+// serving, nothing hangs.
+TEST_F(ManagerSyncTest, AWorkerKilledInAProxyCallDisturbsNobody) {
+  mp::Manager mgr;
+  auto ready = mgr.Queue<long>();
+  auto q = mgr.Queue<int>();
+  mp::Pool pool(1);
+  auto ar = pool.apply_async(announce_then_get, ready, q);
+  const long worker = ready.get(30s);
+  ASSERT_EQ(::kill(static_cast<pid_t>(worker), SIGKILL), 0);
+  EXPECT_THROW(ar.get(30s), cf::BrokenProcessPool);
+  q.put(1);  // the server lost a client, nothing else
+  EXPECT_EQ(q.get(10s), 1);
+  pool.terminate();
+  pool.join();
 }
 
 // ---- a user's class served by the manager (register_ / create / AutoProxy)

@@ -18,8 +18,10 @@
 // queue::Empty / queue::Full, BrokenBarrierError, RuntimeError (release of an unheld lock),
 // ValueError (a BoundedSemaphore released too often; a negative timeout). If the server dies,
 // a call in progress or a new one raises EOFError/BrokenPipeError/ConnectionRefusedError.
-// Difference: a client killed while it waits leaves the server's waiting thread behind until
-// the wait completes (Python's server does the same); an item taken for it then is lost.
+// A client killed while it waits is noticed by the server within 100 ms (a waiting server
+// thread checks its connection between slices of the wait; an idle one costs nothing): the
+// wait is abandoned, and an item or a lock obtained for it in the meantime is given back (the
+// item at the tail of the queue). Python's server would take the item and lose it.
 // Memory ordering: what a process did before release()/set()/put()/notify() is visible to the
 // process whose acquire()/wait()/get() it satisfies (the server orders both calls).
 // Thread safety: any thread of any process may use any proxy.

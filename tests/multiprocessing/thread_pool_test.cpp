@@ -6,10 +6,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <forward_list>
 #include <list>
 #include <memory>
 #include <numeric>
-#include <ranges>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -29,15 +29,15 @@ thread_local bool t_initialized = false;
 TEST(ThreadPoolTest, MapStarmapApplyWithAnyCallable) {
   mp::pool::ThreadPool tp(4);
   EXPECT_EQ(tp.processes(), 4);
-  const long offset = 100;  // captured: no process boundary
+  long offset = 100;  // captured: no process boundary
   std::vector<long> xs(50);
   std::iota(xs.begin(), xs.end(), 0L);
   const auto r = tp.map([offset](long x) { return x * x + offset; }, xs);
   ASSERT_EQ(r.size(), 50U);
   for (long i = 0; i < 50; ++i) EXPECT_EQ(r[static_cast<std::size_t>(i)], i * i + offset);
   EXPECT_EQ(tp.map([](long x) { return x; }, xs, 7), xs);
-  auto evens = xs | std::views::filter([](long x) { return x % 2 == 0; });  // no size()
-  EXPECT_EQ(tp.map([](long x) { return x / 2; }, evens).size(), 25U);
+  const std::forward_list<long> unsized(xs.begin(), xs.end());  // no size()
+  EXPECT_EQ(tp.map([](long x) { return x / 2; }, unsized).size(), 50U);
   EXPECT_TRUE(tp.map([](int x) { return x; }, std::vector<int>{}).empty());
 
   std::vector<std::tuple<int, std::string>> pairs{{1, "a"}, {2, "b"}};

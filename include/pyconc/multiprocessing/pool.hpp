@@ -78,6 +78,20 @@ inline constexpr bool is_pool_callback_form = [] {
 }  // namespace pyconc::detail
 
 namespace pyconc::multiprocessing {
+class Pool;
+}
+
+namespace pyconc::detail {
+template <>
+struct PoolCallTraits<multiprocessing::Pool> {
+  template <class F, class... Args>
+  static constexpr bool takes_args = multiprocessing::RemoteInvocable<F, Args...>;
+  template <class F, class... Args>
+  static constexpr bool callback_form = is_pool_callback_form<Args...>;
+};
+}  // namespace pyconc::detail
+
+namespace pyconc::multiprocessing {
 
 // Pool's keyword arguments.
 struct PoolOptions {
@@ -259,10 +273,6 @@ class Pool : public detail::PoolCalls<Pool> {
 
  private:
   friend detail::PoolCalls<Pool>;
-  template <class F, class... Args>
-  static constexpr bool takes_args = RemoteInvocable<F, Args...>;
-  template <class F, class... Args>
-  static constexpr bool callback_form = detail::is_pool_callback_form<Args...>;
 
   template <class F, class Callback, class ErrorCallback, class... Args>
   auto apply_impl(F& fn, Callback callback, ErrorCallback error_callback, const Args&... args) {

@@ -46,7 +46,27 @@
 #include "pyconc/multiprocessing/pool.hpp"
 #include "pyconc/queue/simple_queue.hpp"
 
+namespace pyconc::multiprocessing::pool {
+class ThreadPool;
+}
+
 namespace pyconc::detail {
+
+template <>
+struct PoolCallTraits<multiprocessing::pool::ThreadPool> {
+  template <class F, class... Args>
+  static constexpr bool takes_args = std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&...>;
+  // (tuple, callback[, error_callback]): a tuple, then something fn does not take.
+  template <class F, class... Args>
+  static constexpr bool callback_form = [] {
+    if constexpr (sizeof...(Args) >= 2) {
+      using First = std::remove_cvref_t<std::tuple_element_t<0, std::tuple<Args...>>>;
+      return is_std_tuple<First> && !takes_args<F, Args...>;
+    } else {
+      return false;
+    }
+  }();
+};
 
 // The tasks of one map/imap call: a future per chunk, and the count of items.
 template <class Stored>
@@ -120,18 +140,6 @@ class ThreadPool : public pyconc::detail::PoolCalls<ThreadPool> {
 
  private:
   friend pyconc::detail::PoolCalls<ThreadPool>;
-  template <class F, class... Args>
-  static constexpr bool takes_args = std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&...>;
-  // (tuple, callback[, error_callback]): a tuple, then something fn does not take.
-  template <class F, class... Args>
-  static constexpr bool callback_form = [] {
-    if constexpr (sizeof...(Args) >= 2) {
-      using First = std::remove_cvref_t<std::tuple_element_t<0, std::tuple<Args...>>>;
-      return pyconc::detail::is_std_tuple<First> && !takes_args<F, Args...>;
-    } else {
-      return false;
-    }
-  }();
 
   // What a chunk stores for a result of type Stored (void -> monostate).
   template <class Stored>

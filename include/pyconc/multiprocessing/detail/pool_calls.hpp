@@ -1,12 +1,13 @@
 // pyconc/multiprocessing/detail/pool_calls.hpp -- the calls Pool and ThreadPool share:
 // apply, apply_async (spread or `args` tuple, callbacks), map/map_async, starmap/starmap_async.
 //
-// Internal to multiprocessing. A CRTP base: the pool supplies
+// Internal to multiprocessing. A CRTP base: the pool specializes PoolCallTraits<Pool> (before
+// its class, so that it is complete when PoolCalls<Pool> is instantiated) with
 //   template <class F, class... Args> static constexpr bool takes_args  -- fn(args...) is a call
 //   template <class F, class... Args> static constexpr bool callback_form -- (tuple, callback...)
+// and supplies, befriending PoolCalls<Pool>,
 //   apply_impl(fn, callback, error_callback, args...) -> AsyncResult<T>
-//   gather<Star>(fn, iterable, chunksize, callback, error_callback) -> AsyncResult<vector>
-// and befriends PoolCalls<Pool>. What differs (processes vs threads) stays in the pool.
+//   gather<Star>(fn, iterable, chunksize, callback, error_callback) -> AsyncResult<vector>. What differs (processes vs threads) stays in the pool.
 // Thread safety: as the pool's members.
 #pragma once
 
@@ -23,7 +24,12 @@ template <class... Ts>
 inline constexpr bool is_std_tuple<std::tuple<Ts...>> = true;
 
 template <class Pool>
+struct PoolCallTraits;
+
+template <class Pool>
 class PoolCalls {
+  using Traits = PoolCallTraits<Pool>;
+
  public:
   // fn(args...) in a worker; blocks for the result (Python: pool.apply).
   template <class F, class... Args>
@@ -40,9 +46,9 @@ class PoolCalls {
   // fn(args...) in a worker; an AsyncResult. `apply_async(f, std::make_tuple(a, b))` spreads
   // the tuple (Python's args=(a, b)) when f does not take the tuple itself.
   template <class F, class... Args>
-  requires(!Pool::template callback_form<F, Args...>) auto apply_async(F&& fn, Args&&... args) {
+  requires(!Traits::template callback_form<F, Args...>) auto apply_async(F&& fn, Args&&... args) {
     if constexpr (sizeof...(Args) == 1 && (is_std_tuple<std::remove_cvref_t<Args>> && ...) &&
-                  !Pool::template takes_args<F, Args...>) {
+                  !Traits::template takes_args<F, Args...>) {
       return std::apply(
           [&](const auto&... a) { return self().apply_impl(fn, nullptr, nullptr, a...); }, args...);
     } else {
@@ -53,7 +59,7 @@ class PoolCalls {
   // Python's apply_async(func, args, callback=..., error_callback=...). callback(result) or
   // callback() for a void function; error_callback(std::exception_ptr). Pass nullptr to skip.
   template <class F, class... TA, class Callback, class ErrorCallback = std::nullptr_t>
-  requires(Pool::template callback_form<F, std::tuple<TA...>, Callback>) auto apply_async(
+  requires(Traits::template callback_form<F, std::tuple<TA...>, Callback>) auto apply_async(
       F&& fn, const std::tuple<TA...>& args, Callback callback,
       ErrorCallback error_callback = nullptr) {
     return std::apply(

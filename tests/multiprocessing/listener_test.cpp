@@ -115,6 +115,7 @@ TEST_F(ListenerTest, NobodyListening) {
   }
   EXPECT_THROW(conn::Client({"127.0.0.1", port}), pyconc::ConnectionRefusedError);
   EXPECT_THROW(conn::Listener({"no-such-host.invalid", 1}), pyconc::OSError);
+  EXPECT_THROW(mp::Address("127.0.0.1", 70000), pyconc::ValueError);
 }
 
 TEST_F(ListenerTest, WaitReturnsTheReadyConnections) {

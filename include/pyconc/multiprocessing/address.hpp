@@ -16,6 +16,8 @@
 #include <string>
 #include <utility>
 
+#include "pyconc/errors.hpp"
+
 namespace pyconc::multiprocessing {
 
 struct Address {
@@ -23,7 +25,8 @@ struct Address {
   Address() = default;
   // TCP: a host name or numeric address ("127.0.0.1", "::1", ""), and a port (0: the system
   // picks one; the Listener's / Manager's address() tells which).
-  Address(std::string host_, std::uint16_t port_) : host(std::move(host_)), port(port_) {}
+  // ValueError if the port is outside 0..65535.
+  Address(std::string host_, int port_) : host(std::move(host_)), port(checked_port(port_)) {}
   // A Unix socket: a file path, or '\0' + name (Linux's abstract namespace).
   static Address unix_path(std::string path) {
     Address a;
@@ -44,6 +47,14 @@ struct Address {
     ar(host, port, path);
   }
   friend bool operator==(const Address&, const Address&) = default;
+
+ private:
+  static std::uint16_t checked_port(int p) {
+    if (p < 0 || p > 65535) {
+      throw ValueError("port must be 0-65535, not " + std::to_string(p));
+    }
+    return static_cast<std::uint16_t>(p);
+  }
 };
 
 }  // namespace pyconc::multiprocessing

@@ -156,3 +156,18 @@ TEST_F(ListenerTest, AClientProcessKilledMidConversation) {
   l.close();
   EXPECT_TRUE(l.closed());
 }
+
+// AuthenticationError is one of the types the serialization layer rebuilds by name.
+TEST_F(ListenerTest, AuthenticationErrorCrossesProcessesWithItsType) {
+  const std::string bytes =
+      mp::dumps_exception(std::make_exception_ptr(mp::AuthenticationError("digest was wrong")));
+  try {
+    mp::rethrow_exception_bytes(bytes);
+    FAIL() << "nothing thrown";
+  } catch (const mp::AuthenticationError& e) {
+    EXPECT_STREQ(e.what(), "digest was wrong");
+  }
+  EXPECT_THROW(mp::rethrow_exception_bytes(
+                   mp::dumps_exception(std::make_exception_ptr(mp::ProcessError("x")))),
+               mp::ProcessError);
+}

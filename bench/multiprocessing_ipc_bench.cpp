@@ -16,10 +16,19 @@
 //   MpLock_Uncontended     acquire + release of an mp::Lock (robust, process-shared); peers:
 //                          threading::Lock (a futex word, this process only) and a plain
 //                          process-shared pthread mutex
+//   ManagerProxy_RoundTrip v.get() on a Manager's Value proxy: one request to the manager's
+//                          server process and its answer; peer: 8 bytes each way over an
+//                          AF_UNIX socketpair to a forked echo process
+//   ListenerClient_RoundTrip  send(i) / recv() on a Client connection (TCP loopback, authkey
+//                          challenge done once) to a forked process that accept()ed it and
+//                          echoes; peer: 4 bytes each way over a raw TCP loopback connection
 #include <benchmark/benchmark.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -249,6 +258,103 @@ void BM_MpLock_Uncontended_pthread_mutex(benchmark::State& state) {
   ::munmap(s, sizeof(PlainShared));
 }
 
+// ---------------------------------------------------------------------------------------------
+void BM_ManagerProxy_RoundTrip_pyconc(benchmark::State& state) {
+  mp::Manager mgr;
+  auto v = mgr.Value<int>(7);
+  for (auto _ : state) benchmark::DoNotOptimize(v.get());
+}
+
+// Echoes 8-byte (or `size`-byte) messages on `fd` until the peer closes it.
+[[noreturn]] void echo_forever(int fd, std::size_t size) {
+  char buf[8];
+  while (::read(fd, buf, size) == static_cast<ssize_t>(size)) {
+    if (::write(fd, buf, size) != static_cast<ssize_t>(size)) break;
+  }
+  ::_exit(0);
+}
+
+void socket_round_trips(benchmark::State& state, int fd, std::size_t size) {
+  char buf[8] = {};
+  for (auto _ : state) {
+    if (::write(fd, buf, size) != static_cast<ssize_t>(size) ||
+        ::read(fd, buf, size) != static_cast<ssize_t>(size)) {
+      state.SkipWithError("raw round trip failed");
+      break;
+    }
+    benchmark::DoNotOptimize(buf);
+  }
+}
+
+void BM_ManagerProxy_RoundTrip_raw_socket(benchmark::State& state) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+    state.SkipWithError("socketpair failed");
+    return;
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(sv[0]);
+    echo_forever(sv[1], 8);
+  }
+  ::close(sv[1]);
+  socket_round_trips(state, sv[0], 8);
+  ::close(sv[0]);
+  ::waitpid(pid, nullptr, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+void BM_ListenerClient_RoundTrip_pyconc(benchmark::State& state) {
+  namespace conn = mp::connection;
+  conn::Listener l({"127.0.0.1", 0}, {.authkey = "bench"});
+  mp::Process echo([address = l.address()] {
+    auto c = conn::Client(address, {.authkey = "bench"});
+    for (;;) {
+      try {
+        c.send(c.recv<int>());
+      } catch (const pyconc::EOFError&) {
+        return;
+      }
+    }
+  });
+  echo.start();
+  auto c = l.accept();
+  int i = 0;
+  for (auto _ : state) {
+    c.send(i++);
+    benchmark::DoNotOptimize(c.recv<int>());
+  }
+  c.close();
+  echo.join();
+}
+
+void BM_ListenerClient_RoundTrip_raw_tcp(benchmark::State& state) {
+  const int l = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (l < 0 || ::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(l, 1) != 0 ||
+      ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    state.SkipWithError("listen failed");
+    return;
+  }
+  const int one = 1;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int c = ::socket(AF_INET, SOCK_STREAM, 0);
+    ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) ::_exit(1);
+    echo_forever(c, 4);
+  }
+  const int c = ::accept(l, nullptr, nullptr);
+  ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  socket_round_trips(state, c, 4);
+  ::close(c);
+  ::close(l);
+  ::waitpid(pid, nullptr, 0);
+}
+
 }  // namespace
 
 BENCHMARK(BM_Process_StartJoin_pyconc)
@@ -272,6 +378,19 @@ BENCHMARK(BM_SharedValue_LockedIncrement_pthread_mutex)
 BENCHMARK(BM_MpLock_Uncontended_pyconc)->Name("BM_MpLock_Uncontended/pyconc");
 BENCHMARK(BM_MpLock_Uncontended_threading_lock)->Name("BM_MpLock_Uncontended/threading_lock");
 BENCHMARK(BM_MpLock_Uncontended_pthread_mutex)->Name("BM_MpLock_Uncontended/pthread_mutex");
+
+BENCHMARK(BM_ManagerProxy_RoundTrip_pyconc)
+    ->Name("BM_ManagerProxy_RoundTrip/pyconc")
+    ->UseRealTime();
+BENCHMARK(BM_ManagerProxy_RoundTrip_raw_socket)
+    ->Name("BM_ManagerProxy_RoundTrip/raw_socket")
+    ->UseRealTime();
+BENCHMARK(BM_ListenerClient_RoundTrip_pyconc)
+    ->Name("BM_ListenerClient_RoundTrip/pyconc")
+    ->UseRealTime();
+BENCHMARK(BM_ListenerClient_RoundTrip_raw_tcp)
+    ->Name("BM_ListenerClient_RoundTrip/raw_tcp")
+    ->UseRealTime();
 
 int main(int argc, char** argv) {
   return run_benchmarks(argc, argv);

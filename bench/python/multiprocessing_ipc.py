@@ -10,9 +10,13 @@ and what pyconc does):
   SharedValue_LockedIncrement  `with v.get_lock(): v.value += 1` here while a forked process
                                does the same (time per increment of this process)
   MpLock_Uncontended           Lock().acquire(); release()
+  ManagerProxy_RoundTrip       v.get() on a Manager().Value('i', 7) proxy
+  ListenerClient_RoundTrip     conn.send(i); conn.recv() on a Client connection (TCP loopback,
+                               authkey) to a forked process that accept()ed it and echoes
 """
 
 import multiprocessing as mp
+from multiprocessing.connection import Client, Listener
 import statistics
 import sys
 import time
@@ -42,6 +46,10 @@ def process_start_join(n):
 
 def echo(conn, parent_end):
     parent_end.close()  # else this child keeps the pipe open and never sees EOF
+    echo_loop(conn)
+
+
+def echo_loop(conn):
     while True:
         try:
             v = conn.recv()
@@ -50,16 +58,21 @@ def echo(conn, parent_end):
         conn.send(v)
 
 
+def ping_pong(conn, n):
+    """ns taken by n send/recv round trips on conn."""
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        conn.send(i)
+        conn.recv()
+    return time.perf_counter_ns() - t0
+
+
 def pipe_round_trip(n):
     a, b = mp.Pipe()
     p = mp.Process(target=echo, args=(b, a))
     p.start()
     b.close()
-    t0 = time.perf_counter_ns()
-    for i in range(n):
-        a.send(i)
-        a.recv()
-    elapsed = time.perf_counter_ns() - t0
+    elapsed = ping_pong(a, n)
     a.close()
     p.join()
     return elapsed
@@ -112,6 +125,30 @@ def lock_uncontended(n):
     return time.perf_counter_ns() - t0
 
 
+def manager_round_trip(n):
+    with mp.Manager() as mgr:
+        v = mgr.Value('i', 7)
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            v.get()
+        return time.perf_counter_ns() - t0
+
+
+def client_echo(address):
+    with Client(address, authkey=b"bench") as c:
+        echo_loop(c)
+
+
+def listener_round_trip(n):
+    with Listener(("127.0.0.1", 0), authkey=b"bench") as listener:
+        p = mp.Process(target=client_echo, args=(listener.address,))
+        p.start()
+        with listener.accept() as c:
+            elapsed = ping_pong(c, n)
+        p.join()
+        return elapsed
+
+
 def timed(fn, n):
     """Median ns per operation of fn(n), which returns the elapsed ns of its timed part."""
     return statistics.median(fn(n) / n for _ in range(REPS))
@@ -125,6 +162,8 @@ def main():
     print(f"MpQueue_Throughput {timed(queue_throughput, 100000):.1f}")
     print(f"SharedValue_LockedIncrement {timed(locked_increment, 100000):.1f}")
     print(f"MpLock_Uncontended {timed(lock_uncontended, 1000000):.1f}")
+    print(f"ManagerProxy_RoundTrip {timed(manager_round_trip, 20000):.1f}")
+    print(f"ListenerClient_RoundTrip {timed(listener_round_trip, 20000):.1f}")
 
 
 if __name__ == "__main__":

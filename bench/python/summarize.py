@@ -86,6 +86,9 @@ WORKLOADS = {
     "MpQueue_Throughput": ("raw_pipe", ("python", 20.0)),
     "SharedValue_LockedIncrement": ("pthread_mutex", ("peer", 2.0)),
     "MpLock_Uncontended": ("threading_lock", (None, None)),  # the price of robustness
+    # A Manager proxy call and a Listener/Client message: round trips, like Pipe's.
+    "ManagerProxy_RoundTrip": ("raw_socket", ("peer", 3.0)),
+    "ListenerClient_RoundTrip": ("raw_tcp", ("peer", 2.0)),
 }
 
 MEMORY = {}  # workload -> {impl: (rss bytes per task, heap bytes per task)}

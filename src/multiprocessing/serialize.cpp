@@ -136,6 +136,14 @@ constexpr Known kKnown[] = {
     {"pyconc::threading::BrokenBarrierError", &throw_nested<threading::BrokenBarrierError>},
     {"pyconc::multiprocessing::MaybeEncodingError",
      &throw_nested<multiprocessing::MaybeEncodingError>},
+    {"pyconc::multiprocessing::ProcessError", &throw_nested<multiprocessing::ProcessError>},
+    {"pyconc::multiprocessing::AuthenticationError",
+     &throw_nested<multiprocessing::AuthenticationError>},
+    {"pyconc::KeyError", &throw_nested<KeyError>},
+    {"pyconc::IndexError", &throw_nested<IndexError>},
+    {"pyconc::AttributeError", &throw_nested<AttributeError>},
+    {"pyconc::EOFError", &throw_nested<EOFError>},
+    {"pyconc::BrokenBarrierError", &throw_nested<BrokenBarrierError>},
 };
 
 [[noreturn]] void throw_system_error(const WireException& w) {

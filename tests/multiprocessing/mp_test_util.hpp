@@ -8,11 +8,16 @@
 // them from running beside each other -- no other test creates psm_ blocks.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -108,5 +113,32 @@ class RawPipe {
  private:
   int fds_[2] = {-1, -1};
 };
+
+// A raw TCP connection to 127.0.0.1:`port` (for feeding a server garbage), or -1.
+inline int raw_connect(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Whether the peer closes `fd` within about 10 s (what it sends is read and dropped).
+inline bool closed_by_peer(int fd) {
+  char buf[512];
+  timeval tv{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  for (int i = 0; i < 10; ++i) {
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0) return true;
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return true;  // reset: closed as well
+  }
+  return false;
+}
 
 }  // namespace mp_test

@@ -52,6 +52,20 @@ class MaybeEncodingError : public Error {
   using Error::Error;
 };
 
+// Python: multiprocessing.ProcessError -- the base of multiprocessing's own errors.
+class ProcessError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Python: multiprocessing.AuthenticationError -- the HMAC challenge between a Listener/Client
+// or a Manager and its client failed: a wrong authkey on one side, or a peer that does not
+// speak the protocol. The connection is closed; nothing is served on it.
+class AuthenticationError : public ProcessError {
+ public:
+  using ProcessError::ProcessError;
+};
+
 }  // namespace multiprocessing
 
 }  // namespace pyconc

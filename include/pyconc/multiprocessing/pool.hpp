@@ -53,6 +53,7 @@
 #include "pyconc/futures/detail/map_results.hpp"
 #include "pyconc/futures/exceptions.hpp"
 #include "pyconc/multiprocessing/detail/input_range.hpp"
+#include "pyconc/multiprocessing/detail/pool_calls.hpp"
 #include "pyconc/multiprocessing/detail/pool_tasks.hpp"
 #include "pyconc/multiprocessing/detail/process_pool_core.hpp"
 #include "pyconc/multiprocessing/exceptions.hpp"
@@ -61,11 +62,6 @@
 #include "pyconc/queue/simple_queue.hpp"
 
 namespace pyconc::detail {
-
-template <class T>
-inline constexpr bool is_std_tuple = false;
-template <class... Ts>
-inline constexpr bool is_std_tuple<std::tuple<Ts...>> = true;
 
 // apply_async(f, tuple, callback[, error_callback]): a tuple followed by something that is not
 // Serializable (a callable).
@@ -80,6 +76,20 @@ inline constexpr bool is_pool_callback_form = [] {
   }
 }();
 
+}  // namespace pyconc::detail
+
+namespace pyconc::multiprocessing {
+class Pool;
+}
+
+namespace pyconc::detail {
+template <>
+struct PoolCallTraits<multiprocessing::Pool> {
+  template <class F, class... Args>
+  static constexpr bool takes_args = multiprocessing::RemoteInvocable<F, Args...>;
+  template <class F, class... Args>
+  static constexpr bool callback_form = is_pool_callback_form<Args...>;
+};
 }  // namespace pyconc::detail
 
 namespace pyconc::multiprocessing {
@@ -212,7 +222,7 @@ class IMapUnorderedIterator {
   std::size_t next_ = 0;
 };
 
-class Pool {
+class Pool : public detail::PoolCalls<Pool> {
  public:
   // processes = the CPUs this process may use. ValueError if processes < 1 or
   // maxtasksperchild < 0. The workers start now.
@@ -223,70 +233,7 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
   ~Pool();
 
-  // fn(args...) in a worker; blocks for the result (Python: pool.apply).
-  template <class F, class... Args>
-  auto apply(F&& fn, Args&&... args) {
-    auto ar = apply_async(std::forward<F>(fn), std::forward<Args>(args)...);
-    using T = typename decltype(ar)::reference;
-    if constexpr (std::is_void_v<std::remove_reference_t<T>>) {
-      ar.get();
-    } else {
-      return std::remove_cvref_t<T>(std::move(ar.get()));
-    }
-  }
-
-  // fn(args...) in a worker; an AsyncResult. `apply_async(f, std::make_tuple(a, b))` spreads
-  // the tuple (Python's args=(a, b)) when f does not take the tuple itself.
-  template <class F, class... Args>
-  requires(!detail::is_pool_callback_form<Args...>) auto apply_async(F&& fn, Args&&... args) {
-    if constexpr (sizeof...(Args) == 1 &&
-                  (detail::is_std_tuple<std::remove_cvref_t<Args>> && ...) &&
-                  !RemoteInvocable<F, Args...>) {
-      return std::apply([&](const auto&... a) { return apply_impl(fn, nullptr, nullptr, a...); },
-                        args...);
-    } else {
-      return apply_impl(fn, nullptr, nullptr, args...);
-    }
-  }
-
-  // Python's apply_async(func, args, callback=..., error_callback=...). callback(result) or
-  // callback() for a void function; error_callback(std::exception_ptr). Pass nullptr to skip.
-  template <class F, class... TA, class Callback, class ErrorCallback = std::nullptr_t>
-  auto apply_async(F&& fn, const std::tuple<TA...>& args, Callback callback,
-                   ErrorCallback error_callback = nullptr) {
-    return std::apply(
-        [&](const auto&... a) {
-          return apply_impl(fn, std::move(callback), std::move(error_callback), a...);
-        },
-        args);
-  }
-
-  // fn over iterable, blocking; results in input order. chunksize 0: Python's choice,
-  // ceil(len / (4 * processes)).
-  template <class F, class Range>
-  auto map(F&& fn, Range&& iterable, std::size_t chunksize = 0) {
-    return map_async(std::forward<F>(fn), std::forward<Range>(iterable), chunksize).get();
-  }
-
-  template <class F, class Range, class Callback = std::nullptr_t,
-            class ErrorCallback = std::nullptr_t>
-  auto map_async(F&& fn, Range&& iterable, std::size_t chunksize = 0, Callback callback = nullptr,
-                 ErrorCallback error_callback = nullptr) {
-    return gather<false>(fn, iterable, chunksize, std::move(callback), std::move(error_callback));
-  }
-
-  // fn(*item) for each tuple-like item (Python: starmap).
-  template <class F, class Range>
-  auto starmap(F&& fn, Range&& iterable, std::size_t chunksize = 0) {
-    return starmap_async(std::forward<F>(fn), std::forward<Range>(iterable), chunksize).get();
-  }
-
-  template <class F, class Range, class Callback = std::nullptr_t,
-            class ErrorCallback = std::nullptr_t>
-  auto starmap_async(F&& fn, Range&& iterable, std::size_t chunksize = 0,
-                     Callback callback = nullptr, ErrorCallback error_callback = nullptr) {
-    return gather<true>(fn, iterable, chunksize, std::move(callback), std::move(error_callback));
-  }
+  // apply, apply_async, map, map_async, starmap, starmap_async: inherited (detail/pool_calls.hpp).
 
   // Results in input order as they arrive (a range; Python: imap). chunksize >= 1.
   template <class F, class Range>
@@ -329,6 +276,8 @@ class Pool {
   std::vector<long> worker_pids() const;
 
  private:
+  friend detail::PoolCalls<Pool>;
+
   template <class F, class Callback, class ErrorCallback, class... Args>
   auto apply_impl(F& fn, Callback callback, ErrorCallback error_callback, const Args&... args) {
     using Fn = std::decay_t<F>;

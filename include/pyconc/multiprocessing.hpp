@@ -28,6 +28,7 @@
 #include "pyconc/multiprocessing/serialize.hpp"
 #include "pyconc/multiprocessing/shareable_list.hpp"
 #include "pyconc/multiprocessing/shared_memory.hpp"
+#include "pyconc/multiprocessing/shared_memory_manager.hpp"
 #include "pyconc/multiprocessing/sync_proxies.hpp"
 #include "pyconc/multiprocessing/thread_pool.hpp"
 #include "pyconc/multiprocessing/value.hpp"

@@ -21,6 +21,7 @@
 #include "pyconc/multiprocessing/array.hpp"
 #include "pyconc/multiprocessing/process.hpp"
 #include "pyconc/multiprocessing/shareable_list.hpp"
+#include "pyconc/multiprocessing/shared_memory_manager.hpp"
 #include "pyconc/multiprocessing/value.hpp"
 
 namespace mp = pyconc::multiprocessing;
@@ -107,6 +108,32 @@ TEST_F(SharedMemoryTest, ShareableListAcrossProcesses) {
   EXPECT_THROW(shm::ShareableList not_a_list(plain.name()), pyconc::ValueError);
   plain.unlink();
   a.shm().unlink();
+}
+
+TEST_F(SharedMemoryTest, SharedMemoryManagerUnlinksEverythingAtShutdown) {
+  std::vector<std::string> names;
+  {
+    mp::managers::SharedMemoryManager smm;
+    auto sl = smm.ShareableList({1, 2, 3});
+    auto block = smm.SharedMemory(128);
+    auto gone = smm.SharedMemory(64);
+    gone.unlink();  // unlinked by hand: skipped at shutdown
+    names = smm.names();
+    EXPECT_EQ(names.size(), 3U);
+    // A child attaches by name while the manager lives.
+    const std::string list_name = sl.shm().name();
+    mp::Process p([list_name] { shm::ShareableList(list_name).set(1, 20); });
+    p.start();
+    p.join(std::chrono::seconds(20));
+    EXPECT_EQ(std::get<std::int64_t>(sl[1]), 20);
+    EXPECT_THROW(smm.SharedMemory(0), pyconc::ValueError);
+  }  // shutdown
+  for (const auto& n : names) {
+    EXPECT_FALSE(std::filesystem::exists("/dev/shm/" + n)) << n;
+  }
+  mp::managers::SharedMemoryManager closed;
+  closed.shutdown();
+  EXPECT_THROW(closed.SharedMemory(16), pyconc::ValueError);
 }
 
 TEST_F(SharedMemoryTest, AChildAttachesByNameAndWrites) {

@@ -189,6 +189,8 @@ void BM_MpPool_ApplyAsync_pyconc(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
 }
 
+// A one-worker ProcessPoolExecutor: started (an exec of this program: spawn), one task, shut
+// down. The name is historical: mp::Process is BM_Process_StartJoin below.
 void BM_Process_Start_pyconc(benchmark::State& state) {
   for (auto _ : state) {
     cf::ProcessPoolExecutor pool(1);
@@ -204,6 +206,17 @@ void BM_PoolStart_pyconc(benchmark::State& state) {
   for (auto _ : state) {
     cf::ProcessPoolExecutor pool(1, {.mp_context = ctx});
     benchmark::DoNotOptimize(pool.submit(identity, 1).result());
+  }
+}
+
+// mp::Process itself: fork, the child runs an empty target and exits; start + join. (What
+// BM_Process_Start/pyconc measures is a spawned pool worker -- an exec of this program -- not
+// mp::Process.)
+void BM_Process_StartJoin_pyconc(benchmark::State& state) {
+  for (auto _ : state) {
+    mp::Process p([] {});
+    p.start();
+    p.join();
   }
 }
 
@@ -271,6 +284,10 @@ BENCHMARK(BM_PoolStart_pyconc<mp::StartMethod::fork>)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PoolStart_pyconc<mp::StartMethod::forkserver>)
     ->Name("BM_PoolStart_forkserver/pyconc")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Process_StartJoin_pyconc)
+    ->Name("BM_Process_StartJoin/pyconc")
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Process_Start_fork_exit)

@@ -61,7 +61,7 @@ aio::Task<> WebSocketBase::send_bytes(std::string_view data) {
 }
 
 aio::Task<> WebSocketBase::send_json(const nlohmann::json& data) {
-  co_await proto().send_frame(kText, data.dump());
+  return proto().send_frame(kText, data.dump());
 }
 
 aio::Task<> WebSocketBase::ping(std::string_view message) {

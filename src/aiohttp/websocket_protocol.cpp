@@ -80,12 +80,18 @@ void WebSocketProtocol::send_now(unsigned opcode, std::string_view payload) {
 }
 
 aio::Task<> WebSocketProtocol::send_frame(unsigned opcode, std::string_view payload) {
+  // Not a coroutine: the frame is queued now, while `payload` is surely alive (a caller may
+  // await the returned task after its argument is gone); the task only drains.
   if (closed_) throw ConnectionResetError(ECONNRESET, "Cannot write to closing transport");
   if ((opcode & 0x8) != 0 && payload.size() > 125) {
     throw ValueError("WebSocket: a control frame's payload is at most 125 bytes, got " +
                      std::to_string(payload.size()));
   }
   send_now(opcode, payload);
+  return drain();
+}
+
+aio::Task<> WebSocketProtocol::drain() {
   if (t_ != nullptr && t_->needs_drain()) co_await t_->drain();
 }
 

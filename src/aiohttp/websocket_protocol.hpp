@@ -73,9 +73,11 @@ class WebSocketProtocol {
 
   asyncio::Task<aiohttp::http::WSMessage> receive(
       std::optional<std::chrono::milliseconds> timeout = std::nullopt);
-  // One frame of `opcode` (1 text, 2 binary, 9 ping, 10 pong). ConnectionResetError once
-  // closed or closing; ValueError for a control frame over 125 bytes.
+  // One frame of `opcode` (1 text, 2 binary, 9 ping, 10 pong), queued at once; the task
+  // waits for the drain. ConnectionResetError once closed or closing; ValueError for a
+  // control frame over 125 bytes (both raised by the call itself).
   asyncio::Task<> send_frame(unsigned opcode, std::string_view payload);
+  asyncio::Task<> drain();
   asyncio::Task<bool> close(int code, std::string_view message);
 
   bool closed() const noexcept { return closed_; }

@@ -187,7 +187,10 @@ aio::Task<ClientWebSocketResponse> connect(const ClientSession& session, std::st
   } else {
     got.emplace(co_await handshake());
   }
-  auto& [reader, writer, head] = *got;
+  // (Named references, not a structured binding: clang 14 cannot capture one in a lambda.)
+  aio::StreamReader& reader = std::get<0>(*got);
+  aio::StreamWriter& writer = std::get<1>(*got);
+  const std::string& head = std::get<2>(*got);
 
   HandshakeAnswer a = parse_answer(head, info);
   auto fail = [&](const std::string& why) {

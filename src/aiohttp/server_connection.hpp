@@ -98,6 +98,7 @@ class HttpServerConnection final : public WebSocketTransport {
   asyncio::Lock drain_lock_;  // one task at a time parks on the socket's writability
   Exchange ex_;
   std::string leftover_;
+  std::unique_ptr<char[]> chunk_;  // read buffer of a WebSocket, allocated on first read
   std::shared_ptr<WebSocketProtocol> ws_;
 };
 

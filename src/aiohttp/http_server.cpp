@@ -268,6 +268,15 @@ class HttpServer::Impl {
       }
       co_return !ex.must_close;
     }
+    if (ok && resp.status() < 200) {
+      // A 1xx cannot be the final answer: a WebSocketResponse returned without prepare().
+      aio::get_running_loop().call_exception_handler(
+          {"Invalid response to " + std::string(req.method()) + " " + std::string(req.path_qs()) +
+               ": status " + std::to_string(resp.status()) + " without prepare()",
+           nullptr,
+           {}});
+      ok = false;
+    }
     if (!ok) resp = HTTPInternalServerError().to_response();
     const std::size_t mark = out.size();
     try {

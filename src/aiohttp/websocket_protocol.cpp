@@ -113,7 +113,11 @@ aio::Task<bool> WebSocketProtocol::read_more(std::optional<std::chrono::millisec
 
 aio::Task<http::WSMessage> WebSocketProtocol::receive(
     std::optional<std::chrono::milliseconds> timeout) {
-  if (reading_) throw RuntimeError("Concurrent call to receive() is not allowed");
+  if (reading_) {
+    // close() in another task is reading the peer's answer: for us the WebSocket is closed.
+    if (closed_) co_return message_of(http::WSMsgType::CLOSED);
+    throw RuntimeError("Concurrent call to receive() is not allowed");
+  }
   for (;;) {
     http::WSMessage msg;
     // A message already parsed comes first, even after our close frame went out: close()

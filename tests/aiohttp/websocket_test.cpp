@@ -391,6 +391,25 @@ TEST(WebSocketServer, HandlerReturningLeavesItOpenThenTheServerCloses) {
   EXPECT_TRUE(c.eof());
 }
 
+TEST(WebSocketServer, CanPrepareAndAnUnpreparedWebSocketIs500) {
+  web::Application app;
+  app.router().add_get("/ws", [](web::Request& req) -> aio::Task<web::WebSocketResponse> {
+    web::WebSocketResponse ws;
+    if (!ws.can_prepare(req)) co_return ws;  // a plain GET: a 101 cannot be its answer
+    co_await ws.prepare(req);
+    co_await ws.send_str("upgraded");
+    co_return ws;
+  });
+  pyconc::demo::ServerThread server(app);
+  const int fd = connect_to(server.port(), 10);
+  send_all(fd, "GET /ws HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  const std::string r = test_support::read_all(fd);
+  ::close(fd);
+  EXPECT_EQ(r.rfind("HTTP/1.1 500 ", 0), 0U) << r;
+  RawClient c(server.port());
+  EXPECT_EQ(c.next().data, "upgraded");
+}
+
 // --- Python's clients against our server ---
 
 bool python_has(const char* module) {

@@ -4,6 +4,9 @@
 // frames from the server, masking of ours, close codes both ways.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <string>
 
 #include "pyconc/aiohttp.hpp"
@@ -160,32 +163,37 @@ bool python_has(const char* module) {
 
 // Runs a Python WebSocket server that prints its port and serves until its stdin closes, then
 // `client(port)`; the server must exit cleanly.
-void with_python_server(const std::string& script, const std::function<aio::Task<>(int)>& client) {
-  aio::run([](const std::string& s, const std::function<aio::Task<>(int)>& c) -> aio::Task<> {
-    auto proc = co_await aio::create_subprocess_exec({"/usr/bin/python3", "-c", s},
-                                                     {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
-    const std::string line = co_await aio::wait_for(proc.stdout_().readline(), 30s);
-    std::exception_ptr failure;
-    try {
-      if (line.empty()) throw pyconc::RuntimeError("the Python server did not start");
-      co_await c(std::stoi(line));
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    proc.stdin_().close();
-    bool stopped = true;
-    try {
-      EXPECT_EQ(co_await aio::wait_for(proc.wait(), 30s), 0);
-    } catch (const pyconc::TimeoutError&) {
-      stopped = false;
-    }
-    if (!stopped) {
-      proc.kill();
-      co_await proc.wait();
-      ADD_FAILURE() << "the Python server did not stop";
-    }
-    if (failure) std::rethrow_exception(failure);
-  }(script, client));
+// `args` follow the script on the command line.
+void with_python_server(const std::string& script, const std::function<aio::Task<>(int)>& client,
+                        const std::vector<std::string>& args = {}) {
+  std::vector<std::string> cmd{"/usr/bin/python3", "-c", script};
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  aio::run(
+      [](std::vector<std::string> argv, const std::function<aio::Task<>(int)>& c) -> aio::Task<> {
+        auto proc =
+            co_await aio::create_subprocess_exec(argv, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
+        const std::string line = co_await aio::wait_for(proc.stdout_().readline(), 30s);
+        std::exception_ptr failure;
+        try {
+          if (line.empty()) throw pyconc::RuntimeError("the Python server did not start");
+          co_await c(std::stoi(line));
+        } catch (...) {
+          failure = std::current_exception();
+        }
+        proc.stdin_().close();
+        bool stopped = true;
+        try {
+          EXPECT_EQ(co_await aio::wait_for(proc.wait(), 30s), 0);
+        } catch (const pyconc::TimeoutError&) {
+          stopped = false;
+        }
+        if (!stopped) {
+          proc.kill();
+          co_await proc.wait();
+          ADD_FAILURE() << "the Python server did not stop";
+        }
+        if (failure) std::rethrow_exception(failure);
+      }(std::move(cmd), client));
 }
 
 TEST(WebSocketClientInterop, PythonWebsocketsServer) {
@@ -281,6 +289,51 @@ asyncio.run(main())
     EXPECT_EQ(close.code, 4004);
     EXPECT_EQ(close.extra, "aio bye");
   });
+}
+
+TEST(WebSocketClientInterop, WssThroughTlsToPythonWebsockets) {
+  if (!python_has("websockets")) GTEST_SKIP() << "no python3-websockets";
+  // A throw-away self-signed certificate for 127.0.0.1, trusted by our client alone.
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("pyconc_wss_" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::create_directories(dir);
+  const auto made = sp::run(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+       "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "2", "-subj",
+       "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
+      {.capture_output = true, .timeout = 60s});
+  if (made.returncode != 0) {
+    std::filesystem::remove_all(dir);
+    GTEST_SKIP() << "the openssl command could not make a certificate";
+  }
+  const std::string script = R"(
+import asyncio, ssl, sys, websockets
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1] + "/cert.pem", sys.argv[1] + "/key.pem")
+async def handler(ws, *args):
+    async for msg in ws:
+        await ws.send("tls:" + msg)
+async def main():
+    async with websockets.serve(handler, "127.0.0.1", 0, ssl=ctx) as server:
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+asyncio.run(main())
+)";
+  with_python_server(script,
+                     [&dir](int port) -> aio::Task<> {
+                       auto ctx = aio::SSLContext::client();
+                       ctx.load_verify_locations(dir + "/cert.pem");
+                       ClientSession session;
+                       auto connecting = session.ws_connect(
+                           "wss://127.0.0.1:" + std::to_string(port) + "/", {.ssl = ctx});
+                       auto ws = co_await std::move(connecting);
+                       co_await ws.send_str("secret");
+                       EXPECT_EQ(co_await ws.receive_str(), "tls:secret");
+                       EXPECT_TRUE(co_await ws.close());
+                     },
+                     {dir});
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

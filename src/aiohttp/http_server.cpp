@@ -255,7 +255,10 @@ class HttpServer::Impl {
       // The handler answered itself (StreamResponse, WebSocketResponse): never a second
       // response; finish what it left open.
       if (ex.upgraded) {
-        if (auto ws = conn.websocket(); ws && !ws->closed()) co_await ws->close(1000, {});
+        // Left open: 1000 as aiohttp, or 1011 (internal error) when the handler failed.
+        if (auto ws = conn.websocket(); ws && !ws->closed()) {
+          co_await ws->close(ok ? 1000 : 1011, {});
+        }
         co_return false;
       }
       if (!ok || conn.broken()) co_return false;

@@ -391,6 +391,29 @@ TEST(WebSocketServer, HandlerReturningLeavesItOpenThenTheServerCloses) {
   EXPECT_TRUE(c.eof());
 }
 
+TEST(WebSocketServer, AHandlerThatThrowsClosesWith1011) {
+  web::Application app;
+  app.router().add_get("/ws", [](web::Request& req) -> aio::Task<web::WebSocketResponse> {
+    web::WebSocketResponse ws;
+    co_await ws.prepare(req);
+    auto msg = co_await ws.receive();
+    if (msg.data == "boom") throw std::runtime_error("handler bug");
+    co_await ws.send_str(msg.data);
+    co_return ws;
+  });
+  pyconc::demo::ServerThread server(app);
+  RawClient c(server.port());
+  c.send(0x1, "boom");
+  auto close = c.next();
+  EXPECT_EQ(close.type, http::WSMsgType::CLOSE);
+  EXPECT_EQ(close.code, 1011);
+  c.send(0x8, pyconc::detail::websocket_close_payload(1011, ""));
+  EXPECT_TRUE(c.eof());
+  RawClient ok(server.port());
+  ok.send(0x1, "fine");
+  EXPECT_EQ(ok.next().data, "fine");
+}
+
 TEST(WebSocketServer, CanPrepareAndAnUnpreparedWebSocketIs500) {
   web::Application app;
   app.router().add_get("/ws", [](web::Request& req) -> aio::Task<web::WebSocketResponse> {

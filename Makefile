@@ -7,7 +7,7 @@
 #   make asan    the test suite under AddressSanitizer + UBSan (build-asan/)
 #   make build-clang   the library and the tool built with clang (build-clang/)
 #   make bench   Google Benchmark suites beside Python and C++ peers (build-bench/)
-#   make fuzz    the HTTP request parser under libFuzzer for FUZZ_SECONDS (60) s (build-fuzz/, clang)
+#   make fuzz    the HTTP request parser and the WebSocket frame parser under libFuzzer, FUZZ_SECONDS (60) s each (build-fuzz/, clang)
 #   make compile-budget   what each public header costs to compile, beside the bare standard headers
 #   make check-layering   fails on an include that runs against ARCHITECTURE.md's layers
 #   make format / make format-check / make tidy / make clean
@@ -112,12 +112,17 @@ fuzz:
 	cmake -S . -B build-fuzz -G $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DPYCONC_SANITIZE=fuzzer \
 	  -DPYCONC_BUILD_FUZZ=ON -DPYCONC_BUILD_TESTS=OFF -DPYCONC_BUILD_EXAMPLES=OFF -DPYCONC_BUILD_TOOLS=OFF
-	cmake --build build-fuzz -j $(JOBS) --target request_parser_fuzz make_seed_corpus
-	mkdir -p build-fuzz/corpus/request_parser build-fuzz/seeds/request_parser build-fuzz/artifacts
-	./build-fuzz/fuzz/make_seed_corpus build-fuzz/seeds/request_parser
+	cmake --build build-fuzz -j $(JOBS) --target request_parser_fuzz make_seed_corpus \
+	  websocket_frame_fuzz
+	mkdir -p build-fuzz/corpus/request_parser build-fuzz/seeds/request_parser build-fuzz/artifacts \
+	  build-fuzz/corpus/websocket_frame build-fuzz/seeds/websocket_frame
+	./build-fuzz/fuzz/make_seed_corpus build-fuzz/seeds/request_parser build-fuzz/seeds/websocket_frame
 	./build-fuzz/fuzz/request_parser_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/ \
 	  build-fuzz/corpus/request_parser build-fuzz/seeds/request_parser
+	./build-fuzz/fuzz/websocket_frame_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
+	  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/ \
+	  build-fuzz/corpus/websocket_frame build-fuzz/seeds/websocket_frame
 
 format:
 	@$(DEPS) format

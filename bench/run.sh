@@ -20,7 +20,7 @@ mkdir -p "$out"
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-benches=(threading_bench queue_bench futures_bench asyncio_bench aiohttp_bench subprocess_bench asyncio_echo_bench asyncio_prims_bench serialize_bench multiprocessing_bench multiprocessing_ipc_bench)
+benches=(threading_bench queue_bench futures_bench asyncio_bench aiohttp_bench subprocess_bench asyncio_echo_bench asyncio_prims_bench serialize_bench multiprocessing_bench multiprocessing_ipc_bench websocket_echo_bench)
 jsons=()
 for b in "${benches[@]}"; do
   exe="$build/bench/$b"

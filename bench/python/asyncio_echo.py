@@ -34,18 +34,35 @@ async def handle(reader, writer):
 async def main(host, port):
     server = await asyncio.start_server(handle, host, port)
     print("PORT", server.sockets[0].getsockname()[1], flush=True)
+    async with server:
+        await stopped()
+
+
+async def stopped():
+    """Returns on SIGTERM or when stdin reaches EOF (the benchmark exits, even if it crashed)."""
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
     loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
-    # stdin closing (the benchmark exits, even if it crashed) also stops the server.
+
     def on_stdin():
         if not sys.stdin.buffer.read1(4096):
             loop.remove_reader(sys.stdin.fileno())
             if not stop.done():
                 stop.set_result(None)
+
     loop.add_reader(sys.stdin.fileno(), on_stdin)
-    async with server:
-        await stop
+    await stop
+
+
+def use_loop(name):
+    """Installs uvloop for name == "uvloop" (exits with an ERROR line when it is missing)."""
+    if name == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            print("ERROR uvloop is not installed (Debian: python3-uvloop)", flush=True)
+            sys.exit(2)
+        uvloop.install()
 
 
 if __name__ == "__main__":
@@ -54,11 +71,5 @@ if __name__ == "__main__":
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
-    if args.loop == "uvloop":
-        try:
-            import uvloop
-        except ImportError:
-            print("ERROR uvloop is not installed (Debian: python3-uvloop)", flush=True)
-            sys.exit(2)
-        uvloop.install()
+    use_loop(args.loop)
     asyncio.run(main(args.host, args.port))

@@ -64,6 +64,11 @@ WORKLOADS = {
     # A ratio <= 0.5 against uvloop is >= 2x its requests/s.
     "Echo/conns:100/bytes:64": ("uvloop", ("peer", 0.5)),
     "Echo/conns:100/bytes:4096": ("uvloop", ("peer", 0.5)),
+    # WebSockets (bench/websocket_echo_bench.cpp): time per echoed message, 100 connections, the
+    # same load generator for our server, aiohttp (asyncio and uvloop) and python3-websockets.
+    # A ratio <= 0.2 against aiohttp on uvloop is >= 5x its messages/s (issue 13's target).
+    "WsEcho/conns:100/bytes:64": ("aiohttp_uvloop", ("peer", 0.2)),
+    "WsEcho/conns:100/bytes:4096": ("aiohttp_uvloop", ("peer", 0.2)),
     # asyncio primitives (bench/asyncio_prims_bench.cpp): the peer is CPython on uvloop
     # (bench/python/asyncio_prims.py), the target is against CPython's own asyncio loop.
     "AsyncQueue_PingPong": ("cpython_uvloop", ("python", 50.0)),
@@ -95,7 +100,7 @@ MEMORY = {}  # workload -> {impl: (rss bytes per task, heap bytes per task)}
 MEMORY_TARGET = {"Aio_SleepingTasks": 512}
 
 IDLE = {}  # workload -> [CPU percent of one core used while idle] (bench/futures_bench.cpp)
-SERVER_CPU = {}  # workload -> {impl: server CPU µs per request} (bench/asyncio_echo_bench.cpp)
+SERVER_CPU = {}  # workload -> {impl: server CPU µs per request} (bench/*echo_bench.cpp)
 
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 

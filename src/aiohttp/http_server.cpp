@@ -19,6 +19,7 @@
 #include "pyconc/asyncio/timeout.hpp"
 #include "pyconc/detail/exception_info.hpp"
 #include "pyconc/detail/unique_fd.hpp"
+#include "server_connection.hpp"
 
 namespace pyconc::detail {
 
@@ -224,29 +225,90 @@ class HttpServer::Impl {
     if (!no_body && req.method() != "HEAD") out += resp.body();
   }
 
-  // Writes `out` completely (parking while the socket is full); false if the peer is gone.
-  static aio::Task<bool> flush_slow(IoHandle& io, int fd, std::string& out, std::size_t done) {
-    while (done < out.size()) {
-      const ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
-      if (n >= 0) {
-        done += static_cast<std::size_t>(n);
-      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        co_await io.writable();
-      } else if (errno != EINTR) {
+  // Answers the request in `req` on `conn`: the handler's response, an error page, or the
+  // end of a stream the handler started itself. Returns false when the connection must close
+  // after it.
+  aio::Task<bool> answer(HttpServerConnection& conn, Request& req, const std::string& peer,
+                         bool keep) {
+    std::string& out = conn.out();
+    conn.begin(req.method() == "HEAD", req.version_minor(), keep);
+    Response resp;
+    bool ok = true;
+    try {
+      req.prepare(&app_, peer);
+      resp = co_await app_.handle(req);
+    } catch (const HTTPException& e) {
+      resp = e.to_response();
+      // Raised after a StreamResponse started: too late for its status.
+      if (conn.exchange().started) ok = false;
+    } catch (const CancelledError&) {
+      throw;
+    } catch (...) {
+      ok = false;
+      aio::get_running_loop().call_exception_handler(
+          {"Error handling request " + std::string(req.method()) + " " + std::string(req.path_qs()),
+           std::current_exception(),
+           {}});
+    }
+    auto& ex = conn.exchange();
+    if (ex.started) {
+      // The handler answered itself (StreamResponse, WebSocketResponse): never a second
+      // response; finish what it left open.
+      if (ex.upgraded) {
+        // Left open: 1000 as aiohttp, or 1011 (internal error) when the handler failed.
+        if (auto ws = conn.websocket(); ws && !ws->closed()) {
+          co_await ws->close(ok ? 1000 : 1011, {});
+        }
         co_return false;
       }
+      if (!ok || conn.broken()) co_return false;
+      if (!ex.finished) {
+        try {
+          co_await conn.write_eof({});
+        } catch (const Error&) {
+          co_return false;
+        }
+      }
+      co_return !ex.must_close;
     }
-    out.clear();
-    co_return true;
+    if (ok && resp.status() < 200) {
+      // A 1xx cannot be the final answer: a WebSocketResponse returned without prepare().
+      aio::get_running_loop().call_exception_handler(
+          {"Invalid response to " + std::string(req.method()) + " " + std::string(req.path_qs()) +
+               ": status " + std::to_string(resp.status()) + " without prepare()",
+           nullptr,
+           {}});
+      ok = false;
+    }
+    if (!ok) resp = HTTPInternalServerError().to_response();
+    const std::size_t mark = out.size();
+    try {
+      write_response(out, req, resp, keep);
+    } catch (const ValueError& e) {  // a handler set a header it may not
+      aio::get_running_loop().call_exception_handler(
+          {std::string("Invalid response: ") + e.what(), std::current_exception(), {}});
+      out.resize(mark);
+      write_error(out, 500, "Internal Server Error");
+      co_return false;
+    }
+    co_return keep&& resp.keep_alive();
   }
 
   aio::Task<> serve(UniqueFd sock, std::string peer, std::list<Conn>::iterator self) {
     const int fd = sock.get();
     IoHandle io(aio::get_running_loop(), fd);
+    auto conn = std::make_shared<HttpServerConnection>(fd, io, options_.server_header);
+    // Whatever ends this task, the connection's handles (a StreamResponse or WebSocket a
+    // handler kept) must stop using the socket before it closes.
+    struct Detach {
+      HttpServerConnection& c;
+      ~Detach() { c.detach(); }
+    } detach{*conn};
     HttpRequestParser parser(options_.limits);
     aio::Timeout deadline(Clock::now() + options_.keepalive_timeout);
     Request req;
-    std::string out;
+    req.set_connection(conn);
+    std::string& out = conn->out();
     auto request_started = Clock::now();
     bool was_idle = true;
     bool linger = false;  // we close while the client may still be sending
@@ -276,7 +338,11 @@ class HttpServer::Impl {
         if (n == 0) {
           parser.feed_eof();
         } else {
-          parser.feed(std::string_view(read_buffer_, static_cast<std::size_t>(n)));
+          const std::string_view data(read_buffer_, static_cast<std::size_t>(n));
+          const std::size_t used = parser.feed(data);
+          // After an upgrade request the rest is the new protocol's (a WebSocket's frames).
+          if (parser.phase() == HttpParserPhase::upgraded)
+            conn->leftover().assign(data.substr(used));
         }
         if (parser.take_expect_continue()) out += "HTTP/1.1 100 Continue\r\n\r\n";
         // 2. Answer every complete request, in order (pipelining), batching the writes.
@@ -285,39 +351,20 @@ class HttpServer::Impl {
           deadline.reschedule(std::nullopt);  // a handler's time is not the client's
           // Per request: a later pipelined request that closes must not close earlier ones.
           const bool keep = req.keep_alive() && !draining_;
-          Response resp;
-          bool ok = true;
-          try {
-            req.prepare(&app_, peer);
-            resp = co_await app_.handle(req);
-          } catch (const HTTPException& e) {
-            resp = e.to_response();
-          } catch (const CancelledError&) {
-            throw;
-          } catch (...) {
-            ok = false;
-            aio::get_running_loop().call_exception_handler({"Error handling request " +
-                                                                std::string(req.method()) + " " +
-                                                                std::string(req.path_qs()),
-                                                            std::current_exception(),
-                                                            {}});
-          }
-          if (!ok) resp = HTTPInternalServerError().to_response();
-          try {
-            write_response(out, req, resp, keep);
-          } catch (const ValueError& e) {  // a handler set a header it may not
-            aio::get_running_loop().call_exception_handler(
-                {std::string("Invalid response: ") + e.what(), std::current_exception(), {}});
-            out.clear();
-            write_error(out, 500, "Internal Server Error");
+          if (!(co_await answer(*conn, req, peer, keep))) {
             close_after = true;
             break;
           }
-          if (!keep || !resp.keep_alive()) {
-            close_after = true;
-            break;
+          if (parser.phase() == HttpParserPhase::upgraded) {
+            // An Upgrade the handler did not take: what followed it is HTTP again.
+            parser.decline_upgrade();
+            const std::string rest = std::exchange(conn->leftover(), std::string());
+            const std::size_t used = parser.feed(rest);
+            if (parser.phase() == HttpParserPhase::upgraded) {
+              conn->leftover() = rest.substr(used);
+            }
           }
-          if (out.size() > 65536 && !(co_await flush_slow(io, fd, out, 0))) co_return;
+          if (conn->pending() > 65536 && !(co_await conn->flush())) co_return;
         }
         if (parser.phase() == HttpParserPhase::error && !close_after) {
           write_error(out, parser.error_status(), parser.error_reason());
@@ -325,14 +372,7 @@ class HttpServer::Impl {
           linger = n > 0;
         }
         // 3. Write the batch: one syscall in the common case.
-        if (!out.empty()) {
-          const ssize_t w = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
-          if (w == static_cast<ssize_t>(out.size())) {
-            out.clear();
-          } else if (!(co_await flush_slow(io, fd, out, w > 0 ? static_cast<std::size_t>(w) : 0))) {
-            break;
-          }
-        }
+        if (conn->pending() > 0 && !(co_await conn->flush())) break;
         if (close_after || (parser.should_close() && parser.ready() == 0) || n == 0) break;
       }
     } catch (const CancelledError&) {

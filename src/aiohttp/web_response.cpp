@@ -14,48 +14,13 @@
 #include "pyconc/aiohttp/web/response.hpp"
 
 namespace pyconc::aiohttp::web {
-namespace {
-
-bool is_text_type(std::string_view type) {
-  return type.substr(0, 5) == "text/" || type == "application/json" ||
-         type == "application/javascript" || type == "application/xml" || type == "image/svg+xml";
-}
-
-}  // namespace
 
 Response::Response(std::string body, ResponseOptions options)
-    : headers_(std::move(options.headers)),
-      body_(std::move(body)),
-      content_type_(options.content_type.empty() ? "text/plain" : std::move(options.content_type)),
-      charset_(std::move(options.charset)) {
-  set_status(options.status, std::move(options.reason));
-  if (charset_.empty() && is_text_type(content_type_)) charset_ = "utf-8";
-}
-
-void Response::set_status(int status, std::string reason) {
-  if (status < 100 || status > 999) {
-    throw ValueError("Response: status " + std::to_string(status) + " is not in 100..999");
-  }
-  status_ = status;
-  reason_ =
-      reason.empty() ? std::string(pyconc::detail::http_reason_phrase(status)) : std::move(reason);
-}
-
-std::string Response::content_type_header() const {
-  if (charset_.empty()) return content_type_;
-  return content_type_ + "; charset=" + charset_;
-}
-
-void Response::set_cookie(std::string_view name, std::string_view value, std::string_view path,
-                          long max_age, bool httponly, bool secure) {
-  std::string c;
-  c.append(name).append("=").append(value);
-  if (!path.empty()) c.append("; Path=").append(path);
-  if (max_age >= 0) c.append("; Max-Age=").append(std::to_string(max_age));
-  if (httponly) c.append("; HttpOnly");
-  if (secure) c.append("; Secure");
-  headers_.add("Set-Cookie", std::move(c));
-}
+    : StreamResponse([&] {
+        if (options.content_type.empty()) options.content_type = "text/plain";
+        return std::move(options);
+      }()),
+      body_(std::move(body)) {}
 
 Response json_response(const nlohmann::json& data, ResponseOptions options) {
   if (options.content_type.empty()) options.content_type = "application/json";

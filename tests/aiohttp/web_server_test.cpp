@@ -20,6 +20,7 @@
 #include "pyconc/aiohttp/web.hpp"
 #include "pyconc/asyncio.hpp"
 #include "pyconc/threading/event.hpp"
+#include "socket_client.hpp"
 
 namespace aio = pyconc::asyncio;
 namespace web = pyconc::aiohttp::web;
@@ -27,43 +28,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// --- a blocking test client with bounded waits ---
+// --- a blocking test client with bounded waits (tests/support/socket_client.hpp) ---
 
-int connect_to(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) return;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
-// Everything until the server closes (or 5 s pass).
-std::string read_all(int fd) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
+using test_support::connect_to;
+using test_support::read_all;
+using test_support::send_all;
 
 std::string http_exchange(int port, std::string_view request) {
   int fd = connect_to(port);

@@ -49,6 +49,7 @@
 
 #include "pyconc/aiohttp/client_options.hpp"
 #include "pyconc/aiohttp/client_response.hpp"
+#include "pyconc/aiohttp/client_ws.hpp"
 #include "pyconc/aiohttp/cookie_jar.hpp"
 #include "pyconc/aiohttp/exceptions.hpp"
 #include "pyconc/aiohttp/url.hpp"
@@ -139,6 +140,11 @@ class ClientSession {
   asyncio::Task<ClientResponse> options(const U& url, RequestOptions options) {
     return request("OPTIONS", url, std::move(options));
   }
+
+  // Python: session.ws_connect(url, ...): a WebSocket to a ws:// or wss:// URL (http(s)://
+  // too); see client_ws.hpp.
+  asyncio::Task<ClientWebSocketResponse> ws_connect(std::string_view url);
+  asyncio::Task<ClientWebSocketResponse> ws_connect(std::string_view url, WSConnectOptions options);
 
   // Aborts the running transfers and closes the pooled connections. Idempotent.
   void close();

@@ -7,3 +7,5 @@
 #include "pyconc/aiohttp/web/request.hpp"
 #include "pyconc/aiohttp/web/response.hpp"
 #include "pyconc/aiohttp/web/server.hpp"
+#include "pyconc/aiohttp/web/stream_response.hpp"
+#include "pyconc/aiohttp/web/websocket_response.hpp"

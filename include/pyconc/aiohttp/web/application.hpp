@@ -12,16 +12,19 @@
 // add_get also answers HEAD (aiohttp's allow_head=True). A path that matches no route -> 404;
 // one that matches with another method -> 405 with Allow. Routes are tried in the order they
 // were added, static (literal) paths first through a hash lookup. Handlers and middlewares
-// are any callables returning aio::Task<web::Response>.
+// are any callables returning aio::Task<web::Response>; add_route/add_get/add_post also take
+// handlers returning aio::Task<web::StreamResponse> or aio::Task<web::WebSocketResponse>.
 //
 // Thread safety: set up the application before serving it; while serving, it is only read.
 // With run_app(..., {.workers = N > 1}) handlers run on N loop threads at once and must be
 // thread-safe themselves.
 #pragma once
 
+#include <concepts>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 #include "pyconc/detail/function.hpp"
@@ -36,6 +39,24 @@ using Handler = std::function<asyncio::Task<Response>(Request&)>;
 using Middleware = std::function<asyncio::Task<Response>(Request&, const Handler&)>;
 using AppHook = std::function<asyncio::Task<>(Application&)>;
 
+// A handler returning aio::Task<web::StreamResponse>, aio::Task<web::WebSocketResponse> (or of
+// any other StreamResponse but Response itself).
+template <class F>
+concept StreamHandler = requires {
+  typename std::invoke_result_t<F&, Request&>::value_type;
+}
+&&std::derived_from<typename std::invoke_result_t<F&, Request&>::value_type, StreamResponse> &&
+    !std::same_as<typename std::invoke_result_t<F&, Request&>::value_type, Response>;
+
+// Such a handler as a Handler: the stream it prepared travels as a Response (the server then
+// finishes the stream instead of sending a second response).
+template <StreamHandler F>
+Handler as_handler(F f) {
+  return [f = std::move(f)](Request& r) -> asyncio::Task<Response> {
+    co_return Response(StreamResponse(co_await f(r)));
+  };
+}
+
 class UrlDispatcher {
  public:
   UrlDispatcher();
@@ -46,6 +67,19 @@ class UrlDispatcher {
   // `method` "*" matches any method. ValueError for a malformed pattern or regex.
   void add_route(std::string_view method, std::string_view path, Handler handler);
   void add_get(std::string_view path, Handler handler, bool allow_head = true);
+  // The same for handlers returning a StreamResponse or WebSocketResponse.
+  template <StreamHandler F>
+  void add_route(std::string_view method, std::string_view path, F handler) {
+    add_route(method, path, as_handler(std::move(handler)));
+  }
+  template <StreamHandler F>
+  void add_get(std::string_view path, F handler, bool allow_head = true) {
+    add_get(path, as_handler(std::move(handler)), allow_head);
+  }
+  template <StreamHandler F>
+  void add_post(std::string_view path, F handler) {
+    add_route("POST", path, as_handler(std::move(handler)));
+  }
   void add_head(std::string_view path, Handler handler) {
     add_route("HEAD", path, std::move(handler));
   }

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 #include "pyconc/aiohttp/multidict.hpp"
 
 namespace pyconc::detail {
+class HttpServerConnection;
 // An awaitable that is ready at once (co_await req.text()).
 template <class T>
 struct ReadyValue {
@@ -122,6 +124,14 @@ class Request {
   void set_match_info(std::vector<std::pair<std::string, std::string>> m) {
     match_info_ = std::move(m);
   }
+  // The connection the request came on (StreamResponse::prepare writes there); null for a
+  // Request built outside the server.
+  const std::shared_ptr<pyconc::detail::HttpServerConnection>& connection() const noexcept {
+    return connection_;
+  }
+  void set_connection(std::shared_ptr<pyconc::detail::HttpServerConnection> c) {
+    connection_ = std::move(c);
+  }
 
  private:
   pyconc::detail::HttpRequest raw_;
@@ -130,6 +140,7 @@ class Request {
   std::vector<std::pair<std::string, std::string>> match_info_;
   mutable std::optional<MultiDict> query_;
   Application* app_ = nullptr;
+  std::shared_ptr<pyconc::detail::HttpServerConnection> connection_;
 };
 
 // Parses application/x-www-form-urlencoded text ("a=1&b=x+y") into a MultiDict, '+' as space

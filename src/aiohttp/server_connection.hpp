@@ -1,0 +1,105 @@
+// HttpServerConnection: the socket of one server connection as its handlers see it -- the
+// queue of response bytes the server batches (pipelined answers in order), the state of the
+// response being streamed by a web::StreamResponse (head sent, chunked or Content-Length, EOF)
+// and, after a WebSocket handshake, the transport of the WebSocketProtocol. Private to
+// src/aiohttp: http_server.cpp owns one per connection, web::StreamResponse and
+// web::WebSocketResponse reach it through Request::connection().
+//
+// Writes never block: write() queues and sends what the socket takes now; drain() waits while
+// more than kHighWater bytes are queued, which is how a slow reader holds back a handler.
+//
+// Thread safety: loop-thread only, like the connection's task.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pyconc/asyncio/detail/io_handle.hpp"
+#include "pyconc/asyncio/lock.hpp"
+#include "websocket_protocol.hpp"
+
+namespace pyconc::detail {
+
+class HttpServerConnection final : public WebSocketTransport {
+ public:
+  static constexpr std::size_t kHighWater = 65536;
+
+  HttpServerConnection(int fd, IoHandle& io, std::string_view server_header)
+      : fd_(fd), io_(io), server_header_(server_header) {}
+
+  // The Server header value ("" for none).
+  std::string_view server_header() const noexcept { return server_header_; }
+  // The connection's task is ending (socket and IoHandle go away): every later call raises
+  // ConnectionResetError or reads EOF; a WebSocket on it becomes closed.
+  void detach() noexcept;
+  bool gone() const noexcept { return gone_; }
+
+  // The response to the request being handled, when a handler streams it.
+  struct Exchange {
+    bool head_request = false;  // HEAD: the body is not sent
+    int version_minor = 1;
+    bool keep_alive = true;  // the request allows another one after it
+    bool started = false;    // a StreamResponse sent the head (prepare())
+    bool finished = false;   // write_eof() done
+    bool no_body = false;    // 1xx/204/304, or HEAD
+    bool chunked = false;
+    std::optional<std::uint64_t> remaining;  // Content-Length still to write
+    bool must_close = false;                 // the body ends with the connection
+    bool upgraded = false;                   // a WebSocket took over the connection
+  };
+  Exchange& exchange() noexcept { return ex_; }
+  // A new request: forget the previous exchange.
+  void begin(bool head_request, int version_minor, bool keep_alive) {
+    ex_ = Exchange{
+        .head_request = head_request, .version_minor = version_minor, .keep_alive = keep_alive};
+  }
+
+  // The bytes queued for the socket (the server appends whole responses here).
+  std::string& out() noexcept { return out_; }
+  std::size_t pending() const noexcept { return out_.size() - sent_; }
+  // Sends everything queued, parking while the socket is full; false if the peer is gone.
+  asyncio::Task<bool> flush();
+  // One non-blocking send of what is queued (the common case needs no more); false if the
+  // peer is gone.
+  bool try_send() noexcept;
+
+  // A streamed body: the head was appended to out() by the caller.
+  asyncio::Task<> write_body(std::string_view data);
+  asyncio::Task<> write_eof(std::string_view data);
+
+  // Bytes that followed an upgrade request in the same read: the new protocol's first bytes.
+  std::string& leftover() noexcept { return leftover_; }
+  std::shared_ptr<WebSocketProtocol>& websocket() noexcept { return ws_; }
+
+  // WebSocketTransport
+  void write(std::string_view data) override;
+  bool needs_drain() const noexcept override { return pending() > kHighWater; }
+  asyncio::Task<> drain() override;
+  asyncio::Task<std::size_t> read(std::string& buf) override;
+  void close() noexcept override;
+
+  bool broken() const noexcept { return broken_; }
+
+ private:
+  std::ptrdiff_t send_some(std::string_view data) noexcept;
+
+  int fd_;
+  IoHandle& io_;
+  std::string_view server_header_;
+  bool gone_ = false;
+  std::string out_;
+  std::size_t sent_ = 0;      // out_[0, sent_) is on the wire
+  bool broken_ = false;       // a send failed (reset, EPIPE)
+  bool closed_ = false;       // close(): no more reads
+  asyncio::Lock drain_lock_;  // one task at a time parks on the socket's writability
+  Exchange ex_;
+  std::string leftover_;
+  std::unique_ptr<char[]> chunk_;  // read buffer of a WebSocket, allocated on first read
+  std::shared_ptr<WebSocketProtocol> ws_;
+};
+
+}  // namespace pyconc::detail

@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "mpi_test_tasks.hpp"
+#include "pyconc/asyncio.hpp"
 #include "pyconc/futures/wait.hpp"
 #include "pyconc/mpi.hpp"
 
+namespace aio = pyconc::asyncio;
 namespace cf = pyconc::futures;
 namespace mpi = pyconc::mpi;
 using namespace std::chrono_literals;
@@ -95,6 +97,17 @@ TEST(MPICommExecutor, FuturesWorkWithWaitAndAsCompleted) {
   int sum = 0;
   for (auto& f : cf::as_completed(fs, 30s)) sum += f.result();
   EXPECT_EQ(sum, 40425);
+}
+
+TEST(MPICommExecutor, ACoroutineAwaitsItsFutures) {
+  mpi::MPICommExecutor ex(g_argc, g_argv);
+  if (!ex) return;
+  auto main = [&]() -> aio::Task<int> {
+    const int a = co_await ex.submit(mpi_test::square, 4);
+    const int b = co_await ex.submit(mpi_test::square, 5);
+    co_return a + b;
+  };
+  EXPECT_EQ(aio::run(main()), 16 + 25);
 }
 
 TEST(MPICommExecutor, InitializerRunsOnEveryWorkerRank) {

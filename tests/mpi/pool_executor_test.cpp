@@ -56,6 +56,21 @@ TEST(MPIPoolExecutor, NegativeMaxWorkersIsAValueError) {
   EXPECT_THROW(mpi::MPIPoolExecutor({.max_workers = -1}), pyconc::ValueError);
 }
 
+// The target is < 5 % of a core. ThreadSanitizer makes every poll several times dearer (its
+// instrumented runtime around each MPI_Iprobe and each sleep), so it gets a looser bound: what
+// is checked there is still "parks", not "spins" (a spinning rank uses ~100 %).
+#if defined(__SANITIZE_THREAD__)
+constexpr double kIdleBound = 0.20;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr double kIdleBound = 0.20;
+#else
+constexpr double kIdleBound = 0.05;
+#endif
+#else
+constexpr double kIdleBound = 0.05;
+#endif
+
 // Idle ranks must not burn a core: MPI polls by default, pyconc parks. The window is a
 // measurement interval, not a synchronisation.
 TEST(MPIPoolExecutor, IdleWorkersAndManagerUseAlmostNoCpu) {
@@ -72,11 +87,12 @@ TEST(MPIPoolExecutor, IdleWorkersAndManagerUseAlmostNoCpu) {
   const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
   for (std::size_t i = 0; i < pids.size(); ++i) {
     const double share = static_cast<double>(mpi_test::cpu_ticks(pids[i]) - before[i]) / hz / secs;
-    EXPECT_LT(share, 0.05) << "worker " << pids[i] << " used " << share * 100 << "% of a core";
+    EXPECT_LT(share, kIdleBound) << "worker " << pids[i] << " used " << share * 100
+                                 << "% of a core";
   }
   const double self =
       static_cast<double>(mpi_test::cpu_ticks(::getpid()) - self_before) / hz / secs;
-  EXPECT_LT(self, 0.05) << "the pool's process used " << self * 100 << "% of a core";
+  EXPECT_LT(self, kIdleBound) << "the pool's process used " << self * 100 << "% of a core";
 }
 
 // Last: a killed worker takes its spawned job down with it (Open MPI aborts the child job);

@@ -55,6 +55,9 @@ echo "== CPython ($py)"
 "$py" "$here/python/multiprocessing_pool.py" | tee -a "$out/python.txt"
 "$py" "$here/python/multiprocessing_ipc.py" | tee -a "$out/python.txt"
 
+echo "== MPI (pyconc::mpi vs mpi4py.futures)"
+bash "$here/mpi.sh" "$build" | tee "$out/mpi.md"
+
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 title="pyconc make bench -- $(date +%F), $(nproc) CPUs ($cpu), load average $load_start at start, \
@@ -74,4 +77,4 @@ echo
 echo "== Summary"
 python3 "$here/python/summarize.py" --title "$title" --python "$out/python.txt" "${jsons[@]}" \
   | tee "$out/summary.md"
-cat "$out/http_server.md" "$out/crawl.md" | tee -a "$out/summary.md"
+cat "$out/http_server.md" "$out/crawl.md" "$out/mpi.md" | tee -a "$out/summary.md"

@@ -36,6 +36,16 @@ ALLOWED_DETAIL = {
     # map()'s result range (MapResult, MapOptions) without the whole Executor interface.
     ("multiprocessing", "pyconc/futures/detail/map_results.hpp"): "one map result range for "
     "the executors and the process pools",
+    # pyconc::mpi runs the process pool's tasks on MPI ranks (ARCHITECTURE.md decision 11): the
+    # one task encoding, its builders and worker-side runner, and map()'s result range.
+    ("mpi", "pyconc/futures/detail/map_results.hpp"): "one map result range for every executor",
+    ("mpi", "pyconc/multiprocessing/detail/remote_submit.hpp"): "submit/map/starmap's task "
+    "building, shared with ProcessPoolExecutor",
+    ("mpi", "pyconc/multiprocessing/detail/process_pool_core.hpp"): "RemoteTask: the future "
+    "fused with its serialized call",
+    ("mpi", "pyconc/multiprocessing/detail/remote_call.hpp"): "the one task wire format",
+    ("mpi", "pyconc/multiprocessing/detail/call_runner.hpp"): "the worker side of the task "
+    "encoding, shared with the process pools' workers",
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"](pyconc(?:_demo)?/[^>"]+)[>"]')

@@ -19,6 +19,7 @@
 
 #include "process_pool_impl.hpp"
 #include "pyconc/detail/exception_info.hpp"
+#include "pyconc/multiprocessing/detail/call_runner.hpp"
 #include "pyconc/multiprocessing/exceptions.hpp"
 #include "pyconc/multiprocessing/serialize.hpp"
 
@@ -37,17 +38,7 @@ void throw_result_encoding(const std::exception_ptr& cause, const char* type_nam
 }
 
 void ProcessPoolImpl::append_defines_locked(ProcWorker& w) {
-  const std::uint32_t count = code_count();
-  for (; w.defined < count; ++w.defined) {
-    const CodeLocation loc = code_location(w.defined);
-    const std::size_t start = w.out.size();
-    put_raw(w.out, std::uint32_t{0});
-    w.out.push_back(static_cast<char>(WireKind::define));
-    put_raw(w.out, w.defined);
-    put_raw(w.out, loc.offset);
-    w.out += loc.object;
-    finish_message(w.out, start);
-  }
+  w.defined = append_defines(w.out, w.defined);
 }
 
 bool ProcessPoolImpl::read_results(ProcWorker& w) {

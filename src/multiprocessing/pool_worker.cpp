@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "pool_worker.hpp"
+#include "pyconc/multiprocessing/detail/call_runner.hpp"
 #include "pyconc/multiprocessing/detail/remote_call.hpp"
 
 namespace pyconc::detail {
@@ -114,7 +115,7 @@ class Worker {
     const std::string_view payload(msg + kWirePrefix, body - 1);
     switch (kind) {
       case WireKind::define:
-        define(payload);
+        if (!runner_.define(payload)) leave(4);
         break;
       case WireKind::task:
         run_task(payload);
@@ -130,36 +131,6 @@ class Worker {
     }
   }
 
-  void define(std::string_view p) {
-    if (p.size() < 12) leave(4);
-    const auto id = get_raw<std::uint32_t>(p.data());
-    CodeLocation loc;
-    loc.offset = get_raw<std::uint64_t>(p.data() + 4);
-    loc.object.assign(p.substr(12));
-    if (code_.size() <= id) {
-      code_.resize(id + 1, nullptr);
-      errors_.resize(id + 1);
-    }
-    code_[id] = resolve_code(loc, errors_[id]);
-  }
-
-  // Runs the call in `p` (task or init body), appending its result bytes to out_. Throws what
-  // the call throws.
-  void call(std::string_view p) {
-    const auto invoker = get_raw<std::uint32_t>(p.data() + 12);
-    const auto target = get_raw<std::uint32_t>(p.data() + 16);
-    auto code = [this](std::uint32_t id) -> const void* {
-      if (id >= code_.size() || code_[id] == nullptr) {
-        throw RuntimeError("pyconc worker: unknown code id " + std::to_string(id) +
-                           (id < errors_.size() ? ": " + errors_[id] : std::string()));
-      }
-      return code_[id];
-    };
-    const void* target_address = target == 0 ? nullptr : code(target);
-    auto fn = reinterpret_cast<RemoteInvoker>(const_cast<void*>(code(invoker)));
-    fn(target_address, p.substr(20), out_);
-  }
-
   // Claims task `seq` of `epoch` before running it: false if the pool took it back (it has
   // moved to a later epoch, and given the task to another worker).
   bool claim(std::uint64_t seq, std::uint32_t epoch) {
@@ -173,36 +144,14 @@ class Worker {
   }
 
   void run_task(std::string_view p) {
-    if (p.size() < 20) leave(4);
-    const auto seq = get_raw<std::uint64_t>(p.data());
-    if (!claim(seq, get_raw<std::uint32_t>(p.data() + 8))) return;  // taken back: skip it
+    if (!CallRunner::is_call(p)) leave(4);
+    const auto seq = CallRunner::task_seq(p);
+    if (!claim(seq, CallRunner::task_epoch(p))) return;  // taken back: skip it
     if (has_pending_ && WorkerClock::now() - pending_since_ > kResultLatency) flush();
-    const std::size_t start = out_.size();
-    put_raw(out_, std::uint32_t{0});
-    out_.push_back(static_cast<char>(WireKind::result_ok));
-    put_raw(out_, seq);
-    put_raw(out_, std::uint64_t{0});  // run time, filled in below
-    const auto t0 = WorkerClock::now();
-    try {
-      call(p);
-    } catch (...) {
-      out_.resize(start + kWirePrefix + 16);
-      out_[start + 4] = static_cast<char>(WireKind::result_error);
-      try {
-        out_ += multiprocessing::dumps_exception(std::current_exception());
-      } catch (...) {  // could not even describe it (out of memory): a bare RuntimeError
-        out_ += multiprocessing::dumps_exception(
-            std::make_exception_ptr(RuntimeError("task failed; its exception was lost")));
-      }
-    }
-    const auto t1 = WorkerClock::now();
-    const auto ns = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
-    std::memcpy(out_.data() + start + kWirePrefix + 8, &ns, sizeof ns);
-    finish_message(out_, start);
+    runner_.run_task(p, out_);
     if (!has_pending_) {
       has_pending_ = true;
-      pending_since_ = t1;
+      pending_since_ = WorkerClock::now();
     }
     if (max_tasks_ > 0 && ++done_ >= max_tasks_) {
       put_raw(out_, std::uint32_t{1});  // a message with a kind and no body
@@ -213,22 +162,11 @@ class Worker {
   }
 
   void run_initializer(std::string_view p) {
-    if (p.size() < 20) leave(4);
-    std::string scratch;
-    scratch.swap(out_);
-    try {
-      call(p);
-    } catch (...) {
-      std::string msg;
-      put_raw(msg, std::uint32_t{0});
-      msg.push_back(static_cast<char>(WireKind::init_failed));
-      msg += multiprocessing::dumps_exception(std::current_exception());
-      finish_message(msg, 0);
-      out_ = std::move(msg);
-      flush();
-      leave(1);
-    }
-    out_.swap(scratch);  // the initializer's own result is dropped
+    std::string failure;
+    if (runner_.run_initializer(p, failure)) return;  // its own result is dropped
+    out_ = std::move(failure);
+    flush();
+    leave(1);
   }
 
   int fd_;
@@ -240,8 +178,7 @@ class Worker {
   std::string out_;
   bool has_pending_ = false;
   WorkerClock::time_point pending_since_{};
-  std::vector<const void*> code_;
-  std::vector<std::string> errors_;
+  CallRunner runner_;
 };
 
 }  // namespace

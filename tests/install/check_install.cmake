@@ -16,3 +16,17 @@ run_step(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${WORK_DIR}
          -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix})
 run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run_step(${WORK_DIR}/build/consumer)
+# pyconc::pyconc_mpi: exported when pyconc was built with MPI; a program that does not use it
+# must not depend on libmpi.
+if(EXISTS ${prefix}/lib/cmake/pyconc/pyconcMpiTargets.cmake OR
+   EXISTS ${prefix}/lib64/cmake/pyconc/pyconcMpiTargets.cmake)
+  if(NOT EXISTS ${WORK_DIR}/build/consumer_mpi)
+    message(FATAL_ERROR "pyconc::pyconc_mpi is installed but the consumer could not use it")
+  endif()
+  run_step(${CMAKE_COMMAND} -E env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+           ${WORK_DIR}/build/consumer_mpi)
+  execute_process(COMMAND ldd ${WORK_DIR}/build/consumer OUTPUT_VARIABLE libs)
+  if(libs MATCHES "libmpi")
+    message(FATAL_ERROR "consumer (no MPI) links libmpi:\n${libs}")
+  endif()
+endif()

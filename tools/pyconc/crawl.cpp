@@ -9,10 +9,16 @@
 //   pipeline   the seeds' producer-consumer: download threads and parse threads joined by
 //              two bounded queue::Queue (url_queue -> craw -> html_queue -> parse)
 //   processes  a ProcessPoolExecutor: each worker process downloads and parses
+//   mpi        an mpi::MPIPoolExecutor (when pyconc::mpi is built): the frontier stays here,
+//              the worker ranks -- this tool spawned again with MPI_Comm_spawn, on this host
+//              or where the MPI launcher's hostfile puts them -- download and parse
 // so every model yields the same records, and the summary can compare their wall times.
 // With no URL the embedded demo site is started in-process and crawled, and the result is
 // checked against the site's known pages.
 #include "crawl.hpp"
+#if PYCONC_TOOL_HAVE_MPI
+#include "pyconc/mpi.hpp"
+#endif
 
 #include <unistd.h>
 
@@ -384,6 +390,9 @@ Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& pr
   std::optional<cf::ThreadPoolExecutor> threads;
   std::optional<Pipeline> pipeline;
   std::optional<cf::ProcessPoolExecutor> processes;
+#if PYCONC_TOOL_HAVE_MPI
+  std::optional<pyconc::mpi::MPIPoolExecutor> ranks;
+#endif
   if (a.model == "threads") {
     threads.emplace(static_cast<int>(a.concurrency));
     options.fetch = [&threads, &page_options](std::string url,
@@ -400,18 +409,30 @@ Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& pr
       auto done = pipeline->submit(std::move(url), depth);
       co_return co_await std::move(done);
     };
-  } else if (a.model == "processes") {
+  } else if (a.model == "processes" || a.model == "mpi") {
     int n = a.processes;
     if (n <= 0) {
       n = std::min(static_cast<int>(a.concurrency),
                    2 * std::max(1, pyconc::detail::process_cpu_count()));
     }
-    processes.emplace(n);
     const PageConfig config = page_config(page_options);
-    options.fetch = [&processes, config](std::string url, int depth) -> aio::Task<http::CrawlPage> {
-      auto done = processes->submit(crawl_page_in_worker, std::move(url), depth, config);
-      co_return co_await std::move(done);
-    };
+#if PYCONC_TOOL_HAVE_MPI
+    if (a.model == "mpi") {
+      ranks.emplace(pyconc::mpi::MPIPoolOptions{.max_workers = n});
+      options.fetch = [&ranks, config](std::string url, int depth) -> aio::Task<http::CrawlPage> {
+        auto done = ranks->submit(crawl_page_in_worker, std::move(url), depth, config);
+        co_return co_await std::move(done);
+      };
+    }
+#endif
+    if (a.model == "processes") {
+      processes.emplace(n);
+      options.fetch = [&processes, config](std::string url,
+                                           int depth) -> aio::Task<http::CrawlPage> {
+        auto done = processes->submit(crawl_page_in_worker, std::move(url), depth, config);
+        co_return co_await std::move(done);
+      };
+    }
   }
 
   http::Crawler crawler(std::move(options));
@@ -581,9 +602,14 @@ void register_crawl(CLI::App& app, std::function<int()>& command) {
   sub->add_option("--out", args->out, "write JSON Lines, one object per page ('-': stdout)");
   sub->add_option("--model", args->model, "how pages are fetched")
       ->capture_default_str()
+#if PYCONC_TOOL_HAVE_MPI
+      ->check(CLI::IsMember({"asyncio", "threads", "pipeline", "processes", "mpi"}));
+#else
       ->check(CLI::IsMember({"asyncio", "threads", "pipeline", "processes"}));
+#endif
   sub->add_option("--processes", args->processes,
-                  "worker processes of --model processes (0: min(concurrency, 2 x CPUs))")
+                  "worker processes (ranks) of --model processes and --model mpi (0: "
+                  "min(concurrency, 2 x CPUs))")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   sub->add_option("--delay", args->delay_ms, "the demo site's delay per request, in ms")

@@ -14,6 +14,9 @@
 #include "pyconc/futures.hpp"
 #include "pyconc/multiprocessing.hpp"
 #include "pyconc/threading/thread.hpp"
+#if PYCONC_TOOL_HAVE_MPI
+#include "pyconc/mpi.hpp"
+#endif
 
 namespace pyconc::tool {
 
@@ -144,6 +147,18 @@ void run_mp_pool(const Tasks& tasks, const ModelOptions& options) {
   for (std::size_t i = 0; i < results.size(); ++i) tasks.results[i] = results[i];
 }
 
+#if PYCONC_TOOL_HAVE_MPI
+// with MPIPoolExecutor(max_workers=N) as pool: results = list(pool.map(fn, inputs))
+// (mpi4py.futures). The workers are this tool spawned again with MPI_Comm_spawn, on this host
+// (or where the launcher's universe puts them); spawning them is timed, as the process pool's.
+// Run last: MPI is initialized from here on (the fork-based models ran before it).
+void run_mpi_pool(const Tasks& tasks, const ModelOptions& options) {
+  pyconc::mpi::MPIPoolExecutor pool({.max_workers = options.workers});
+  std::size_t i = 0;
+  for (const u128 r : pool.map(tasks.fn, tasks.inputs)) tasks.results[i++] = r;
+}
+#endif
+
 constexpr CppModel kCppModels[] = {
     {"serial", run_serial},
     {"thread_per_task", run_thread_per_task},
@@ -153,6 +168,9 @@ constexpr CppModel kCppModels[] = {
     {"process_per_task", run_process_per_task},
     {"process_pool", run_process_pool},
     {"mp_pool", run_mp_pool},
+#if PYCONC_TOOL_HAVE_MPI
+    {"mpi_pool", run_mpi_pool},
+#endif
 };
 
 // Keys are the Python scripts' model names (compare_cpu.py and compare_io.py, MODELS).
@@ -165,6 +183,7 @@ constexpr ModelRow kRows[] = {
     {"process_per_task", "Process per task"},
     {"process_pool", "ProcessPoolExecutor.map"},
     {"mp_pool", "multiprocessing.Pool.map"},
+    {"mpi_pool", "MPIPoolExecutor.map (MPI)"},
     // The download models (io_models.cpp, compare_io.py) add these.
     {"process_pool_submit", "ProcessPoolExecutor.submit"},
     {"asyncio", "asyncio.gather (ClientSession)"},

@@ -76,7 +76,11 @@ pyconc_tool_test(compare_python_mismatch ARGS compare --quick --no-io --python $
 # `pyconc crawl` (the main job of `make demo`): every model crawls the embedded demo site and
 # the tool checks the result against the site's known pages (exit 1 on a mismatch), then the
 # JSON Lines format, the cuts, errors and bad usage.
-foreach(model asyncio threads pipeline processes)
+set(_crawl_models asyncio threads pipeline processes)
+if(TARGET pyconc_mpi)
+  list(APPEND _crawl_models mpi)  # worker ranks spawned with MPI_Comm_spawn
+endif()
+foreach(model IN LISTS _crawl_models)
   pyconc_tool_test(crawl_demo_${model} ARGS crawl --model ${model} --progress never EXIT 0
                    EXPECT "model ${model}.*pages +1,053 fetched, 0 failed +\\(retries.*robots.txt skipped 1.*items +1,000 matched 'a.post-item-title'.*check +OK"
                    FORBID "FAILED|error:" TIMEOUT 120)

@@ -41,9 +41,8 @@
 #include "pyconc/future.hpp"
 #include "pyconc/futures/detail/map_results.hpp"
 #include "pyconc/futures/exceptions.hpp"
-#include "pyconc/multiprocessing/detail/input_range.hpp"
-#include "pyconc/multiprocessing/detail/pool_tasks.hpp"
 #include "pyconc/multiprocessing/detail/process_pool_core.hpp"
+#include "pyconc/multiprocessing/detail/remote_submit.hpp"
 #include "pyconc/multiprocessing/exceptions.hpp"
 #include "pyconc/multiprocessing/remote_call.hpp"
 #include "pyconc/multiprocessing/start_method.hpp"
@@ -74,35 +73,14 @@ class ProcessPoolExecutor {
   // shutdown, BrokenProcessPool once broken.
   template <class F, class... Args>
   auto submit(F&& fn, Args&&... args) {
-    using Fn = std::decay_t<F>;
-    static_assert(detail::check_remote_call<Fn, detail::wire_arg_t<Args>...>());
-    if constexpr (multiprocessing::RemoteInvocable<F, Args...>) {
-      using Sig = detail::RemoteSig<Fn, detail::wire_arg_t<Args>...>;
-      auto task = detail::make_call_task<typename Sig::T, detail::DecodeValue<typename Sig::Stored>,
-                                         Fn, detail::wire_arg_t<Args>...>(Fn(fn), args...);
-      auto future = detail::future_of(task);
-      core_->submit(std::move(task));
-      return future;
-    }
+    return detail::remote_submit(*core_, std::forward<F>(fn), std::forward<Args>(args)...);
   }
 
   // map(fn, iterables..., [MapOptions]): fn over the zipped items, results in input order.
   // chunksize > 1 sends the items in groups of that many (one message and one result each).
   template <class F, class... Args>
   auto map(F&& fn, Args&&... args) {
-    if constexpr (sizeof...(Args) > 0 &&
-                  std::is_same_v<
-                      std::decay_t<std::tuple_element_t<sizeof...(Args) - 1, std::tuple<Args...>>>,
-                      MapOptions>) {
-      auto all = std::forward_as_tuple(std::forward<Args>(args)...);
-      return [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return map_impl(std::get<sizeof...(Args) - 1>(all), std::forward<F>(fn),
-                        std::get<I>(all)...);
-      }
-      (std::make_index_sequence<sizeof...(Args) - 1>());
-    } else {
-      return map_impl(MapOptions{}, std::forward<F>(fn), args...);
-    }
+    return detail::remote_map(*core_, std::forward<F>(fn), std::forward<Args>(args)...);
   }
 
   // Stops accepting work; wait: blocks until the queued work is done and the workers have
@@ -114,64 +92,6 @@ class ProcessPoolExecutor {
   std::vector<long> worker_pids() const;
 
  private:
-  template <class F, class... Ranges>
-  auto map_impl(const MapOptions& options, F&& fn, Ranges&... ranges) {
-    static_assert(sizeof...(Ranges) > 0, "ProcessPoolExecutor::map needs at least one iterable");
-    static_assert((detail::InputRange<Ranges> && ...),
-                  "ProcessPoolExecutor::map: the arguments after fn must be iterables");
-    using Fn = std::decay_t<F>;
-    static_assert(
-        detail::check_remote_call<Fn, detail::wire_arg_t<detail::range_ref_t<Ranges>>...>());
-    if constexpr (multiprocessing::RemoteInvocable<F, detail::range_ref_t<Ranges>...>) {
-      using Sig = detail::RemoteSig<Fn, detail::wire_arg_t<detail::range_ref_t<Ranges>>...>;
-      using Result = MapResult<typename Sig::R>;
-      if (options.chunksize == 0) throw ValueError("chunksize must be >= 1");
-      std::optional<detail::Clock::time_point> deadline;
-      if (options.timeout) deadline = detail::deadline_after(*options.timeout);
-      auto its = std::make_tuple(std::ranges::begin(ranges)...);
-      auto ends = std::make_tuple(std::ranges::end(ranges)...);
-      auto at_end = [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return ((std::get<I>(its) == std::get<I>(ends)) || ...);
-      };
-      auto advance = [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (++std::get<I>(its), ...);
-      };
-      constexpr auto idx = std::index_sequence_for<Ranges...>();
-      const Fn f(fn);
-      if (options.chunksize == 1) {
-        std::vector<std::shared_ptr<detail::RemoteTaskBase>> tasks;
-        std::vector<Future<typename Sig::Slot>> futures;
-        while (!at_end(idx)) {
-          auto task = [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return detail::make_call_task<typename Sig::Slot,
-                                          detail::DecodeSlot<typename Sig::Stored>, Fn,
-                                          detail::wire_arg_t<detail::range_ref_t<Ranges>>...>(
-                f, *std::get<I>(its)...);
-          }
-          (idx);
-          futures.push_back(detail::future_of(task));
-          tasks.push_back(std::move(task));
-          advance(idx);
-        }
-        core_->submit(tasks);
-        return Result(std::move(futures), deadline);
-      } else {
-        detail::ChunkTasks<Fn, detail::wire_arg_t<detail::range_ref_t<Ranges>>...> chunks(
-            f, options.chunksize);
-        while (!at_end(idx)) {
-          [&]<std::size_t... I>(std::index_sequence<I...>) {
-            chunks.add(*std::get<I>(its)...);
-          }
-          (idx);
-          advance(idx);
-        }
-        chunks.finish();
-        core_->submit(chunks.tasks);
-        return Result(std::move(chunks.futures), chunks.items(), options.chunksize, deadline);
-      }
-    }
-  }
-
   std::unique_ptr<detail::ProcessPoolCore> core_;
 };
 

@@ -112,6 +112,24 @@ def run_mp_pool(fn, inputs, workers):
         return pool.map(fn, inputs)
 
 
+def run_mpi_pool(fn, inputs, workers):
+    # mpi4py.futures: workers spawned with MPI_Comm_spawn, as pyconc::mpi::MPIPoolExecutor's.
+    # Imported here, so that MPI starts only after the fork-based models have run.
+    from mpi4py.futures import MPIPoolExecutor
+
+    with MPIPoolExecutor(max_workers=workers, mpi_info={"map_by": ":OVERSUBSCRIBE"}) as pool:
+        return list(pool.map(fn, inputs))
+
+
+def have_mpi4py():
+    try:
+        import importlib.util
+
+        return importlib.util.find_spec("mpi4py") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 # Keys are the row keys of tools/pyconc/models.cpp.
 MODELS = [
     ("serial", run_serial),
@@ -121,7 +139,7 @@ MODELS = [
     ("process_per_task", run_process_per_task),
     ("process_pool", run_process_pool),
     ("mp_pool", run_mp_pool),
-]
+] + ([("mpi_pool", run_mpi_pool)] if have_mpi4py() else [])
 
 
 def emit(*fields):

@@ -1,11 +1,7 @@
 // request.post() (urlencoded and multipart/form-data, sent by pyconc's own client and by raw
 // requests), request.cookies(), and malformed multipart bodies answered 400 while the server
 // goes on.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <functional>
@@ -13,6 +9,7 @@
 
 #include "pyconc/aiohttp.hpp"
 #include "pyconc/asyncio.hpp"
+#include "socket_client.hpp"
 
 namespace aio = pyconc::asyncio;
 namespace http = pyconc::aiohttp;
@@ -56,22 +53,10 @@ void with_server(F&& client) {
 }
 
 std::string raw_exchange(int port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return "<connect failed>";
-  }
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
-    out.append(buf, static_cast<std::size_t>(n));
+  const int fd = test_support::connect_to(port);
+  if (fd < 0) return "<connect failed>";
+  test_support::send_all(fd, request);
+  std::string out = test_support::read_all(fd);
   ::close(fd);
   return out;
 }

@@ -168,7 +168,7 @@ aio::Task<void> row_tasks() {
   EXPECT_TRUE(outcomes[0].has_value()); EXPECT_EQ(outcomes[0].value(), 2); EXPECT_FALSE(outcomes[0].exception());
   EXPECT_EQ(co_await aio::wait_for(f(), 2s), 1);
   EXPECT_EQ(co_await aio::timeout(2s, f()), 1);
-  co_await aio::timeout(2s, [&](aio::Timeout& cm) -> aio::Task<> { co_await f(); });
+  co_await aio::timeout(2s, [&](aio::Timeout&) -> aio::Task<> { co_await f(); });
   co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Task<> { tg.create_task(f()); co_return; });
   {
     auto& loop = aio::get_running_loop();

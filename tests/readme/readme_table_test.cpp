@@ -358,6 +358,11 @@ aio::Task<void> row_client(std::string url) {
   }
   auto resp = co_await s.get(url);
   resp.status(); resp.headers(); co_await resp.text(); nlohmann::json j = co_await resp.json(); resp.raise_for_status();
+  {
+    auto chunks = resp.content().iter_chunked(65536); while (auto chunk = co_await chunks.next()) {}
+    auto wsc = co_await s.ws_connect("ws://127.0.0.1:8000/ws");
+    co_await wsc.send_str("hi"); auto m = co_await wsc.receive(); co_await wsc.close();
+  }
   auto post = s.post(url, {.json = {{"k", 1}}});
   co_await std::move(post);
   auto form = s.post(url, {.data = {{"k", "v"}}});

@@ -141,8 +141,8 @@ class ClientSessionCore {
   bool loop_usable() const;
   asyncio::EventLoop& loop() noexcept { return *loop_; }
 
-  // Options every easy handle of this session gets.
-  void setup_easy(CURL* easy);
+  // Options every easy handle of this session gets (`fresh`: a new handle, not a reset one).
+  void setup_easy(CURL* easy, bool fresh = true);
   // An easy handle with the session's options: a reset one from the pool, else a new one.
   // Reusing handles spares libcurl's per-handle allocations (its struct and buffers).
   CURL* acquire_easy();

@@ -105,10 +105,13 @@ bool ClientSessionCore::loop_usable() const {
   return loop_ != nullptr && remote_ != nullptr && !remote_->closed();
 }
 
-void ClientSessionCore::setup_easy(CURL* e) {
+void ClientSessionCore::setup_easy(CURL* e, bool fresh) {
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_SHARE, share_);
-  if (options_.cookie_jar) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+  // The cookie engine is switched on once per handle: curl_easy_reset keeps it (and the
+  // share), and setting CURLOPT_COOKIEFILE again after a reset leaks libcurl's list of cookie
+  // files (LeakSanitizer, libcurl 7.88).
+  if (options_.cookie_jar && fresh) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
   if (options_.auto_decompress) {
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // every coding libcurl can decode
   } else {
@@ -135,6 +138,7 @@ void ClientSessionCore::setup_easy(CURL* e) {
 
 CURL* ClientSessionCore::acquire_easy() {
   CURL* e = nullptr;
+  bool fresh = false;
   if (!idle_easies_.empty()) {
     e = idle_easies_.back();
     idle_easies_.pop_back();
@@ -142,8 +146,9 @@ CURL* ClientSessionCore::acquire_easy() {
   } else {
     e = curl_easy_init();
     if (e == nullptr) throw std::bad_alloc();
+    fresh = true;
   }
-  setup_easy(e);
+  setup_easy(e, fresh);
   return e;
 }
 

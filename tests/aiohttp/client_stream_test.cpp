@@ -308,7 +308,10 @@ TEST(ClientStream, LargeDownloadInConstantMemory) {
   });
   const long grown_kib = peak_rss_kib() - before;
   // The body is 512 MiB; what it may cost is the buffer and allocator slack, not the body.
+  // (AddressSanitizer keeps freed chunks in quarantine, up to 256 MiB: no bound there.)
+#if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(grown_kib, 48 * 1024) << "peak RSS grew by " << grown_kib << " KiB";
+#endif
   std::printf("streamed %llu MiB, peak RSS grew by %ld KiB\n",
               static_cast<unsigned long long>(total >> 20), grown_kib);
 }

@@ -40,9 +40,9 @@ web::Application& form_app() {
   return *app;
 }
 
-template <class F>
-void with_server(F&& client) {
-  aio::run([](F& c) -> aio::Task<> {
+// Serves form_app() on an ephemeral port while `client(port)` runs on the same loop.
+void with_server(const std::function<aio::Task<>(int)>& client) {
+  aio::run([](const std::function<aio::Task<>(int)>& c) -> aio::Task<> {
     web::AppRunner runner(form_app());
     co_await runner.setup();
     web::TCPSite site(runner, "127.0.0.1", 0);

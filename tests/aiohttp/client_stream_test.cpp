@@ -270,12 +270,13 @@ TEST(ClientStream, AnUnreadBodyPausesTheTransfer) {
 TEST(ClientStream, APausedTransferIsNotAReadTimeout) {
   BigBody big(std::uint64_t{16} << 20);
   TestServer server([&](const TestRequest&, TestConn& c) { big.serve(c); });
-  http::ClientSession session({.timeout = {.total = 30s, .sock_read = 200ms}});
+  constexpr auto kSockRead = 200ms;
+  http::ClientSession session({.timeout = {.total = 30s, .sock_read = kSockRead}});
   run([&]() -> aio::Task<> {
     auto resp = co_await session.get(server.url("/"));
     // Longer than sock_read without reading: the transfer is paused by us, not stalled by the
     // server, so it must not time out.
-    co_await aio::sleep(600ms);
+    co_await aio::sleep(3 * kSockRead);  // not a synchronisation: the duration under test
     std::uint64_t n = 0;
     for (auto c = co_await resp.content().readany(); !c.empty();
          c = co_await resp.content().readany()) {

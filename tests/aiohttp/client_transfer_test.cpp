@@ -140,9 +140,13 @@ TEST(ClientTransfer, TotalLimitAcrossHosts) {
 // before any handle exists for them; one cancelled while waiting leaves the queue.
 TEST(ClientTransfer, RequestsBeyondTheLimitWaitInOrder) {
   std::atomic<bool> release_first{false};
+  Signal first_at_server;
   TestServer* self = nullptr;
   TestServer server([&](const TestRequest& r, TestConn& c) {
-    if (r.path == "/0") self->wait_until([&] { return release_first.load(); }, 10s);
+    if (r.path == "/0") {
+      first_at_server.fire();
+      self->wait_until([&] { return release_first.load(); }, 10s);
+    }
     c.respond(200, r.path);
   });
   self = &server;
@@ -156,12 +160,7 @@ TEST(ClientTransfer, RequestsBeyondTheLimitWaitInOrder) {
       tasks.push_back(aio::create_task(get_text(session, server.url("/" + std::to_string(i)))));
     }
     // Let every task reach its wait (the first is at the server, the others queued).
-    EXPECT_TRUE(co_await aio::wait_for(
-        [&]() -> aio::Task<bool> {
-          while (server.requests() < 1) co_await aio::sleep(1ms);
-          co_return true;
-        }(),
-        10s));
+    co_await aio::wait_for(first_at_server.future, 10s);
     co_await aio::sleep(0s);
     tasks[2].cancel();
     release_first = true;
@@ -184,8 +183,10 @@ TEST(ClientTransfer, RequestsBeyondTheLimitWaitInOrder) {
 // aiohttp's connect timeout includes the wait for a free connection of the pool.
 TEST(ClientTransfer, WaitingForAFreeSlotCountsAsConnecting) {
   std::atomic<bool> release{false};
+  Signal held_at_server;
   TestServer* self = nullptr;
   TestServer server([&](const TestRequest&, TestConn& c) {
+    held_at_server.fire();
     self->wait_until([&] { return release.load(); }, 10s);
     c.respond(200, "late");
   });
@@ -193,7 +194,7 @@ TEST(ClientTransfer, WaitingForAFreeSlotCountsAsConnecting) {
   http::ClientSession session({.limit = 1, .timeout = {.total = 30s, .connect = 200ms}});
   run([&]() -> aio::Task<> {
     auto first = aio::create_task(session.get(server.url("/held")));
-    while (server.requests() < 1) co_await aio::sleep(1ms);
+    co_await aio::wait_for(held_at_server.future, 10s);
     bool timed_out = false;
     try {
       auto request = session.get(server.url("/queued"));

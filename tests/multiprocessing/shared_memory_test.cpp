@@ -1,7 +1,9 @@
 #include "pyconc/multiprocessing/shared_memory.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,7 +16,6 @@
 #include <filesystem>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "mp_test_util.hpp"
@@ -283,12 +284,21 @@ TEST(ResourceTracker, BlocksOfAKilledProcessAreUnlinked) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
   ASSERT_FALSE(name.empty());
-  // The child's tracker sees its pipe close and unlinks the block: a bounded wait for that.
+  // The child's tracker sees its pipe close and unlinks the block: wait for that deletion
+  // with inotify (watch first, then look, so the event cannot be missed), at most 20 s.
   const auto path = std::filesystem::path("/dev/shm") / name;
+  const int in = ::inotify_init1(IN_CLOEXEC);
+  ASSERT_GE(in, 0);
+  ASSERT_GE(::inotify_add_watch(in, "/dev/shm", IN_DELETE), 0);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::filesystem::exists(path) && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    pollfd p{in, POLLIN, 0};
+    if (::poll(&p, 1, 1000) > 0) {
+      char events[4096];
+      [[maybe_unused]] const ssize_t n = ::read(in, events, sizeof events);
+    }
   }
+  ::close(in);
   EXPECT_FALSE(std::filesystem::exists(path)) << path << " was left behind";
   if (std::filesystem::exists(path)) ::shm_unlink(("/" + name).c_str());
 }

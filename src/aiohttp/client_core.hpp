@@ -51,12 +51,6 @@
 
 namespace pyconc::detail {
 
-// curl_easy_cleanup of a handle that has run a transfer with the cookie engine on (the
-// session's cookie jar): libcurl 7.88 frees the handle's list of cookie files only in
-// curl_easy_reset, so a handle freed after a transfer leaked it (17 bytes; LeakSanitizer). The
-// reset first frees it; the shared cookie store (CURLOPT_SHARE) is not touched.
-void destroy_easy(CURL* easy) noexcept;
-
 class ClientTransfer;
 
 // One response (one hop of a request).

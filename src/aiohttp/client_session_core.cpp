@@ -34,12 +34,6 @@ long to_long_limit(std::size_t n, const char* name) {
 
 }  // namespace
 
-void destroy_easy(CURL* easy) noexcept {
-  if (easy == nullptr) return;
-  curl_easy_reset(easy);
-  curl_easy_cleanup(easy);
-}
-
 // ------------------------------------------------------------------------------------------
 // ClientSessionCore
 // ------------------------------------------------------------------------------------------
@@ -65,7 +59,7 @@ ClientSessionCore::ClientSessionCore(aiohttp::ClientSessionOptions options)
   share_ = curl_share_init();
   cookie_easy_ = curl_easy_init();
   if (multi_ == nullptr || share_ == nullptr || cookie_easy_ == nullptr) {
-    destroy_easy(cookie_easy_);
+    if (cookie_easy_ != nullptr) curl_easy_cleanup(cookie_easy_);
     if (share_ != nullptr) curl_share_cleanup(share_);
     if (multi_ != nullptr) curl_multi_cleanup(multi_);
     throw std::bad_alloc();
@@ -169,7 +163,7 @@ void ClientSessionCore::release_easy(CURL* e) noexcept {
     } catch (...) {
     }
   }
-  destroy_easy(e);
+  curl_easy_cleanup(e);
 }
 
 bool ClientSessionCore::try_take_slot(const std::string& origin) {
@@ -348,7 +342,7 @@ void ClientSessionCore::close() noexcept {
     }
     if (loop_usable()) w->fail(std::move(e));
   }
-  for (CURL* e : idle_easies_) destroy_easy(e);
+  for (CURL* e : idle_easies_) curl_easy_cleanup(e);
   idle_easies_.clear();
   const bool usable = loop_usable();
   if (usable) {
@@ -364,7 +358,7 @@ void ClientSessionCore::close() noexcept {
   }
   sockets_.clear();
   pending_.clear();
-  destroy_easy(cookie_easy_);
+  curl_easy_cleanup(cookie_easy_);
   cookie_easy_ = nullptr;
   curl_share_cleanup(share_);
   share_ = nullptr;

@@ -64,7 +64,7 @@ ClientTransfer::~ClientTransfer() {
     core_->unlink(this);
     core_->release_easy(easy_);  // reset before reuse: nothing points into this transfer then
   } else if (easy_ != nullptr) {
-    destroy_easy(easy_);
+    curl_easy_cleanup(easy_);
   }
   if (headers_ != nullptr) curl_slist_free_all(headers_);
   if (mime_ != nullptr) curl_mime_free(mime_);
@@ -425,7 +425,7 @@ void ClientTransfer::detach() noexcept {
   abort(std::make_exception_ptr(aiohttp::ClientConnectionError("Session is closed")));
   slot_.reset();
   cancel_timer();
-  destroy_easy(easy_);
+  curl_easy_cleanup(easy_);
   easy_ = nullptr;
   core_.reset();
 }

@@ -111,7 +111,8 @@ struct CrawlState::Impl {
   detail::UniqueFd lock;
   sqlite3* db = nullptr;
   bool in_tx = false;
-  std::size_t pending = 0;  // records in the open transaction
+  std::size_t pending = 0;                         // records in the open transaction
+  std::chrono::steady_clock::time_point opened{};  // when it began
   std::int64_t next_seq = 0;
   std::int64_t done_count = 0;
   Stmt begin_tx, commit_tx, get_meta, put_meta, seen_has, seen_add, front_add, front_head,
@@ -141,6 +142,7 @@ struct CrawlState::Impl {
     if (in_tx) return;
     begin_tx.run();
     in_tx = true;
+    opened = std::chrono::steady_clock::now();
   }
   void commit() {
     if (!in_tx) return;
@@ -364,7 +366,9 @@ void CrawlState::record(std::int64_t seq, const std::string& final_url, const Cr
       .bind(5, record.json_line())
       .run();
   ++p.done_count;
-  if (++p.pending >= p.options.batch) p.commit();
+  if (++p.pending >= p.options.batch ||
+      std::chrono::steady_clock::now() - p.opened >= p.options.commit_interval)
+    p.commit();
 }
 
 std::size_t CrawlState::pages_done() const {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -149,7 +150,9 @@ TEST(CrawlState, FrontierWindowsRecordsAndDropsPersist) {
   // Records read back keep what --out does not show.
   again.for_each_record([](const http::CrawlRecord& r, std::string_view) {
     EXPECT_EQ(r.attempts, 2);
-    if (r.url == "http://h/final") EXPECT_EQ(r.requested, "http://h/1");
+    if (r.url == "http://h/final") {
+      EXPECT_EQ(r.requested, "http://h/1");
+    }
   });
   // New entries go after the old ones; from = 1 skips the first record.
   EXPECT_TRUE(again.enqueue("http://h/new", 2));
@@ -182,42 +185,67 @@ TEST(CrawlState, ManyRecordsAreReadBackInChunksInOrder) {
 
 // A process that dies without committing (SIGKILL, a crash) loses the open batch, atomically:
 // the records and the frontier entries they finished come back together.
-TEST(CrawlState, ACrashLosesOnlyTheOpenBatch) {
-  TempDir dir;
-  const std::string path = dir / "s";
-  {
-    CrawlState state(path, {.batch = 1000});
-    state.begin({"http://h/"}, {});
-    for (int i = 0; i < 6; ++i) state.enqueue("http://h/" + std::to_string(i), 1);
-    state.commit();
-  }
+// Opens the state at `path` in a forked child, runs `work` on it and dies without committing
+// (as SIGKILL would: no destructor runs). True if `work` ran to its end.
+bool die_after(const std::string& path, http::CrawlStateOptions options,
+               const std::function<void(CrawlState&)>& work) {
   const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
+  if (child < 0) return false;
   if (child == 0) {
-    int code = 1;
     try {
-      CrawlState state(path, {.batch = 1000});
-      auto head = state.frontier(4);
-      state.record(head[0].seq, head[0].url, make_record(head[0].url, 0));
-      state.record(head[1].seq, head[1].url, make_record(head[1].url, 1));
-      state.commit();  // two pages committed
-      state.record(head[2].seq, head[2].url, make_record(head[2].url, 1));
-      state.enqueue("http://h/lost", 2);
-      ::_exit(0);  // no destructor: the third record's batch is never committed
+      CrawlState state(path, options);
+      work(state);
+      ::_exit(0);  // `state` is never destroyed: its open batch is never committed
     } catch (...) {
     }
-    ::_exit(code);
+    ::_exit(1);
   }
   int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 0);
+  // Bounded by the test's ctest timeout; the child does a few SQLite calls.
+  return ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::string queued_state(const TempDir& dir) {
+  const std::string path = dir / "s";
+  CrawlState state(path);
+  state.begin({"http://h/"}, {});
+  for (int i = 0; i < 6; ++i) state.enqueue("http://h/" + std::to_string(i), 1);
+  state.commit();
+  return path;
+}
+
+TEST(CrawlState, ACrashLosesOnlyTheOpenBatch) {
+  TempDir dir;
+  const std::string path = queued_state(dir);
+  ASSERT_TRUE(die_after(path, {.batch = 1000}, [](CrawlState& state) {
+    auto head = state.frontier(4);
+    state.record(head[0].seq, head[0].url, make_record(head[0].url, 0));
+    state.record(head[1].seq, head[1].url, make_record(head[1].url, 1));
+    state.commit();  // two pages committed
+    state.record(head[2].seq, head[2].url, make_record(head[2].url, 1));
+    state.enqueue("http://h/lost", 2);
+  }));
   CrawlState state(path);
   EXPECT_EQ(state.pages_done(), 2U);
   EXPECT_EQ(state.frontier_size(), 5U);  // /1 is queued again, /lost never was
   EXPECT_EQ(state.frontier(1)[0].url, "http://h/1");
   EXPECT_FALSE(state.seen("http://h/lost"));
   EXPECT_FALSE(state.recorded("http://h/1"));
+}
+
+// A batch commits when it holds `batch` records or is `commit_interval` old, whichever first.
+TEST(CrawlState, BatchesCommitBySizeOrAge) {
+  TempDir dir;
+  const std::string path = queued_state(dir);
+  auto record_three = [](CrawlState& state) {
+    for (const auto& e : state.frontier(3)) state.record(e.seq, e.url, make_record(e.url, e.depth));
+  };
+  ASSERT_TRUE(
+      die_after(path, {.batch = 2, .commit_interval = std::chrono::hours(1)}, record_three));
+  EXPECT_EQ(CrawlState(path).pages_done(), 2U);  // one full batch; the third record was open
+  ASSERT_TRUE(die_after(path, {.batch = 1000, .commit_interval = std::chrono::milliseconds(0)},
+                        record_three));
+  EXPECT_EQ(CrawlState(path).pages_done(), 5U);  // each record's batch was already old enough
 }
 
 TEST(CrawlState, ResumingAnotherCrawlIsRefused) {
@@ -317,14 +345,14 @@ TEST(CrawlerWithState, InterruptedAndResumedCrawlsGiveTheSameRecordsInOrder) {
     // Everything handed out was committed, and nothing else.
     EXPECT_EQ(state->pages_done(), all.size());
     ++runs;
-    if (stop == 0) EXPECT_TRUE(state->finished());
+    if (stop == 0) {
+      EXPECT_TRUE(state->finished());
+    }
   }
   EXPECT_EQ(runs, 4U);
   EXPECT_EQ(all, expected);  // each page once, in the uninterrupted crawl's order
   CrawlState state(dir / "state");
   EXPECT_EQ(lines_of(state), expected);
-  // A finished crawl resumed does nothing.
-  state.commit();
 }
 
 TEST(CrawlerWithState, RedirectDedupAndMaxPagesHoldAcrossRuns) {

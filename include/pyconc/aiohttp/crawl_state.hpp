@@ -17,7 +17,7 @@
 //   co_await crawler.crawl({"https://example.org/"});   // resumes if the state holds a crawl
 //
 // Writes are batched: they join an open transaction that is committed every `batch` finished
-// pages and at commit() (the crawler commits after each window of pages and when the crawl
+// pages (or `commit_interval`, whichever comes first) and at commit() (the crawler commits after each window of pages and when the crawl
 // ends, is cancelled or fails). A transaction holds a page's record, the removal of its
 // frontier row and the links it queued, so after any crash -- SIGKILL, power loss included --
 // the file is a consistent state: at most the last uncommitted batch is lost, and those pages
@@ -30,6 +30,7 @@
 // synchronous=NORMAL). SQLite failures throw OSError (with SQLite's message and the file).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -49,6 +50,9 @@ struct CrawlStateOptions {
   // Finished pages per transaction: larger amortises the commit (a WAL append) over more
   // pages; smaller loses fewer pages to a crash (they are fetched again on resume).
   std::size_t batch{256};
+  // ... or when the open transaction is this old at a record(): a slow crawl (pages that take
+  // seconds) loses at most about this much work to a crash.
+  std::chrono::milliseconds commit_interval{1000};
 };
 
 // One queued URL.

@@ -15,6 +15,10 @@
 // so every model yields the same records, and the summary can compare their wall times.
 // With no URL the embedded demo site is started in-process and crawled, and the result is
 // checked against the site's known pages.
+// --state DIR puts the frontier, the seen-set and the records in an aiohttp::CrawlState
+// (SQLite): any model, bounded memory, and the same command resumes an interrupted crawl; the
+// state is the source of truth, and --out is made to agree with it before a resumed run
+// appends (RecordWriter, reconcile_out).
 #include "crawl.hpp"
 #if PYCONC_TOOL_HAVE_MPI
 #include "pyconc/mpi.hpp"

@@ -29,6 +29,9 @@
 // Records come back in the crawl's order; on_page is called as each page completes (in
 // completion order), for progress; on_record as each record takes its place (crawl order), to
 // stream the result out while the crawl runs.
+// On disk: with `state` (a CrawlState, crawl_state.hpp) the frontier, the seen-set and the
+// records live in SQLite -- bounded memory -- and a crawl stopped any way resumes where it was
+// (`pyconc crawl --state DIR`).
 //
 // Crawl models. By default the pages are fetched by `concurrency` coroutines on the crawler's
 // own session. `CrawlerOptions::fetch` replaces that step and only that step: the crawler

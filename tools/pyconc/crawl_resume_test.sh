@@ -46,6 +46,15 @@ for round in 1 2 3; do
       sleep 0.01
     done
     kill "-$sig" "$pid" 2> /dev/null || true
+    # A graceful stop must end the process: 30 s at most, then it is a failure.
+    for _ in $(seq 1 3000); do
+      kill -0 "$pid" 2> /dev/null || break
+      sleep 0.01
+    done
+    if kill -0 "$pid" 2> /dev/null; then
+      kill -KILL "$pid"
+      echo "round $round run $runs: still running 30 s after SIG$sig"; cat "$log"; exit 1
+    fi
     rc=0
     wait "$pid" 2> /dev/null || rc=$?
     earlier=$(earlier_of "$log")

@@ -30,10 +30,8 @@
 // synchronous=NORMAL). SQLite failures throw OSError (with SQLite's message and the file).
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +40,8 @@
 #include <vector>
 
 #include "pyconc/aiohttp/crawler.hpp"
+#include "pyconc/detail/chrono.hpp"
+#include "pyconc/detail/function.hpp"
 
 namespace pyconc::aiohttp {
 

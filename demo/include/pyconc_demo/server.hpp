@@ -15,10 +15,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "pyconc/aiohttp/web/application.hpp"
+#include "pyconc/aiohttp/web/server.hpp"
 
 namespace pyconc::demo {
 
@@ -29,10 +31,12 @@ std::function<asyncio::Task<aiohttp::web::Response>(aiohttp::web::Request&)> dem
 
 // Serves `app` (which must outlive it) on 127.0.0.1, a free port, from an event loop on a
 // thread of its own -- for tests and tools that need a real server beside their own code.
-// Same start/stop behaviour as DemoSiteServer below.
+// Same start/stop behaviour as DemoSiteServer below. With `ssl` (a server context) it serves
+// HTTPS, and url() says https.
 class ServerThread {
  public:
-  explicit ServerThread(aiohttp::web::Application& app);
+  explicit ServerThread(aiohttp::web::Application& app,
+                        std::optional<aiohttp::web::SSLContext> ssl = std::nullopt);
   ~ServerThread();
   ServerThread(const ServerThread&) = delete;
   ServerThread& operator=(const ServerThread&) = delete;

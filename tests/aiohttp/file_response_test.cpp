@@ -51,19 +51,11 @@ std::string pattern(std::size_t n) {
   return s;
 }
 
-std::string raw_exchange(int port, const std::string& requests) {
-  const int fd = test_support::connect_to(port, 10);
-  if (fd < 0) return "<connect failed>";
-  test_support::send_all(fd, requests);
-  std::string r = test_support::read_all(fd);
-  ::close(fd);
-  return r;
-}
-
 std::string request(int port, const std::string& path, const std::string& headers = {},
                     const std::string& method = "GET") {
-  return raw_exchange(port, method + " " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" +
-                                headers + "\r\n");
+  return test_support::exchange(
+      port,
+      method + " " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + headers + "\r\n");
 }
 
 int status_of(const std::string& r) {
@@ -140,7 +132,7 @@ TEST(FileResponse, LargeBodiesBySendfileAlsoPipelined) {
     const std::string one = "GET /f/small.txt HTTP/1.1\r\nHost: t\r\n\r\n";
     const std::string two = "GET /f/big.bin HTTP/1.1\r\nHost: t\r\n\r\n";
     const std::string last = "GET /f/small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-    const std::string all = raw_exchange(port, one + two + last);
+    const std::string all = test_support::exchange(port, one + two + last);
     const auto first_end = all.find("\r\n\r\nsmall");
     ASSERT_NE(first_end, std::string::npos);
     const auto big_head = all.find("HTTP/1.1 200", first_end);

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "pyconc/aiohttp.hpp"
 #include "pyconc/asyncio.hpp"
@@ -103,6 +104,11 @@ class WebTls : public ::testing::Test {
   static inline std::string* file_ = nullptr;
 };
 
+aio::Task<std::string> fetch_text(http::ClientSession& session, std::string url) {
+  auto r = co_await session.get(url);
+  co_return co_await r.text();
+}
+
 bool have(const std::string& program) {
   return sp::run({"sh", "-c", "command -v " + program}, {.capture_output = true}).returncode == 0;
 }
@@ -120,6 +126,12 @@ TEST_F(WebTls, PyconcClientWithTheCA) {
       auto r = co_await session.get(base + "hello");
       EXPECT_EQ(r.status(), 200);
       EXPECT_EQ(co_await r.text(), "hello over https");
+    }
+    // Many at once: as many TLS connections, handshaking concurrently.
+    std::vector<aio::Task<std::string>> many;
+    for (int i = 0; i < 16; ++i) many.push_back(fetch_text(session, base + "hello"));
+    for (const std::string& t : co_await aio::gather(std::move(many))) {
+      EXPECT_EQ(t, "hello over https");
     }
     const std::string payload(300000, 'p');
     http::RequestOptions with_body;

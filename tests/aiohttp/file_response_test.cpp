@@ -190,6 +190,17 @@ TEST(FileResponse, ConditionalRequests) {
                                 "If-Unmodified-Since: Sun, 31 Dec 2023 00:00:00 GMT\r\n")),
               412);
     EXPECT_EQ(status_of(request(port, "/f/c.txt", "If-Unmodified-Since: " + then + "\r\n")), 200);
+    // A 304, a 412 and a 416 keep the connection: three answers on one, then the file.
+    const std::string all = test_support::exchange(
+        port, "GET /f/c.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: " + etag +
+                  "\r\n\r\nGET /f/c.txt HTTP/1.1\r\nHost: t\r\nIf-Match: \"x\"\r\n\r\n"
+                  "GET /f/c.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=99-\r\n\r\n"
+                  "GET /f/c.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(status_of(all), 304) << all;
+    EXPECT_NE(all.find("HTTP/1.1 412"), std::string::npos) << all;
+    EXPECT_NE(all.find("HTTP/1.1 416"), std::string::npos) << all;
+    EXPECT_EQ(all.substr(all.size() - 11), "conditional");
+    EXPECT_EQ(all.find("Connection: close"), all.rfind("Connection: close")) << all;
   });
 }
 

@@ -38,8 +38,9 @@ std::function<aio::Task<web::Response>(web::Request&)> demo_blog_handler(
 }
 
 struct ServerThread::State {
-  explicit State(web::Application& a) : app(a) {}
+  State(web::Application& a, std::optional<web::SSLContext> c) : app(a), ssl(std::move(c)) {}
   web::Application& app;
+  std::optional<web::SSLContext> ssl;
   // The loop and the stop event outlive the server thread, so the destructor may post to the
   // loop however the thread ended.
   aio::EventLoop loop;
@@ -56,7 +57,11 @@ web::Application& DemoSiteServer::with_blog(web::Application& app,
   return app;
 }
 
-ServerThread::ServerThread(web::Application& app, int port) : s_(std::make_unique<State>(app)) {
+ServerThread::ServerThread(web::Application& app, int port)
+    : ServerThread(app, std::nullopt, port) {}
+
+ServerThread::ServerThread(web::Application& app, std::optional<web::SSLContext> ssl, int port)
+    : s_(std::make_unique<State>(app, std::move(ssl))) {
   std::promise<void> ready;
   auto started = ready.get_future();
   State* s = s_.get();
@@ -67,7 +72,7 @@ ServerThread::ServerThread(web::Application& app, int port) : s_(std::make_uniqu
         web::AppRunner runner(s->app, {.keepalive_timeout = std::chrono::seconds(5),
                                        .shutdown_timeout = std::chrono::seconds(5)});
         co_await runner.setup();
-        web::TCPSite site(runner, "127.0.0.1", port);
+        web::TCPSite site(runner, "127.0.0.1", port, s->ssl);
         co_await site.start();
         s->port = site.port();
         announced = true;
@@ -99,7 +104,8 @@ int ServerThread::port() const noexcept {
 }
 
 std::string ServerThread::url(std::string_view path) const {
-  return "http://127.0.0.1:" + std::to_string(s_->port) + std::string(path);
+  return (s_->ssl ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(s_->port) +
+         std::string(path);
 }
 
 }  // namespace pyconc::demo

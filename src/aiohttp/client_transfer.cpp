@@ -18,7 +18,8 @@ namespace pyconc::detail {
 
 namespace {
 
-std::string_view trim_ows(std::string_view s) {
+// Without the whitespace around it, and the line end.
+std::string_view trim_line(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() &&
          (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
@@ -222,7 +223,7 @@ void ClientTransfer::on_header(std::string_view line) {
   if (timeouts_.sock_read) last_activity_ = Clock::now();
   if (expect_status_) {
     // "HTTP/1.1 200 OK", "HTTP/2 200": a new response head (after 1xx ones too).
-    std::string_view s = trim_ows(line);
+    std::string_view s = trim_line(line);
     if (!s.starts_with("HTTP/")) return;
     s.remove_prefix(5);
     const auto sp = s.find(' ');
@@ -243,7 +244,7 @@ void ClientTransfer::on_header(std::string_view line) {
     std::from_chars(code.data(), code.data() + code.size(), status);
     const std::string_view reason = code_end == std::string_view::npos
                                         ? std::string_view()
-                                        : trim_ows(rest.substr(code_end + 1));
+                                        : trim_line(rest.substr(code_end + 1));
     out_->version = v;
     out_->status = status;
     out_->reason = reason.empty() ? std::string(http_reason_phrase(status)) : std::string(reason);
@@ -264,14 +265,14 @@ void ClientTransfer::on_header(std::string_view line) {
   if (line.front() == ' ' || line.front() == '\t') {
     // Obsolete line folding: the value continues (RFC 9112 §5.2 lets a client replace the
     // fold by a space).
-    if (field_open_) field_value_.append(" ").append(trim_ows(line));
+    if (field_open_) field_value_.append(" ").append(trim_line(line));
     return;
   }
   flush_field();
   const auto colon = line.find(':');
   if (colon == std::string_view::npos) return;  // libcurl only passes well-formed fields
-  field_name_.assign(trim_ows(line.substr(0, colon)));
-  field_value_.assign(trim_ows(line.substr(colon + 1)));
+  field_name_.assign(trim_line(line.substr(0, colon)));
+  field_value_.assign(trim_line(line.substr(colon + 1)));
   field_open_ = true;
 }
 
@@ -293,7 +294,7 @@ void ClientTransfer::check_content_length() const {
     std::string_view rest = value;
     while (true) {
       const auto comma = rest.find(',');
-      const std::string_view v = trim_ows(rest.substr(0, comma));
+      const std::string_view v = trim_line(rest.substr(0, comma));
       if (!first) {
         first = v;
       } else if (v != *first) {

@@ -69,8 +69,12 @@ std::vector<Cookie> CookieJar::cookies() const {
   if (core_ == nullptr || core_->closed()) return out;
   curl_slist* list = nullptr;
   curl_easy_getinfo(core_->cookie_handle(), CURLINFO_COOKIELIST, &list);
+  // libcurl keeps expired cookies (a del_cookie's Max-Age=0) until it purges them; aiohttp's
+  // jar expires them before listing.
+  const auto now = std::chrono::system_clock::now();
   for (curl_slist* p = list; p != nullptr; p = p->next) {
-    if (auto c = parse_line(p->data)) out.push_back(std::move(*c));
+    auto c = parse_line(p->data);
+    if (c && !(c->expires && *c->expires <= now)) out.push_back(std::move(*c));
   }
   curl_slist_free_all(list);
   return out;

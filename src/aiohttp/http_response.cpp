@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <ctime>
 
 #include "pyconc/aiohttp/multidict.hpp"
 #include "pyconc/errors.hpp"
@@ -206,6 +207,79 @@ std::string format_http_date(std::time_t t) {
   char buf[29];
   format_date(t, buf);
   return std::string(buf, sizeof buf);
+}
+
+namespace {
+
+// A three-letter month name at the front of `s`, into tm_mon.
+bool take_month(std::string_view& s, std::tm& tm) noexcept {
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  for (int i = 0; i < 12; ++i) {
+    if (s.substr(0, 3) == kMonths[i]) {
+      tm.tm_mon = i;
+      s.remove_prefix(3);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Reads an unsigned decimal of 1..`max_digits` digits at the front of `s`.
+bool take_number(std::string_view& s, int max_digits, int& out) noexcept {
+  std::size_t i = 0;
+  out = 0;
+  while (i < s.size() && i < static_cast<std::size_t>(max_digits) && s[i] >= '0' && s[i] <= '9') {
+    out = out * 10 + (s[i] - '0');
+    ++i;
+  }
+  if (i == 0) return false;
+  s.remove_prefix(i);
+  return true;
+}
+
+bool take(std::string_view& s, std::string_view what) noexcept {
+  if (s.substr(0, what.size()) != what) return false;
+  s.remove_prefix(what.size());
+  return true;
+}
+
+// "HH:MM:SS" at the front of `s`.
+bool take_time(std::string_view& s, std::tm& tm) noexcept {
+  return take_number(s, 2, tm.tm_hour) && take(s, ":") && take_number(s, 2, tm.tm_min) &&
+         take(s, ":") && take_number(s, 2, tm.tm_sec);
+}
+
+}  // namespace
+
+std::optional<std::time_t> parse_http_date(std::string_view s) noexcept {
+  std::tm tm{};
+  bool ok = false;
+  const auto comma = s.find(',');
+  if (comma != std::string_view::npos) {
+    // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", or RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT".
+    const bool fixdate = comma == 3;
+    const char sep = fixdate ? ' ' : '-';
+    s.remove_prefix(comma + 1);
+    ok = take(s, " ") && take_number(s, 2, tm.tm_mday) && take(s, {&sep, 1}) && take_month(s, tm) &&
+         take(s, {&sep, 1}) && take_number(s, fixdate ? 4 : 2, tm.tm_year) && take(s, " ") &&
+         take_time(s, tm) && take(s, " GMT") && s.empty();
+    if (fixdate) {
+      tm.tm_year -= 1900;
+    } else if (tm.tm_year < 70) {
+      tm.tm_year += 100;  // two digits: 1970..2069
+    }
+  } else if (s.size() > 4) {  // asctime: "Sun Nov  6 08:49:37 1994"
+    s.remove_prefix(4);
+    ok = take_month(s, tm) && take(s, " ") && (take(s, " ") || true) &&
+         take_number(s, 2, tm.tm_mday) && take(s, " ") && take_time(s, tm) && take(s, " ") &&
+         take_number(s, 4, tm.tm_year) && s.empty();
+    tm.tm_year -= 1900;
+  }
+  if (!ok || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60)
+    return std::nullopt;
+  return ::timegm(&tm);
 }
 
 std::string_view http_date() {

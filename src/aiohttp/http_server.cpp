@@ -89,7 +89,12 @@ class HttpServer::Impl {
   }
 
   // Binds, listens and starts the accept task. Returns the bound port.
-  int listen(const std::string& host, int port) {
+  int listen(const std::string& host, int port, std::optional<aio::SSLContext> ssl) {
+    if (ssl && !ssl->is_server()) {
+      throw ValueError(
+          "TCPSite: a client SSLContext cannot serve connections: use SSLContext::server(cert, "
+          "key)");
+    }
     // Resolving the bind address at start-up blocks once, before serving (like aiohttp's).
     const std::vector<SockAddr> addrs = getaddrinfo_tcp(host, port, AF_UNSPEC, /*passive=*/true);
     if (addrs.empty()) throw OSError(EINVAL, "getaddrinfo(" + host + "): no address");
@@ -101,6 +106,7 @@ class HttpServer::Impl {
     }
     const std::optional<SockAddr> bound = local_address(fd.get());
     auto l = std::make_unique<Listener>(std::move(fd));
+    l->ssl = std::move(ssl);
     l->io = std::make_unique<IoHandle>(aio::get_running_loop(), l->fd.get());
     Listener* raw = l.get();
     listeners_.push_back(std::move(l));
@@ -149,6 +155,7 @@ class HttpServer::Impl {
     UniqueFd fd;
     std::unique_ptr<IoHandle> io;
     aio::Task<> task;
+    std::optional<aio::SSLContext> ssl;  // a TLS site: every connection handshakes first
     explicit Listener(UniqueFd f) : fd(std::move(f)) {}
     ~Listener() { io.reset(); }
   };
@@ -181,8 +188,8 @@ class HttpServer::Impl {
       conns_.emplace_back();
       auto it = std::prev(conns_.end());
       try {
-        auto task =
-            aio::create_task(serve(std::move(sock), peer.to_public().host, it), "http-connection");
+        auto task = aio::create_task(serve(std::move(sock), peer.to_public().host, it, l->ssl),
+                                     "http-connection");
         it->task = aio::TaskRef(task);
         // Bookkeeping in a done-callback, not in the coroutine: a connection task cancelled
         // before its first step never runs its body (the socket, a parameter, still closes).
@@ -237,6 +244,8 @@ class HttpServer::Impl {
     try {
       req.prepare(&app_, peer);
       resp = co_await app_.handle(req);
+      // A FileResponse (maybe through a middleware, as a Response) answers for itself.
+      if (!conn.exchange().started && resp.sends_self()) co_await resp.send_self(req);
     } catch (const HTTPException& e) {
       resp = e.to_response();
       // Raised after a StreamResponse started: too late for its status.
@@ -294,7 +303,8 @@ class HttpServer::Impl {
     co_return keep&& resp.keep_alive();
   }
 
-  aio::Task<> serve(UniqueFd sock, std::string peer, std::list<Conn>::iterator self) {
+  aio::Task<> serve(UniqueFd sock, std::string peer, std::list<Conn>::iterator self,
+                    std::optional<aio::SSLContext> ssl) {
     const int fd = sock.get();
     IoHandle io(aio::get_running_loop(), fd);
     auto conn = std::make_shared<HttpServerConnection>(fd, io, options_.server_header);
@@ -313,9 +323,19 @@ class HttpServer::Impl {
     bool was_idle = true;
     bool linger = false;  // we close while the client may still be sending
     try {
+      if (ssl) {
+        // TLS first, within the time a request's head is given.
+        conn->start_tls(make_tls_session(*ssl, /*server_side=*/true, {}));
+        deadline.reschedule(Clock::now() + options_.request_timeout);
+        if (!(co_await conn->handshake(read_buffer_, sizeof read_buffer_))) {
+          ::shutdown(fd, SHUT_WR);
+          co_await lingering_close(io, fd, deadline);
+          co_return;
+        }
+      }
       for (;;) {
         // 1. Read what is there (the loop-wide buffer: feed() copies what it keeps).
-        const ssize_t n = ::recv(fd, read_buffer_, sizeof read_buffer_, 0);
+        const ssize_t n = conn->recv_some(read_buffer_, sizeof read_buffer_);
         if (n < 0) {
           const int err = errno;
           if (err == EINTR) continue;
@@ -380,6 +400,7 @@ class HttpServer::Impl {
       deadline.leave(true);
       linger = false;
     }
+    conn->close_tls();
     ::shutdown(fd, SHUT_WR);
     if (linger) co_await lingering_close(io, fd, deadline);
   }
@@ -422,8 +443,8 @@ HttpServer::HttpServer(Application& app, ServerOptions options)
     : impl_(std::make_unique<Impl>(app, std::move(options))) {}
 HttpServer::~HttpServer() = default;
 
-int HttpServer::listen(const std::string& host, int port) {
-  return impl_->listen(host, port);
+int HttpServer::listen(const std::string& host, int port, std::optional<asyncio::SSLContext> ssl) {
+  return impl_->listen(host, port, std::move(ssl));
 }
 
 asyncio::Task<> HttpServer::shutdown() {

@@ -7,9 +7,11 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "pyconc/aiohttp/web/server.hpp"
+#include "pyconc/asyncio/ssl.hpp"
 #include "pyconc/asyncio/task.hpp"
 
 namespace pyconc::detail {
@@ -22,8 +24,9 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds `host`:`port` (0: an ephemeral port), listens and starts accepting on the running
-  // loop. Returns the bound port. OSError if the address is in use.
-  int listen(const std::string& host, int port);
+  // loop. Returns the bound port. OSError if the address is in use. With `ssl` (a server
+  // context; ValueError otherwise) every connection of this listener speaks TLS.
+  int listen(const std::string& host, int port, std::optional<asyncio::SSLContext> ssl = {});
   // Graceful: stop accepting, close idle connections, let busy ones finish (within
   // shutdown_timeout), then cancel the rest and wait for them.
   asyncio::Task<> shutdown();

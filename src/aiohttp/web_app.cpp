@@ -8,6 +8,7 @@
 
 #include "pyconc/aiohttp/web/application.hpp"
 #include "pyconc/aiohttp/web/exceptions.hpp"
+#include "server_connection.hpp"
 
 namespace pyconc::aiohttp::web {
 
@@ -54,6 +55,10 @@ void Request::prepare(Application* app, std::string remote) {
       throw HTTPBadRequest("400: Bad Request (malformed path)");
     }
   }
+}
+
+bool Request::secure() const noexcept {
+  return connection_ && connection_->is_tls();
 }
 
 MultiDict parse_form(std::string_view s) {
@@ -213,21 +218,6 @@ void UrlDispatcher::add_get(std::string_view path, Handler handler, bool allow_h
   add_route("GET", path, std::move(handler));
 }
 
-void UrlDispatcher::add_static(std::string_view prefix, std::string directory) {
-  std::string p(prefix);
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  const std::filesystem::path root = std::filesystem::weakly_canonical(directory);
-  Handler h = [root](Request& req) -> asyncio::Task<Response> {
-    const std::string& rel = req.match_info("filename");
-    std::filesystem::path full = std::filesystem::weakly_canonical(root / rel);
-    // Refuse anything that resolves outside the directory (.., symlinks out).
-    auto [r, f] = std::mismatch(root.begin(), root.end(), full.begin(), full.end());
-    if (r != root.end()) throw HTTPForbidden();
-    co_return FileResponse(full.string());
-  };
-  add_get(p + "/{filename:.*}", std::move(h));
-}
-
 UrlDispatcher::Resolved UrlDispatcher::resolve(std::string_view method,
                                                const std::string& path) const {
   Resolved out;
@@ -282,6 +272,14 @@ asyncio::Task<Response> Application::handle(Request& request) const {
     chain = [mw = &*it, next = std::move(chain)](Request& r) { return (*mw)(r, next); };
   }
   co_return co_await chain(request);
+}
+
+const void* Application::state_or_raise(const AppKeyBase& key) const {
+  auto it = state_.find(key.id());
+  if (it == state_.end()) {
+    throw KeyError("<AppKey(" + key.name() + ")>: not set on this Application");
+  }
+  return it->second.get();
 }
 
 namespace {

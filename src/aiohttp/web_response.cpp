@@ -1,4 +1,4 @@
-// web::Response, json_response, FileResponse, HTTPException.
+// web::Response, json_response, guess_content_type, HTTPException.
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -57,18 +57,6 @@ std::string_view guess_content_type(std::string_view filename) noexcept {
     }
   }
   return "application/octet-stream";
-}
-
-Response FileResponse(const std::string& path, ResponseOptions options) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) throw HTTPNotFound();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw HTTPForbidden();
-  std::string body(static_cast<std::size_t>(st.st_size), '\0');
-  in.read(body.data(), static_cast<std::streamsize>(body.size()));
-  body.resize(static_cast<std::size_t>(in.gcount()));
-  if (options.content_type.empty()) options.content_type = std::string(guess_content_type(path));
-  return Response(std::move(body), std::move(options));
 }
 
 // --- exceptions ---

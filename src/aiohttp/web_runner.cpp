@@ -48,17 +48,24 @@ std::size_t AppRunner::connections() const noexcept {
   return server_ ? server_->connections() : 0;
 }
 
-TCPSite::TCPSite(AppRunner& runner, std::string host, int port)
-    : runner_(runner), host_(std::move(host)), port_(port) {}
+TCPSite::TCPSite(AppRunner& runner, std::string host, int port,
+                 std::optional<SSLContext> ssl_context)
+    : runner_(runner), host_(std::move(host)), port_(port), ssl_(std::move(ssl_context)) {
+  if (ssl_ && !ssl_->is_server()) {
+    throw ValueError(
+        "TCPSite: ssl_context is a client context; use SSLContext::server(certfile, keyfile)");
+  }
+}
 
 asyncio::Task<> TCPSite::start() {
-  port_ = runner_.server().listen(host_, port_);
+  port_ = runner_.server().listen(host_, port_, ssl_);
   co_return;
 }
 
 std::string TCPSite::url() const {
   const bool v6 = host_.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
+  return (ssl_ ? "https://" : "http://") + (v6 ? "[" + host_ + "]" : host_) + ":" +
+         std::to_string(port_);
 }
 
 // --- run_app ---
@@ -94,7 +101,7 @@ asyncio::Task<> serve_until_stopped(Application& app, const RunAppOptions& optio
                                     std::atomic<int>* started) {
   AppRunner runner(app, options.server);
   co_await runner.setup();
-  TCPSite site(runner, options.host, options.port);
+  TCPSite site(runner, options.host, options.port, options.ssl);
   co_await site.start();
   if (print_banner) {
     const std::string line =

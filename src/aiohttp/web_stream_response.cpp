@@ -1,4 +1,6 @@
 // web::StreamResponse, and Response::prepare (see stream_response.hpp).
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "pyconc/aiohttp/detail/http_response.hpp"
@@ -41,15 +43,107 @@ std::string StreamResponse::content_type_header() const {
   return content_type_ + "; charset=" + charset_;
 }
 
+namespace {
+
+// Python's http.cookies: the characters a cookie name may hold, and those a value may hold
+// without quoting.
+bool cookie_legal(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~:").find(c) != std::string_view::npos;
+}
+
+// Python's http.cookies._quote: legal values as they are, others in double quotes with '"'
+// and '\\' escaped and every other byte outside the printable set as \ooo.
+std::string quote_cookie_value(std::string_view v) {
+  if (!v.empty() && std::all_of(v.begin(), v.end(), cookie_legal)) return std::string(v);
+  std::string out = "\"";
+  for (const char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    if (cookie_legal(c) || std::string_view(" ()/<=>?@[]{}").find(c) != std::string_view::npos) {
+      out += c;
+    } else if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else {
+      out += '\\';
+      out += static_cast<char>('0' + ((u >> 6) & 7));
+      out += static_cast<char>('0' + ((u >> 3) & 7));
+      out += static_cast<char>('0' + (u & 7));
+    }
+  }
+  out += '"';
+  return out;
+}
+
+void check_cookie_attribute(std::string_view what, std::string_view v) {
+  if (v.find_first_of(std::string_view(";\r\n\0", 4)) != std::string_view::npos) {
+    throw ValueError("set_cookie: " + std::string(what) + " '" + std::string(v) +
+                     "' holds ';', CR, LF or NUL");
+  }
+}
+
+}  // namespace
+
+void StreamResponse::set_cookie(std::string_view name, std::string_view value,
+                                const CookieOptions& o) {
+  if (conn_) throw RuntimeError("set_cookie(): the headers were already sent (prepare())");
+  if (name.empty() || !std::all_of(name.begin(), name.end(), cookie_legal)) {
+    throw ValueError("set_cookie: illegal cookie name '" + std::string(name) + "'");
+  }
+  check_cookie_attribute("path", o.path);
+  check_cookie_attribute("domain", o.domain);
+  check_cookie_attribute("expires", o.expires);
+  std::string samesite;
+  if (!o.samesite.empty()) {
+    for (const char* s : {"Strict", "Lax", "None"}) {
+      if (pyconc::detail::iequals_ascii(o.samesite, s)) samesite = s;
+    }
+    if (samesite.empty()) {
+      throw ValueError("set_cookie: samesite must be 'Strict', 'Lax' or 'None', not '" +
+                       o.samesite + "'");
+    }
+  }
+  // Attributes in the order Python's Morsel.OutputString writes them.
+  std::string c;
+  c.append(name).append("=").append(quote_cookie_value(value));
+  if (!o.domain.empty()) c.append("; Domain=").append(o.domain);
+  if (!o.expires.empty()) c.append("; expires=").append(o.expires);
+  if (o.httponly) c.append("; HttpOnly");
+  if (o.max_age)
+    c.append("; Max-Age=").append(std::to_string(std::max<long long>(0, o.max_age->count())));
+  if (!o.path.empty()) c.append("; Path=").append(o.path);
+  if (!samesite.empty()) c.append("; SameSite=").append(samesite);
+  if (o.secure) c.append("; Secure");
+  // One Set-Cookie per name: a later call replaces the earlier one.
+  const std::string prefix = std::string(name) + "=";
+  CIMultiDict kept;
+  for (const auto& [k, v] : headers_) {
+    if (pyconc::detail::iequals_ascii(k, "Set-Cookie") && v.rfind(prefix, 0) == 0) continue;
+    kept.add(k, v);
+  }
+  kept.add("Set-Cookie", std::move(c));
+  headers_ = std::move(kept);
+}
+
 void StreamResponse::set_cookie(std::string_view name, std::string_view value,
                                 std::string_view path, long max_age, bool httponly, bool secure) {
-  std::string c;
-  c.append(name).append("=").append(value);
-  if (!path.empty()) c.append("; Path=").append(path);
-  if (max_age >= 0) c.append("; Max-Age=").append(std::to_string(max_age));
-  if (httponly) c.append("; HttpOnly");
-  if (secure) c.append("; Secure");
-  headers_.add("Set-Cookie", std::move(c));
+  CookieOptions o{.path = std::string(path), .secure = secure, .httponly = httponly};
+  if (max_age >= 0) o.max_age = std::chrono::seconds(max_age);
+  set_cookie(name, value, o);
+}
+
+void StreamResponse::del_cookie(std::string_view name, const DelCookieOptions& options) {
+  set_cookie(name, "",
+             {.max_age = std::chrono::seconds(0),
+              .path = options.path,
+              .domain = options.domain,
+              .expires = "Thu, 01 Jan 1970 00:00:00 GMT"});
+}
+
+asyncio::Task<> StreamResponse::send_self(Request& request) {
+  if (!sender_) throw RuntimeError("send_self(): this response does not send itself");
+  const std::shared_ptr<SelfSender> keep = sender_;  // the response may be moved meanwhile
+  co_await keep->send(*this, request);
 }
 
 asyncio::Task<> StreamResponse::prepare(Request& request) {

@@ -12,11 +12,7 @@ namespace pyconc::aiohttp::web {
 
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using pyconc::detail::trim_ows;
 
 // Calls f(token) for each comma-separated token of every `name` header; stops when f is true.
 template <class F>
@@ -24,7 +20,7 @@ bool any_token(const Request& req, std::string_view name, F f) {
   for (std::string_view v : req.headers().getall(name)) {
     while (!v.empty()) {
       const auto comma = v.find(',');
-      const std::string_view tok = trim(v.substr(0, comma));
+      const std::string_view tok = trim_ows(v.substr(0, comma));
       if (!tok.empty() && f(tok)) return true;
       v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
     }
@@ -48,11 +44,11 @@ std::string check_handshake(const Request& req, const std::vector<std::string>& 
            std::string(req.headers().get("Connection").value_or(""));
   }
   const auto version = req.headers().get("Sec-WebSocket-Version");
-  if (!version || trim(*version) != "13") {
+  if (!version || trim_ows(*version) != "13") {
     return "Unsupported version: " + std::string(version.value_or(""));
   }
   const auto key = req.headers().get("Sec-WebSocket-Key");
-  if (!key || !pyconc::detail::is_valid_websocket_key(trim(*key))) {
+  if (!key || !pyconc::detail::is_valid_websocket_key(trim_ows(*key))) {
     return "Handshake error: Sec-WebSocket-Key '" + std::string(key.value_or("")) +
            "' is not base64 of 16 bytes";
   }

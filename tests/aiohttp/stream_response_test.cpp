@@ -214,3 +214,91 @@ TEST(StreamResponse, WriteWaitsForASlowReader) {
 }
 
 }  // namespace
+
+namespace {
+
+// Set-Cookie as Python's http.cookies writes it, and what pyconc's client jar makes of it.
+TEST(StreamResponseCookies, SetCookieAndDelCookie) {
+  web::Response r("x");
+  r.set_cookie("plain", "v1");
+  r.set_cookie("full", "a b;c",
+               {.max_age = std::chrono::seconds(60),
+                .path = "/app",
+                .domain = "example.com",
+                .expires = "Wed, 01 Jan 2031 00:00:00 GMT",
+                .secure = true,
+                .httponly = true,
+                .samesite = "lax"});
+  r.set_cookie("plain", "v2");  // replaces the first: one header per cookie
+  r.del_cookie("gone", {.path = "/old"});
+  const auto all = r.headers().getall("Set-Cookie");
+  ASSERT_EQ(all.size(), 3U);
+  EXPECT_EQ(all[0],
+            "full=\"a b\\073c\"; Domain=example.com; expires=Wed, 01 Jan 2031 00:00:00 GMT; "
+            "HttpOnly; Max-Age=60; Path=/app; SameSite=Lax; Secure");
+  EXPECT_EQ(all[1], "plain=v2; Path=/");
+  EXPECT_EQ(all[2], "gone=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/old");
+
+  EXPECT_THROW(r.set_cookie("bad name", "v"), pyconc::ValueError);
+  EXPECT_THROW(r.set_cookie("", "v"), pyconc::ValueError);
+  EXPECT_THROW(r.set_cookie("n", "v", {.samesite = "sometimes"}), pyconc::ValueError);
+  EXPECT_THROW(r.set_cookie("n", "v", {.path = "/x\r\nX-Evil: 1"}), pyconc::ValueError);
+  EXPECT_THROW(r.set_cookie("n", "v", {.domain = "a;b"}), pyconc::ValueError);
+}
+
+TEST(StreamResponseCookies, TheClientJarKeepsAndForgetsThem) {
+  web::Application app;
+  app.router().add_get("/login", [](web::Request&) -> aio::Task<web::Response> {
+    web::Response r("in");
+    r.set_cookie("session", "s3cr3t", {.httponly = true, .samesite = "Strict"});
+    r.set_cookie("theme", "dark", {.max_age = std::chrono::seconds(3600), .path = "/"});
+    r.set_cookie("scoped", "1", {.path = "/admin"});
+    co_return r;
+  });
+  app.router().add_get("/logout", [](web::Request&) -> aio::Task<web::StreamResponse> {
+    web::StreamResponse sr;
+    sr.del_cookie("session");
+    co_return web::StreamResponse(std::move(sr));
+  });
+  app.router().add_get("/echo", [](web::Request& req) -> aio::Task<web::Response> {
+    std::string out;
+    for (const auto& [k, v] : req.cookies()) out += k + "=" + v + ";";
+    co_return web::Response(out);
+  });
+  pyconc::demo::ServerThread server(app);
+  const std::string base = server.url();
+  aio::run(aio::wait_for(
+      [](std::string url) -> aio::Task<> {
+        pyconc::aiohttp::ClientSession session;
+        auto r = co_await session.get(url + "login");
+        EXPECT_EQ(r.status(), 200);
+        EXPECT_EQ(r.headers().getall("Set-Cookie").size(), 3U);
+        const auto jar = session.cookie_jar().cookies();
+        EXPECT_EQ(jar.size(), 3U);
+        for (const auto& c : jar) {
+          if (c.name == "session") {
+            EXPECT_EQ(c.value, "s3cr3t");
+            EXPECT_TRUE(c.http_only);
+            EXPECT_FALSE(c.expires.has_value());
+          } else if (c.name == "theme") {
+            EXPECT_TRUE(c.expires.has_value());
+          } else {
+            EXPECT_EQ(c.name, "scoped");
+            EXPECT_EQ(c.path, "/admin");
+          }
+        }
+        auto e = co_await session.get(url + "echo");
+        const std::string sent = co_await e.text();
+        EXPECT_NE(sent.find("session=s3cr3t;"), std::string::npos) << sent;
+        EXPECT_NE(sent.find("theme=dark;"), std::string::npos) << sent;
+        EXPECT_EQ(sent.find("scoped"), std::string::npos) << sent;  // its path is /admin
+        auto out = co_await session.get(url + "logout");
+        (void)co_await out.text();
+        for (const auto& c : session.cookie_jar().cookies()) EXPECT_NE(c.name, "session");
+        auto again = co_await session.get(url + "echo");
+        EXPECT_EQ(co_await again.text(), "theme=dark;");
+      }(base),
+      30s));
+}
+
+}  // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pyconc/asyncio.hpp"
+#include "test_certs.hpp"
 
 namespace aio = pyconc::asyncio;
 namespace fs = std::filesystem;
@@ -25,32 +26,15 @@ bool sh(const std::string& cmd) {
 
 class Ssl : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string(
-        (fs::temp_directory_path() / ("pyconc_ssl_" + std::to_string(::getpid()))).string());
-    fs::create_directories(*dir_);
-    const std::string d = *dir_;
-    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    std::ofstream(d + "/ext.cnf") << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
-    ok_ = sh("openssl req -x509" + ec + " -keyout " + d + "/ca.key -out " + d +
-             "/ca.pem -days 2 -subj /CN=pyconc-test-ca") &&
-          sh("openssl req" + ec + " -keyout " + d + "/server.key -out " + d +
-             "/server.csr -subj /CN=127.0.0.1") &&
-          sh("openssl x509 -req -in " + d + "/server.csr -CA " + d + "/ca.pem -CAkey " + d +
-             "/ca.key -CAcreateserial -out " + d + "/server.pem -days 2 -extfile " + d +
-             "/ext.cnf") &&
-          sh("openssl req -x509" + ec + " -keyout " + d + "/other.key -out " + d +
-             "/other.pem -days 2 -subj /CN=another-ca");
-  }
+  static void SetUpTestSuite() { certs_ = new test_support::TestCerts(); }
   static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(*dir_, ec);
-    delete dir_;
+    delete certs_;
+    certs_ = nullptr;
   }
   void SetUp() override {
-    if (!ok_) GTEST_SKIP() << "the openssl command could not make test certificates";
+    if (!certs_->ok()) GTEST_SKIP() << "the openssl command could not make test certificates";
   }
-  static std::string path(const std::string& name) { return *dir_ + "/" + name; }
+  static std::string path(const std::string& name) { return certs_->path(name); }
   static aio::SSLContext server_ctx() {
     return aio::SSLContext::server(path("server.pem"), path("server.key"));
   }
@@ -60,8 +44,7 @@ class Ssl : public ::testing::Test {
     return c;
   }
 
-  static inline std::string* dir_ = nullptr;
-  static inline bool ok_ = false;
+  static inline test_support::TestCerts* certs_ = nullptr;
 };
 
 aio::Task<> echo_lines(aio::StreamReader r, aio::StreamWriter w) {

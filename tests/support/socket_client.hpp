@@ -53,4 +53,15 @@ inline std::string read_all(int fd) {
   return out;
 }
 
+// Connects, sends `request`, returns everything until the server closes ("<connect failed>"
+// when nothing listens).
+inline std::string exchange(int port, std::string_view request, long timeout_s = 10) {
+  const int fd = connect_to(port, timeout_s);
+  if (fd < 0) return "<connect failed>";
+  send_all(fd, request);
+  std::string out = read_all(fd);
+  ::close(fd);
+  return out;
+}
+
 }  // namespace test_support

@@ -16,10 +16,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "pyconc/aiohttp/web/application.hpp"
+#include "pyconc/aiohttp/web/server.hpp"
 
 namespace pyconc::demo {
 
@@ -30,10 +32,13 @@ std::function<asyncio::Task<aiohttp::web::Response>(aiohttp::web::Request&)> dem
 
 // Serves `app` (which must outlive it) on 127.0.0.1, a free port, from an event loop on a
 // thread of its own -- for tests and tools that need a real server beside their own code.
-// Same start/stop behaviour as DemoSiteServer below. `port` 0: a free one.
+// Same start/stop behaviour as DemoSiteServer below. `port` 0: a free one. With `ssl` (a server
+// context) it serves HTTPS, and url() says https.
 class ServerThread {
  public:
   explicit ServerThread(aiohttp::web::Application& app, int port = 0);
+  ServerThread(aiohttp::web::Application& app, std::optional<aiohttp::web::SSLContext> ssl,
+               int port = 0);
   ~ServerThread();
   ServerThread(const ServerThread&) = delete;
   ServerThread& operator=(const ServerThread&) = delete;

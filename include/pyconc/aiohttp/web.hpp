@@ -4,6 +4,7 @@
 
 #include "pyconc/aiohttp/web/application.hpp"
 #include "pyconc/aiohttp/web/exceptions.hpp"
+#include "pyconc/aiohttp/web/file_response.hpp"
 #include "pyconc/aiohttp/web/request.hpp"
 #include "pyconc/aiohttp/web/response.hpp"
 #include "pyconc/aiohttp/web/server.hpp"

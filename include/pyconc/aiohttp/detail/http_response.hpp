@@ -27,8 +27,18 @@ namespace pyconc::detail {
 // Python's http.HTTPStatus(status).phrase; "" for an unregistered status.
 std::string_view http_reason_phrase(int status) noexcept;
 
+// `s` without the optional whitespace (spaces, tabs) around it (RFC 9110 §5.6.3).
+inline std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 // `t` as an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 §5.6.7).
 std::string format_http_date(std::time_t t);
+// An HTTP date as RFC 9110 §5.6.7 requires a recipient to read it: IMF-fixdate, or the
+// obsolete RFC 850 and asctime forms. nullopt if it is none of them.
+std::optional<std::time_t> parse_http_date(std::string_view text) noexcept;
 // The current time as an IMF-fixdate, formatted at most once per second per thread. The view
 // is valid until this thread's next call.
 std::string_view http_date();

@@ -15,6 +15,8 @@
 // are any callables returning aio::Task<web::Response>; add_route/add_get/add_post also take
 // handlers returning aio::Task<web::StreamResponse> or aio::Task<web::WebSocketResponse>.
 //
+// Typed state (app_key.hpp): app[key] = value; req.app()[key] -- KeyError when not set.
+//
 // Thread safety: set up the application before serving it; while serving, it is only read.
 // With run_app(..., {.workers = N > 1}) handlers run on N loop threads at once and must be
 // thread-safe themselves.
@@ -25,10 +27,12 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 #include "pyconc/detail/function.hpp"
 
+#include "pyconc/aiohttp/web/app_key.hpp"
 #include "pyconc/aiohttp/web/request.hpp"
 #include "pyconc/aiohttp/web/response.hpp"
 #include "pyconc/asyncio/task.hpp"
@@ -56,6 +60,12 @@ Handler as_handler(F f) {
     co_return Response(StreamResponse(co_await f(r)));
   };
 }
+
+// Options of add_static; at namespace scope for designated initializers.
+struct StaticOptions {
+  bool show_index{false};       // a directory answers with its listing (else 403)
+  bool follow_symlinks{false};  // symlinks may lead outside the directory
+};
 
 class UrlDispatcher {
  public:
@@ -95,9 +105,14 @@ class UrlDispatcher {
   void add_delete(std::string_view path, Handler handler) {
     add_route("DELETE", path, std::move(handler));
   }
-  // Serves files below `directory` at `prefix`/<relative path> (GET and HEAD); paths that
-  // leave the directory ("..") are refused with 403, missing files are 404.
-  void add_static(std::string_view prefix, std::string directory);
+  // Python: router.add_static(prefix, path, show_index=False, follow_symlinks=False). Serves
+  // the files below `directory` at `prefix`/<relative path> (GET and HEAD) as FileResponse
+  // (Range, ETag, 304). Never leaves the directory: a ".." segment -- also percent-encoded,
+  // "%2e%2e", or behind an encoded slash, "..%2f" -- is 403; a symlink resolving outside is
+  // 404 unless follow_symlinks (checked by the kernel as the file is opened: openat2
+  // RESOLVE_BENEATH); a missing file 404, an unreadable one 403. A directory is 403, or its
+  // HTML listing with show_index. ValueError if `directory` does not exist.
+  void add_static(std::string_view prefix, std::string directory, StaticOptions options = {});
 
   // Result of matching a request.
   struct Resolved {
@@ -114,6 +129,9 @@ class UrlDispatcher {
   struct Table;
   std::unique_ptr<Table> table_;
 };
+
+template <class T>
+class AppValue;
 
 class Application {
  public:
@@ -132,6 +150,39 @@ class Application {
   // becomes its response; 404/405 when nothing matches.
   asyncio::Task<Response> handle(Request& request) const;
 
+  // Typed state. Python: app[key] = v (through AppValue::operator=), app[key] (KeyError when
+  // missing), key in app, app.get(key), del app[key] / app.pop(key).
+  template <class T>
+  AppValue<T> operator[](const AppKey<T>& key) noexcept;
+  template <class T>
+  const T& operator[](const AppKey<T>& key) const {
+    return *static_cast<const T*>(state_or_raise(key));
+  }
+  bool contains(const AppKeyBase& key) const noexcept { return state_.count(key.id()) != 0; }
+  // The value, or null when not set.
+  template <class T>
+  T* get(const AppKey<T>& key) noexcept {
+    auto it = state_.find(key.id());
+    return it == state_.end() ? nullptr : static_cast<T*>(it->second.get());
+  }
+  template <class T>
+  const T* get(const AppKey<T>& key) const noexcept {
+    auto it = state_.find(key.id());
+    return it == state_.end() ? nullptr : static_cast<const T*>(it->second.get());
+  }
+  // Removes the value; false when there was none (Python's `del` would raise KeyError).
+  bool erase(const AppKeyBase& key) { return state_.erase(key.id()) != 0; }
+  // Stores `value` under `key`, replacing an earlier value; returns the stored one.
+  template <class T, class V>
+  T& set(const AppKey<T>& key, V&& value) {
+    auto p = std::make_shared<T>(std::forward<V>(value));
+    T& ref = *p;
+    state_[key.id()] = std::move(p);
+    return ref;
+  }
+  // The value's address; KeyError naming the key when it was never set.
+  const void* state_or_raise(const AppKeyBase& key) const;
+
   // Python: app.startup() / app.shutdown() / app.cleanup(): run the hooks in order.
   asyncio::Task<> startup();
   asyncio::Task<> shutdown();
@@ -141,6 +192,35 @@ class Application {
   UrlDispatcher router_;
   std::vector<Middleware> middlewares_;
   std::vector<AppHook> on_startup_, on_shutdown_, on_cleanup_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<void>> state_;
 };
+
+// What app[key] gives on a non-const Application: assign to store, read to get (KeyError
+// when the key was never set). Python: the two sides of app[key].
+//   app[key] = T{...};   T& v = app[key];   app[key]->method();   app[key].get().field;
+template <class T>
+class AppValue {
+ public:
+  AppValue(Application& app, const AppKey<T>& key) noexcept : app_(app), key_(key) {}
+  // Stores `value` (Python: app[key] = value).
+  template <class V>
+  requires std::constructible_from<T, V&&> AppValue& operator=(V&& value) {
+    app_.set(key_, std::forward<V>(value));
+    return *this;
+  }
+  T& get() const { return *static_cast<T*>(const_cast<void*>(app_.state_or_raise(key_))); }
+  operator T&() const { return get(); }  // NOLINT: implicit, as Python's app[key] reads
+  T* operator->() const { return &get(); }
+  T& operator*() const { return get(); }
+
+ private:
+  Application& app_;
+  const AppKey<T>& key_;
+};
+
+template <class T>
+AppValue<T> Application::operator[](const AppKey<T>& key) noexcept {
+  return AppValue<T>(*this, key);
+}
 
 }  // namespace pyconc::aiohttp::web

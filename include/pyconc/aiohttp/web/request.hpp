@@ -90,6 +90,9 @@ class Request {
   bool keep_alive() const noexcept { return raw_.keep_alive(); }
   // The peer's address ("127.0.0.1"), Python: request.remote.
   const std::string& remote() const noexcept { return remote_; }
+  // Python: request.secure / request.scheme -- whether it came over TLS ("https") or not.
+  bool secure() const noexcept;
+  std::string_view scheme() const noexcept { return secure() ? "https" : "http"; }
 
   // A {name} of the matched route. KeyError if the route has no such part.
   const std::string& match_info(std::string_view name) const;

@@ -8,8 +8,8 @@
 // The body is sent with Content-Length (the server frames it; handlers cannot set
 // Content-Length, Transfer-Encoding or Connection). content_type defaults to "text/plain"
 // with charset utf-8 for text types, as aiohttp's `text=`. Response is a StreamResponse (see
-// stream_response.hpp) whose body is one string. Difference: FileResponse reads the file when
-// created.
+// stream_response.hpp) whose body is one string. FileResponse is in file_response.hpp
+// (included here).
 //
 // Thread safety: a plain value.
 #pragma once
@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "pyconc/aiohttp/multidict.hpp"
+#include "pyconc/aiohttp/web/file_response.hpp"
 #include "pyconc/aiohttp/web/stream_response.hpp"
 
 namespace pyconc::aiohttp::web {
@@ -52,10 +53,6 @@ class Response : public StreamResponse {
 // Python: web.json_response(data, status=...): the JSON text with content type
 // application/json. The caller includes <pyconc/aiohttp/json.hpp> to build `data`.
 Response json_response(const nlohmann::json& data, ResponseOptions options = {});
-
-// Python: web.FileResponse(path): the file's bytes with a content type guessed from its
-// extension. Raises HTTPNotFound if it does not exist or is not a regular file.
-Response FileResponse(const std::string& path, ResponseOptions options = {});
 
 // The content type for a file name's extension ("application/octet-stream" if unknown).
 std::string_view guess_content_type(std::string_view filename) noexcept;

@@ -18,12 +18,24 @@
 // connections are closed, then on_cleanup. `workers = N` runs N loops on N threads, each with
 // its own SO_REUSEPORT listener.
 //
+// TLS: a site given an SSLContext (SSLContext::server(certfile, keyfile); web::SSLContext is
+// asyncio's, one type for both sides) serves HTTPS -- Python: TCPSite(..., ssl_context=ctx),
+// run_app(app, ssl_context=ctx):
+//   web::run_app(app, {.port = 8443, .ssl = web::SSLContext::server("cert.pem", "key.pem")});
+//   web::TCPSite site(runner, "127.0.0.1", 0, ctx);       // site.url() is https://...
+// Each connection's handshake must finish within request_timeout. A plain HTTP request sent
+// to a TLS port gets a cleartext 400 and is closed; a TLS hello sent to a plain port is a
+// malformed request (400, closed); in both cases the server goes on. Plain sites pay nothing
+// for TLS. Bodies of FileResponse go out with sendfile(2) on plain connections and through
+// OpenSSL (read, encrypt, write) under TLS (no kernel TLS offload).
+//
 // Thread safety: an AppRunner and its sites belong to one loop. run_app blocks its thread.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include "pyconc/detail/chrono.hpp"
@@ -31,6 +43,7 @@
 
 #include "pyconc/aiohttp/detail/http_parser.hpp"
 #include "pyconc/aiohttp/web/application.hpp"
+#include "pyconc/asyncio/ssl.hpp"
 #include "pyconc/asyncio/task.hpp"
 
 namespace pyconc::detail {
@@ -38,6 +51,10 @@ class HttpServer;
 }
 
 namespace pyconc::aiohttp::web {
+
+// Python: ssl.SSLContext as aiohttp takes it; the same type as asyncio's (see
+// pyconc/asyncio/ssl.hpp): SSLContext::server(cert, key), load_cert_chain, ...
+using SSLContext = asyncio::SSLContext;
 
 // Options of the HTTP server; at namespace scope for designated initializers.
 struct ServerOptions {
@@ -76,25 +93,31 @@ class AppRunner {
 
 class TCPSite {
  public:
-  // port 0: an ephemeral port, see port() after start().
-  TCPSite(AppRunner& runner, std::string host, int port);
+  // port 0: an ephemeral port, see port() after start(). With `ssl_context` (a server
+  // context: ValueError otherwise) the site serves HTTPS.
+  TCPSite(AppRunner& runner, std::string host, int port,
+          std::optional<SSLContext> ssl_context = std::nullopt);
   // Binds and starts accepting. OSError if the address is in use.
   asyncio::Task<> start();
   int port() const noexcept { return port_; }
   const std::string& host() const noexcept { return host_; }
+  // "http://host:port", or https:// for a TLS site.
   std::string url() const;
+  const std::optional<SSLContext>& ssl_context() const noexcept { return ssl_; }
 
  private:
   AppRunner& runner_;
   std::string host_;
   int port_;
+  std::optional<SSLContext> ssl_;
 };
 
 // Options of run_app; at namespace scope for designated initializers.
 struct RunAppOptions {
   std::string host{"0.0.0.0"};
   int port{8080};
-  int workers{1};  // > 1: that many loops/threads with SO_REUSEPORT listeners
+  int workers{1};                   // > 1: that many loops/threads with SO_REUSEPORT listeners
+  std::optional<SSLContext> ssl{};  // serve HTTPS with this server context (Python: ssl_context)
   ServerOptions server{};
   bool handle_signals{true};  // SIGINT/SIGTERM trigger the graceful shutdown
   // Called with the banner line ("======== Running on http://... ========"); default: stdout.

@@ -26,6 +26,7 @@
 // connection is gone, write() raises ConnectionResetError.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -50,6 +51,25 @@ struct ResponseOptions {
   std::string content_type{};  // empty: "text/plain" (Response), "application/octet-stream"
   std::string charset{};       // empty: "utf-8" for text/* and JSON, none otherwise
   CIMultiDict headers{};
+};
+
+// Options of set_cookie; at namespace scope for designated initializers. Python: the keyword
+// arguments of resp.set_cookie(name, value, *, expires, domain, max_age, path, secure,
+// httponly, samesite).
+struct CookieOptions {
+  std::optional<std::chrono::seconds> max_age{};  // Max-Age (0 or less: delete at once)
+  std::string path{"/"};                          // "" sends no Path
+  std::string domain{};
+  std::string expires{};  // an HTTP date, "Thu, 01 Jan 1970 00:00:00 GMT", sent as given
+  bool secure{false};
+  bool httponly{false};
+  std::string samesite{};  // "Strict", "Lax" or "None" (any case); "" sends none
+};
+
+// Python: the path/domain of resp.del_cookie(name, *, domain, path).
+struct DelCookieOptions {
+  std::string path{"/"};
+  std::string domain{};
 };
 
 class StreamResponse {
@@ -83,9 +103,35 @@ class StreamResponse {
   void force_close() noexcept { keep_alive_ = false; }
   bool keep_alive() const noexcept { return keep_alive_; }
 
-  // Python: resp.set_cookie(name, value, max_age=..., path=...). Appends a Set-Cookie header.
-  void set_cookie(std::string_view name, std::string_view value, std::string_view path = "/",
+  // Python: resp.set_cookie(name, value, max_age=..., path=..., ...): a Set-Cookie header for
+  // `name`, replacing one set earlier for the same name (one header per cookie, as aiohttp's
+  // SimpleCookie). A value outside RFC 6265's cookie-octets is sent quoted as Python's
+  // http.cookies quotes it. ValueError for a name that is not an HTTP token, a samesite other
+  // than Strict/Lax/None, or an attribute holding ';', CR, LF or NUL; RuntimeError once
+  // prepared.
+  //   resp.set_cookie("session", id, {.max_age = 3600s, .httponly = true, .samesite = "Lax"});
+  void set_cookie(std::string_view name, std::string_view value, const CookieOptions& options = {});
+  // The first release's positional form (max_age < 0: none).
+  void set_cookie(std::string_view name, std::string_view value, std::string_view path,
                   long max_age = -1, bool httponly = false, bool secure = false);
+  // Python: resp.del_cookie(name, path=..., domain=...): tells the client to forget it (an
+  // empty value, Max-Age=0 and an Expires in 1970).
+  void del_cookie(std::string_view name, const DelCookieOptions& options = {});
+
+  // --- for the server ---
+  // A response that writes itself once it has the request (web::FileResponse: its status and
+  // headers depend on the request's Range and conditional headers). It travels with the
+  // response through conversions to Response, so a handler returning Task<Response> may
+  // `co_return web::FileResponse(path)`: the server then calls send_self() instead of
+  // sending a body.
+  class SelfSender {
+   public:
+    virtual ~SelfSender() = default;
+    // Prepares `self` for `request` and writes the whole body (write_eof included).
+    virtual asyncio::Task<> send(StreamResponse& self, Request& request) = 0;
+  };
+  bool sends_self() const noexcept { return sender_ != nullptr; }
+  asyncio::Task<> send_self(Request& request);
 
   // Python: resp.prepared -- prepare() sent the head.
   bool prepared() const noexcept { return conn_ != nullptr; }
@@ -103,6 +149,7 @@ class StreamResponse {
   // The connection, once prepared (shared: a StreamResponse kept after its connection ended
   // raises ConnectionResetError instead of touching freed memory).
   std::shared_ptr<pyconc::detail::HttpServerConnection> conn_;
+  std::shared_ptr<SelfSender> sender_;
 
  private:
   int status_ = 200;

@@ -274,12 +274,37 @@ asyncio::Task<Response> Application::handle(Request& request) const {
   co_return co_await chain(request);
 }
 
-const void* Application::state_or_raise(const AppKeyBase& key) const {
-  auto it = state_.find(key.id());
-  if (it == state_.end()) {
-    throw KeyError("<AppKey(" + key.name() + ")>: not set on this Application");
+void* Application::find_state(std::uint64_t id) const noexcept {
+  for (const auto& [k, v] : state_) {
+    if (k == id) return v.get();
   }
-  return it->second.get();
+  return nullptr;
+}
+
+void Application::store_state(std::uint64_t id, std::shared_ptr<void> value) {
+  for (auto& [k, v] : state_) {
+    if (k == id) {
+      v = std::move(value);
+      return;
+    }
+  }
+  state_.emplace_back(id, std::move(value));
+}
+
+bool Application::erase(const AppKeyBase& key) noexcept {
+  for (auto it = state_.begin(); it != state_.end(); ++it) {
+    if (it->first == key.id()) {
+      state_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+const void* Application::state_or_raise(const AppKeyBase& key) const {
+  const void* p = find_state(key.id());
+  if (p == nullptr) throw KeyError("<AppKey(" + key.name() + ")>: not set on this Application");
+  return p;
 }
 
 namespace {

@@ -27,7 +27,6 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 #include "pyconc/detail/function.hpp"
@@ -158,26 +157,24 @@ class Application {
   const T& operator[](const AppKey<T>& key) const {
     return *static_cast<const T*>(state_or_raise(key));
   }
-  bool contains(const AppKeyBase& key) const noexcept { return state_.count(key.id()) != 0; }
+  bool contains(const AppKeyBase& key) const noexcept { return find_state(key.id()) != nullptr; }
   // The value, or null when not set.
   template <class T>
   T* get(const AppKey<T>& key) noexcept {
-    auto it = state_.find(key.id());
-    return it == state_.end() ? nullptr : static_cast<T*>(it->second.get());
+    return static_cast<T*>(find_state(key.id()));
   }
   template <class T>
   const T* get(const AppKey<T>& key) const noexcept {
-    auto it = state_.find(key.id());
-    return it == state_.end() ? nullptr : static_cast<const T*>(it->second.get());
+    return static_cast<const T*>(find_state(key.id()));
   }
   // Removes the value; false when there was none (Python's `del` would raise KeyError).
-  bool erase(const AppKeyBase& key) { return state_.erase(key.id()) != 0; }
+  bool erase(const AppKeyBase& key) noexcept;
   // Stores `value` under `key`, replacing an earlier value; returns the stored one.
   template <class T, class V>
   T& set(const AppKey<T>& key, V&& value) {
     auto p = std::make_shared<T>(std::forward<V>(value));
     T& ref = *p;
-    state_[key.id()] = std::move(p);
+    store_state(key.id(), std::move(p));
     return ref;
   }
   // The value's address; KeyError naming the key when it was never set.
@@ -192,7 +189,10 @@ class Application {
   UrlDispatcher router_;
   std::vector<Middleware> middlewares_;
   std::vector<AppHook> on_startup_, on_shutdown_, on_cleanup_;
-  std::unordered_map<std::uint64_t, std::shared_ptr<void>> state_;
+  // Typed state, few keys: a vector searched by key id (out of line, no map in this header).
+  void* find_state(std::uint64_t id) const noexcept;
+  void store_state(std::uint64_t id, std::shared_ptr<void> value);
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<void>>> state_;
 };
 
 // What app[key] gives on a non-const Application: assign to store, read to get (KeyError

@@ -26,7 +26,6 @@
 // connection is gone, write() raises ConnectionResetError.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,6 +34,7 @@
 
 #include "pyconc/aiohttp/multidict.hpp"
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/detail/chrono.hpp"
 
 namespace pyconc::detail {
 class HttpServerConnection;

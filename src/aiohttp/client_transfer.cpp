@@ -441,8 +441,8 @@ void ClientTransfer::trace_request() noexcept {
     }
     std::string name =
         out_ != nullptr ? out_->request_info.method + " " + out_->url.str() : "request";
-    trace_complete("http.client", name, std::exchange(trace_start_ns_, 0), trace_now_ns(),
-                   std::move(a));
+    trace_async_span("http.client", name, std::exchange(trace_start_ns_, 0), trace_now_ns(),
+                     std::move(a));
   } catch (...) {
   }
 }

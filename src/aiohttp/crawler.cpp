@@ -339,8 +339,8 @@ void trace_page(const CrawlPage& page, std::int64_t since) noexcept {
       a.skey = "error";
       a.sval = page.record.error;
     }
-    detail::trace_complete("crawler", "page " + page.record.requested, since,
-                           detail::trace_now_ns(), std::move(a));
+    detail::trace_async_span("crawler", "page " + page.record.requested, since,
+                             detail::trace_now_ns(), std::move(a));
   } catch (...) {
   }
 }

@@ -235,9 +235,10 @@ class HttpServer::Impl {
     conn.begin(req.method() == "HEAD", req.version_minor(), keep);
     // Tracing: the request's span, "GET /path", with the status it was answered with (0: the
     // handler answered itself, as a stream or a WebSocket).
-    TraceSpan span("http.server", tracing()
-                                      ? std::string(req.method()) + " " + std::string(req.path_qs())
-                                      : std::string());
+    TraceSpan span(
+        "http.server",
+        tracing() ? std::string(req.method()) + " " + std::string(req.path_qs()) : std::string(),
+        true);
     span.args().k1 = "status";
     Response resp;
     bool ok = true;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -221,12 +222,15 @@ void append_event(std::string& out, const Event& e, int pid, int tid) {
   out += ",\"ph\":\"";
   out.push_back(e.ph);
   out += "\",\"pid\":" + std::to_string(pid);
-  out += ",\"tid\":" + std::to_string(e.lane == kTraceThisThread ? tid : e.lane);
+  out += ",\"tid\":" + std::to_string(e.ph == 'b' || e.lane == kTraceThisThread ? tid : e.lane);
   out += ",\"ts\":";
   append_us(out, e.ts);
   if (e.ph == 'X') {
     out += ",\"dur\":";
     append_us(out, e.dur);
+  }
+  if (e.ph == 'b') {  // an async pair: the id is unique in the process (pids tell processes apart)
+    out += ",\"id\":\"" + std::to_string(pid) + "." + std::to_string(e.lane) + "\"";
   }
   if (e.ph == 'i') out += ",\"s\":\"t\"";
   const TraceArgs& a = e.args;
@@ -245,6 +249,16 @@ void append_event(std::string& out, const Event& e, int pid, int tid) {
     out.push_back('}');
   }
   out += "}\n";
+  if (e.ph == 'b') {  // its end
+    out += "{\"name\":";
+    append_escaped(out, e.name);
+    out += ",\"cat\":";
+    append_escaped(out, e.cat);
+    out += ",\"ph\":\"e\",\"id\":\"" + std::to_string(pid) + "." + std::to_string(e.lane) +
+           "\",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid) + ",\"ts\":";
+    append_us(out, e.ts + e.dur);
+    out += "}\n";
+  }
 }
 
 void append_metadata(std::string& out, const char* what, int pid, int tid, std::string_view name) {
@@ -256,12 +270,12 @@ void append_metadata(std::string& out, const char* what, int pid, int tid, std::
   out += "}}\n";
 }
 
+// The program's name as it was called (argv[0]'s last part: /proc/self/comm says "exe" for a
+// program started through /proc/self/exe), and the pid.
 std::string default_process_name(int pid) {
-  std::string comm;
-  std::ifstream in("/proc/self/comm");
-  std::getline(in, comm);
-  if (comm.empty()) comm = "process";
-  return comm + " (" + std::to_string(pid) + ")";
+  std::string name = program_invocation_short_name != nullptr ? program_invocation_short_name : "";
+  if (name.empty()) name = "process";
+  return name + " (" + std::to_string(pid) + ")";
 }
 
 // This process's events, one JSON object per line (a part file's format).
@@ -349,6 +363,25 @@ void trace_complete(const char* cat, std::string_view name, std::int64_t start_n
   e.ts = start_ns;
   e.dur = end_ns - start_ns;
   e.lane = lane;
+  e.cat = cat;
+  try {
+    e.name.assign(name);
+  } catch (...) {
+    return;
+  }
+  e.args = std::move(args);
+  record(std::move(e));
+}
+
+void trace_async_span(const char* cat, std::string_view name, std::int64_t start_ns,
+                      std::int64_t end_ns, TraceArgs args) noexcept {
+  if (!tracing()) return;
+  static std::atomic<int> next_id{0};
+  Event e;
+  e.ph = 'b';
+  e.ts = start_ns;
+  e.dur = end_ns - start_ns;
+  e.lane = next_id.fetch_add(1, std::memory_order_relaxed);  // the pair's id
   e.cat = cat;
   try {
     e.name.assign(name);

@@ -16,6 +16,7 @@
 // With no URL the embedded demo site is started in-process and crawled, and the result is
 // checked against the site's known pages.
 #include "crawl.hpp"
+#include "trace_cli.hpp"
 #if PYCONC_TOOL_HAVE_MPI
 #include "pyconc/mpi.hpp"
 #endif
@@ -42,6 +43,7 @@
 #include <pyconc/aiohttp/json.hpp>
 #include <pyconc/asyncio.hpp>
 #include <pyconc/detail/cpu.hpp>
+#include <pyconc/detail/trace.hpp>
 #include <pyconc/futures.hpp>
 #include <pyconc/multiprocessing/process_pool_executor.hpp>
 #include <pyconc/queue.hpp>
@@ -77,6 +79,7 @@ struct CrawlArgs {
   std::size_t max_page_size = std::size_t{16} << 20;
   double max_crawl_delay_s = 5;
   std::string progress = "auto";
+  std::string trace;  // --trace out.html
 };
 
 // Exit statuses of `pyconc crawl` (documented in --help and docs/aiohttp.md), after wget's:
@@ -447,7 +450,7 @@ Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& pr
   return out;
 }
 
-int crawl_command(CrawlArgs a) {
+int run_crawl(CrawlArgs a) {
   const bool demo = a.urls.empty();
   std::unique_ptr<pyconc::demo::DemoSiteServer> site;
   if (demo) {
@@ -571,6 +574,22 @@ int crawl_command(CrawlArgs a) {
 
 }  // namespace
 
+// --trace: tracing is decided at start-up, so the crawl runs again as a traced child of this
+// process (same command line), then its trace becomes the page. A run already traced by the
+// user (PYCONC_TRACE set) is rendered from its own file.
+int crawl_command(const CrawlArgs& a) {
+  if (a.trace.empty() || is_traced_child()) return run_crawl(a);
+  if (!pyconc::detail::tracing()) {
+    const std::string json = trace_json_path(a.trace);
+    const std::vector<std::string> args(command_line().begin() + 1, command_line().end());
+    const int rc = run_traced_child(args, json);
+    return write_run_timeline(json, a.trace, "pyconc crawl — timeline", rc);
+  }
+  const int rc = run_crawl(a);
+  pyconc::detail::trace_flush();
+  return write_run_timeline(std::getenv("PYCONC_TRACE"), a.trace, "pyconc crawl — timeline", rc);
+}
+
 void register_crawl(CLI::App& app, std::function<int()>& command) {
   auto args = std::make_shared<CrawlArgs>();
   auto* sub = app.add_subcommand(
@@ -635,6 +654,10 @@ void register_crawl(CLI::App& app, std::function<int()>& command) {
   sub->add_option("--progress", args->progress, "progress bar on stderr")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  sub->add_option("--trace", args->trace,
+                  "record this crawl's timeline (every page, request and worker) and write it as "
+                  "a page (pyconc trace view); the JSON beside it opens in Perfetto")
+      ->type_name("out.html");
   sub->callback([args, &command] { command = [args] { return crawl_command(*args); }; });
 }
 

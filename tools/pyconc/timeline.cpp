@@ -94,7 +94,8 @@ void assign_rows(Timeline& t) {
       TimelineSpan& s = t.spans[i];
       if (s.async) continue;
       const double end = s.ts_us + std::max(0.0, s.dur_us);
-      while (!stack.empty() && stack.back() <= s.ts_us) stack.pop_back();
+      // 1 ns of slack: a span that starts where the last one ended (in µs, as doubles) follows it.
+      while (!stack.empty() && stack.back() <= s.ts_us + 1e-3) stack.pop_back();
       s.row = std::min(static_cast<int>(stack.size()), kMaxRows - 1);
       if (s.dur_us >= 0) {
         if (stack.empty()) {  // top level: add what it covers beyond what is counted
@@ -110,7 +111,7 @@ void assign_rows(Timeline& t) {
       TimelineSpan& s = t.spans[i];
       if (!s.async) continue;
       std::size_t r = 0;
-      while (r < row_end.size() && row_end[r] > s.ts_us) ++r;
+      while (r < row_end.size() && row_end[r] > s.ts_us + 1e-3) ++r;
       if (r == row_end.size()) row_end.push_back(0);
       row_end[r] = s.ts_us + std::max(0.0, s.dur_us);
       s.row = std::min(depth + static_cast<int>(r), kMaxRows - 1);

@@ -1,6 +1,7 @@
 // tools/pyconc/trace_cli.cpp -- `pyconc trace view` and traced child runs (trace_cli.hpp).
 #include "trace_cli.hpp"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,8 +42,10 @@ bool is_traced_child() {
   return v != nullptr && *v != '\0';
 }
 
-int run_traced_child(const std::vector<std::string>& args, const std::string& json_path) {
-  std::vector<std::string> argv_s{"/proc/self/exe"};
+int run_traced_child(const std::vector<std::string>& args, const std::string& json_path,
+                     bool quiet) {
+  // argv[0] as we were called: the trace names processes after it.
+  std::vector<std::string> argv_s{command_line().empty() ? "pyconc" : command_line().front()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -63,8 +66,13 @@ int run_traced_child(const std::vector<std::string>& args, const std::string& js
   std::vector<char*> envp;
   for (auto& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  if (quiet) ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   pid_t pid = 0;
-  const int err = ::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), envp.data());
+  const int err =
+      ::posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
+  ::posix_spawn_file_actions_destroy(&actions);
   if (err != 0) throw OSError(err, "/proc/self/exe");
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
@@ -72,6 +80,27 @@ int run_traced_child(const std::vector<std::string>& args, const std::string& js
   }
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);
+}
+
+std::string trace_json_path(const std::string& html_path) {
+  const std::string ext = ".html";
+  if (html_path.size() > ext.size() && html_path.ends_with(ext)) {
+    return html_path.substr(0, html_path.size() - ext.size()) + ".json";
+  }
+  return html_path + ".json";
+}
+
+int write_run_timeline(const std::string& json_path, const std::string& html_path,
+                       const std::string& title, int status) {
+  try {
+    const Timeline t = write_timeline_page(json_path, html_path, title);
+    std::cout << "timeline   " << html_path << " (" << t.spans.size() << " events in "
+              << t.lanes.size() << " lanes; for Perfetto: " << json_path << ")\n";
+    return status;
+  } catch (const Error& e) {
+    std::cerr << "pyconc: cannot write the timeline: " << e.what() << "\n";
+    return status == 0 ? 1 : status;
+  }
 }
 
 void register_trace(CLI::App& app, std::function<int()>& command) {

@@ -25,6 +25,16 @@ bool is_traced_child();
 
 // Runs this tool again with `args` (argv[1...]) and PYCONC_TRACE=`json_path`; returns its exit
 // status (128 + signal if it was killed). Throws OSError if it cannot start.
-int run_traced_child(const std::vector<std::string>& args, const std::string& json_path);
+// quiet: its stdout goes to /dev/null (its stderr stays ours).
+int run_traced_child(const std::vector<std::string>& args, const std::string& json_path,
+                     bool quiet = false);
+
+// `out.html` -> `out.json` (else `<path>.json`): where a traced child run writes its trace.
+std::string trace_json_path(const std::string& html_path);
+
+// Writes the page of the trace in `json_path` to `html_path` and says so on stdout. Returns
+// `status` (the traced run's), or 1 if the page cannot be written after a successful run.
+int write_run_timeline(const std::string& json_path, const std::string& html_path,
+                       const std::string& title, int status);
 
 }  // namespace pyconc::tool

@@ -65,6 +65,11 @@ inline constexpr int kTraceThisThread = -1;
 // A span [start_ns, end_ns] named `name` in category `cat` (a string literal).
 void trace_complete(const char* cat, std::string_view name, std::int64_t start_ns,
                     std::int64_t end_ns, TraceArgs args = {}, int lane = kTraceThisThread) noexcept;
+// A span that may overlap others of its thread (an HTTP request, a crawled page: many are in
+// flight on one event loop): written as an async pair ("b"/"e" with an id), which Perfetto
+// draws on its own track instead of nesting it in the thread's spans.
+void trace_async_span(const char* cat, std::string_view name, std::int64_t start_ns,
+                      std::int64_t end_ns, TraceArgs args = {}) noexcept;
 // A point in time.
 void trace_instant(const char* cat, std::string_view name, TraceArgs args = {}) noexcept;
 // A counter's new value (drawn as a graph by Perfetto).
@@ -92,7 +97,8 @@ void trace_task(const char* executor, int worker, std::int64_t submit_ns, std::i
 // through args() before it ends.
 class TraceSpan {
  public:
-  TraceSpan(const char* cat, std::string_view name) : cat_(cat) {
+  // async: recorded with trace_async_span (spans of one thread that overlap).
+  TraceSpan(const char* cat, std::string_view name, bool async = false) : cat_(cat), async_(async) {
     if (tracing()) [[unlikely]] {
       name_.assign(name);
       start_ns_ = trace_now_ns();
@@ -102,13 +108,18 @@ class TraceSpan {
   TraceSpan& operator=(const TraceSpan&) = delete;
   ~TraceSpan() {
     if (start_ns_ != 0) [[unlikely]] {
-      trace_complete(cat_, name_, start_ns_, trace_now_ns(), std::move(args_));
+      if (async_) {
+        trace_async_span(cat_, name_, start_ns_, trace_now_ns(), std::move(args_));
+      } else {
+        trace_complete(cat_, name_, start_ns_, trace_now_ns(), std::move(args_));
+      }
     }
   }
   TraceArgs& args() noexcept { return args_; }
 
  private:
   const char* cat_;
+  bool async_;
   std::string name_;
   std::int64_t start_ns_ = 0;
   TraceArgs args_;

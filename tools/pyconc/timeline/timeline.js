@@ -95,6 +95,7 @@
 
   var drawn = 0;
   function draw() {
+    var began = window.performance.now();
     var dpr = window.devicePixelRatio || 1, w = width();
     canvas.style.height = height + 'px';
     canvas.width = Math.round(w * dpr);
@@ -161,6 +162,7 @@
     ctx.beginPath(); ctx.moveTo(LABEL - 0.5, 0); ctx.lineTo(LABEL - 0.5, height); ctx.stroke();
     drawn = lanesDrawn;
     root.setAttribute('data-lanes-rendered', String(lanesDrawn));
+    root.setAttribute('data-draw-ms', (window.performance.now() - began).toFixed(1));
     document.body.setAttribute('data-lanes-rendered', String(lanesDrawn));
   }
 

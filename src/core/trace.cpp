@@ -13,9 +13,11 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -25,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -41,20 +44,45 @@ struct Event {
   TraceArgs args;
 };
 
-constexpr std::size_t kChunkEvents = 256;
+// A thread's chunks grow from 256 events to 16,384 (~2.5 MB): a thread that records little
+// costs little, a busy one allocates rarely.
+constexpr std::size_t kFirstChunkEvents = 256;
+constexpr std::size_t kMaxChunkEvents = 16384;
+// A thread records at most this many events (~150 MB); later ones are counted, not kept, and the
+// flush says how many were dropped.
+constexpr std::size_t kMaxEventsPerThread = std::size_t{1} << 20;
 
-struct Chunk {
-  Event events[kChunkEvents];
+// A chunk's events follow it in the same mapping; each is constructed when recorded.
+struct alignas(Event) Chunk {
   std::atomic<std::size_t> count{0};
   std::atomic<Chunk*> next{nullptr};
+  std::size_t capacity = 0;
+  Event* events() noexcept { return reinterpret_cast<Event*>(this + 1); }
+  const Event* events() const noexcept { return reinterpret_cast<const Event*>(this + 1); }
 };
+
+// Mapped with MAP_POPULATE: the pages are filled in one call instead of one fault per page at
+// first touch. A recorded event costs its share of fresh memory (~150 bytes): on the shared
+// virtual machines of docs/benchmarks.md that first touch, not the recorder's code, is most of
+// an event's cost. Never unmapped (see Registry).
+Chunk* new_chunk(std::size_t capacity) {
+  const std::size_t bytes = sizeof(Chunk) + capacity * sizeof(Event);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  auto* c = new (p) Chunk;
+  c->capacity = capacity;
+  return c;
+}
 
 struct ThreadBuffer {
   int pid = 0;
   int tid = 0;
   std::string name;  // under the registry's mutex
   Chunk* head = nullptr;
-  Chunk* tail = nullptr;  // the owner's only
+  Chunk* tail = nullptr;                // the owner's only
+  std::size_t recorded = 0;             // the owner's only
+  std::atomic<std::size_t> dropped{0};  // past kMaxEventsPerThread
 };
 
 struct Config {
@@ -146,7 +174,7 @@ ThreadBuffer* my_buffer() {
   auto* b = new ThreadBuffer;
   b->pid = g_pid.load(std::memory_order_relaxed);
   b->tid = current_tid();
-  b->head = b->tail = new Chunk;
+  b->head = b->tail = new_chunk(kFirstChunkEvents);
   char name[32] = {};
   if (::pthread_getname_np(::pthread_self(), name, sizeof name) == 0) b->name = name;
   if (b->tid == b->pid) b->name = "main";
@@ -162,12 +190,17 @@ ThreadBuffer* my_buffer() {
 void record(Event&& e) noexcept {
   try {
     ThreadBuffer* b = my_buffer();
+    if (b->recorded == kMaxEventsPerThread) [[unlikely]] {
+      b->dropped.store(b->dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      return;
+    }
+    ++b->recorded;
     Chunk* c = b->tail;
     const std::size_t n = c->count.load(std::memory_order_relaxed);
-    c->events[n] = std::move(e);
+    new (c->events() + n) Event(std::move(e));
     c->count.store(n + 1, std::memory_order_release);
-    if (n + 1 == kChunkEvents) {
-      auto* next = new Chunk;
+    if (n + 1 == c->capacity) {
+      auto* next = new_chunk(std::min(c->capacity * 2, kMaxChunkEvents));
       c->next.store(next, std::memory_order_release);
       b->tail = next;
     }
@@ -279,7 +312,7 @@ std::string default_process_name(int pid) {
 }
 
 // This process's events, one JSON object per line (a part file's format).
-std::string collect_lines() {
+std::string collect_lines(std::size_t& dropped) {
   const int pid = g_pid.load(std::memory_order_relaxed);
   std::string out;
   Registry& r = registry();
@@ -293,11 +326,12 @@ std::string collect_lines() {
   for (const auto& [lane, name] : r.lanes) append_metadata(out, "thread_name", pid, lane, name);
   for (const ThreadBuffer* b : r.buffers) {
     if (b->pid != pid) continue;  // copied from the parent by fork
+    dropped += b->dropped.load(std::memory_order_relaxed);
     append_metadata(out, "thread_name", pid, b->tid,
                     b->name.empty() ? "thread " + std::to_string(b->tid) : b->name);
     for (const Chunk* c = b->head; c != nullptr; c = c->next.load(std::memory_order_acquire)) {
       const std::size_t n = c->count.load(std::memory_order_acquire);
-      for (std::size_t i = 0; i < n; ++i) append_event(out, c->events[i], pid, b->tid);
+      for (std::size_t i = 0; i < n; ++i) append_event(out, c->events()[i], pid, b->tid);
     }
   }
   return out;
@@ -476,7 +510,12 @@ void trace_flush() noexcept {
     std::lock_guard g(flush_mutex());
     const Config& c = config();
     const int pid = g_pid.load(std::memory_order_relaxed);
-    std::string lines = collect_lines();
+    std::size_t dropped = 0;
+    std::string lines = collect_lines(dropped);
+    if (dropped > 0) {
+      std::fprintf(stderr, "pyconc: trace: %zu events dropped (over %zu on one thread)\n", dropped,
+                   kMaxEventsPerThread);
+    }
     if (c.root_pid != pid) {
       const std::string part = c.path + "." + c.root_key + "." + std::to_string(pid) + ".part";
       if (!write_file(part, lines)) {

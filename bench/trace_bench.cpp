@@ -67,15 +67,17 @@ void BM_ThreadPoolTask(benchmark::State& state) {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (!d::tracing()) {
-    benchmark::RegisterBenchmark("trace_off/baseline_no_trace_point", BM_Baseline_NoTracePoint);
-    benchmark::RegisterBenchmark("trace_off/trace_point", BM_TracePoint);
-    benchmark::RegisterBenchmark("trace_off/thread_pool_task", BM_ThreadPoolTask);
+    benchmark::RegisterBenchmark("BM_TracePoint/no_trace_point", BM_Baseline_NoTracePoint);
+    benchmark::RegisterBenchmark("BM_TracePoint/pyconc_off", BM_TracePoint);
+    benchmark::RegisterBenchmark("BM_TraceThreadPoolTask/pyconc_off", BM_ThreadPoolTask);
   } else {
-    // Fixed iterations: 5 repetitions stay under the recorder's cap of 2^20 events a thread.
-    benchmark::RegisterBenchmark("trace_on/trace_point", BM_TracePoint)->Iterations(100000);
-    benchmark::RegisterBenchmark("trace_on/trace_instant", BM_TraceInstant)->Iterations(100000);
-    benchmark::RegisterBenchmark("trace_on/trace_span", BM_TraceSpan)->Iterations(100000);
-    benchmark::RegisterBenchmark("trace_on/thread_pool_task", BM_ThreadPoolTask)->Iterations(20000);
+    // Fixed iterations: 3 rows x 5 repetitions x 50,000 stay under the recorder's cap of 2^20 events a
+    // thread (a row past the cap would time the drop path).
+    benchmark::RegisterBenchmark("BM_TracePoint/pyconc_on", BM_TracePoint)->Iterations(50000);
+    benchmark::RegisterBenchmark("BM_TraceInstant/pyconc_on", BM_TraceInstant)->Iterations(50000);
+    benchmark::RegisterBenchmark("BM_TraceSpan/pyconc_on", BM_TraceSpan)->Iterations(50000);
+    benchmark::RegisterBenchmark("BM_TraceThreadPoolTask/pyconc_on", BM_ThreadPoolTask)
+        ->Iterations(20000);
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -121,11 +121,20 @@ Config& config() {
   return *c;
 }
 
+std::mutex& flush_mutex() {
+  static auto* m = new std::mutex;  // leaked: used by the exit flush
+  return *m;
+}
+
+// Held across fork(), in the order trace_flush() takes them (flush, then registry): a child
+// never inherits one locked by a thread it does not have.
 void on_fork_prepare() {
+  flush_mutex().lock();
   registry().mu.lock();
 }
 void on_fork_parent() {
   registry().mu.unlock();
+  flush_mutex().unlock();
 }
 void on_fork_child() {
   g_pid.store(static_cast<int>(::getpid()), std::memory_order_relaxed);
@@ -133,6 +142,7 @@ void on_fork_child() {
   registry().lanes.clear();
   registry().process_name.clear();
   registry().mu.unlock();
+  flush_mutex().unlock();
 }
 
 void flush_at_exit() {
@@ -162,6 +172,8 @@ bool init() {
     c.root_key = root;
     c.root_pid = 0;
   }
+  flush_mutex();  // built before the exit handler is registered
+  registry();
   ::pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
   std::atexit(flush_at_exit);
   return true;
@@ -378,11 +390,6 @@ void merge_parts(std::string& lines) {
     ::closedir(d);
   }
   for (const auto& [name, text] : merged_parts()) lines += text;
-}
-
-std::mutex& flush_mutex() {
-  static auto* m = new std::mutex;  // leaked: used by the exit flush
-  return *m;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #   make bench   Google Benchmark suites beside Python and C++ peers (build-bench/)
 #   make fuzz    the HTTP request parser and the WebSocket frame parser under libFuzzer, FUZZ_SECONDS (60) s each (build-fuzz/, clang)
 #   make compile-budget   what each public header costs to compile, beside the bare standard headers
+#   make compile-ratchet  fails when a module header costs more than scripts/compile_budget.ratchet
 #   make check-layering   fails on an include that runs against ARCHITECTURE.md's layers
 #   make format / make format-check / make tidy / make clean
 
@@ -26,7 +27,7 @@ export CCACHE_BASEDIR  = $(CURDIR)
 export CCACHE_NOHASHDIR = 1
 
 .PHONY: all deps deps-test deps-clang build-clang demo test build build-tool tsan asan bench fuzz format format-check tidy clean \
-        compile-budget check-layering
+        compile-budget compile-ratchet check-layering
 
 all: build
 
@@ -101,6 +102,11 @@ bench:
 compile-budget:
 	@$(DEPS) build
 	bash scripts/compile_budget.sh
+
+# No timing: fails when a module header got dearer to include than recorded (deterministic; CI).
+compile-ratchet:
+	@$(DEPS) build
+	bash scripts/compile_budget.sh --ratchet
 
 check-layering:
 	python3 scripts/check_layering.py

@@ -56,18 +56,18 @@ web::Application& DemoSiteServer::with_blog(web::Application& app,
   return app;
 }
 
-ServerThread::ServerThread(web::Application& app) : s_(std::make_unique<State>(app)) {
+ServerThread::ServerThread(web::Application& app, int port) : s_(std::make_unique<State>(app)) {
   std::promise<void> ready;
   auto started = ready.get_future();
   State* s = s_.get();
-  s->thread = std::thread([s, &ready] {
+  s->thread = std::thread([s, &ready, port] {
     bool announced = false;
     try {
       auto serve = [&]() -> aio::Task<> {
         web::AppRunner runner(s->app, {.keepalive_timeout = std::chrono::seconds(5),
                                        .shutdown_timeout = std::chrono::seconds(5)});
         co_await runner.setup();
-        web::TCPSite site(runner, "127.0.0.1", 0);
+        web::TCPSite site(runner, "127.0.0.1", port);
         co_await site.start();
         s->port = site.port();
         announced = true;

@@ -7,6 +7,7 @@
 #include "pyconc/aiohttp/client_options.hpp"
 #include "pyconc/aiohttp/client_response.hpp"
 #include "pyconc/aiohttp/cookie_jar.hpp"
+#include "pyconc/aiohttp/crawl_state.hpp"
 #include "pyconc/aiohttp/crawler.hpp"
 #include "pyconc/aiohttp/exceptions.hpp"
 #include "pyconc/aiohttp/form_data.hpp"

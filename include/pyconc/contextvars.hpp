@@ -25,14 +25,13 @@
 // (they hold only the name and the default); their values live in the contexts.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -97,7 +96,7 @@ class Context {
   template <class F, class... Args>
   decltype(auto) run(F&& fn, Args&&... args) {
     Entered guard(*this);
-    return std::invoke(std::forward<F>(fn), std::forward<Args>(args)...);
+    return std::apply(std::forward<F>(fn), std::forward_as_tuple(std::forward<Args>(args)...));
   }
 
   // Python: len(ctx).
@@ -108,10 +107,19 @@ class Context {
   // --- for ContextVar and the library ---
   const detail::Entry* find(std::uint64_t var) const noexcept {
     if (!map_) return nullptr;
-    const auto& e = map_->entries;
-    auto it = std::lower_bound(e.begin(), e.end(), var,
-                               [](const detail::Entry& x, std::uint64_t v) { return x.var < v; });
-    return it != e.end() && it->var == var ? &*it : nullptr;
+    // Binary search of the entries, sorted by var (no <algorithm> in this header).
+    const detail::Entry* lo = map_->entries.data();
+    std::size_t n = map_->entries.size();
+    while (n > 0) {
+      const std::size_t half = n / 2;
+      if (lo[half].var < var) {
+        lo += half + 1;
+        n -= half + 1;
+      } else {
+        n = half;
+      }
+    }
+    return lo != map_->entries.data() + map_->entries.size() && lo->var == var ? lo : nullptr;
   }
   // Replaces this context's map by one where `var` has `value` (null: removes it).
   void assign(std::uint64_t var, std::shared_ptr<const void> value);

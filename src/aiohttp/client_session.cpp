@@ -376,7 +376,9 @@ asyncio::Task<ClientResponse> do_request(std::shared_ptr<ClientSessionCore> core
   if (r.timeouts.connect && (!slot_deadline || since + *r.timeouts.connect < *slot_deadline)) {
     slot_deadline = since + *r.timeouts.connect;
   }
-  const std::string origin = r.url.origin().str();
+  // The origin keys only the per-host count: no string is built without limit_per_host.
+  std::string origin;
+  if (core->options().limit_per_host > 0) origin = r.url.origin().str();
   RequestSlot slot = co_await SlotAwaiter(core.get(), origin, slot_deadline);
   std::vector<ClientResponse> history;
   std::shared_ptr<ClientResponseState> hop;  // declared before the transfer that writes to it

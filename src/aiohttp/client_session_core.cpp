@@ -142,6 +142,10 @@ CURL* ClientSessionCore::acquire_easy() {
   if (!idle_easies_.empty()) {
     e = idle_easies_.back();
     idle_easies_.pop_back();
+    // curl_easy_reset forgets the list of cookie files CURLOPT_COOKIEFILE made without freeing
+    // it (libcurl 7.88: LeakSanitizer, a fresh handle reset once); a NULL file frees it first.
+    // The cookies stay in the share, and setup_easy's CURLOPT_SHARE turns the engine back on.
+    if (options_.cookie_jar) curl_easy_setopt(e, CURLOPT_COOKIEFILE, nullptr);
     curl_easy_reset(e);  // every option back to its default; connections and caches stay
   } else {
     e = curl_easy_init();

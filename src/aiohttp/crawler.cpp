@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "pyconc/aiohttp/client.hpp"
+#include "pyconc/aiohttp/crawl_state.hpp"
 #include "pyconc/aiohttp/html.hpp"
 #include "pyconc/aiohttp/robots.hpp"
 #include "pyconc/asyncio/gather.hpp"
@@ -66,6 +67,10 @@ nlohmann::ordered_json CrawlRecord::to_json() const {
   for (const auto& it : items) j["items"].push_back({{"href", it.href}, {"text", it.text}});
   if (!error.empty()) j["error"] = error;
   return j;
+}
+
+std::string CrawlRecord::json_line() const {
+  return to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace pyconc::aiohttp
@@ -271,44 +276,84 @@ asyncio::Task<CrawlDownload> download_page(ClientSession& session, const Crawler
   }
 }
 
-// One level's pages, merged into the crawl's records in discovery order as soon as every page
-// before them is done -- not when the whole level is -- so that on_record sees each record
-// moments after its page completes, and a crawl stopped midway has handed out every record it
-// could place. The order (and so the redirect dedup) is the same as merging the level at once.
+// A URL of the level (or, with a state, of the window) being fetched.
+struct Queued {
+  URL url;
+  int depth = 0;
+  std::int64_t seq = -1;  // its CrawlState frontier entry (-1: no state)
+};
+
+// Keeps the entries robots.txt allows (fetching the robots.txt of new origins first); with a
+// state, the others leave its frontier.
+asyncio::Task<std::vector<Queued>> allowed_by_robots(StatePtr s, std::vector<Queued> level) {
+  const CrawlerOptions& o = s->options;
+  std::vector<URL> urls;
+  urls.reserve(level.size());
+  for (const Queued& q : level) urls.push_back(q.url);
+  co_await ensure_robots(s, urls);
+  std::vector<Queued> allowed;
+  for (Queued& q : level) {
+    if (s->origins.at(q.url.origin().str())->parser.can_fetch(o.user_agent, q.url)) {
+      allowed.push_back(std::move(q));
+    } else {
+      ++s->stats.robots_skipped;
+      if (o.state) o.state->drop(q.seq);
+    }
+  }
+  co_return allowed;
+}
+
+// One level's pages (with a state: one window of the frontier), merged into the crawl's
+// records in discovery order as soon as every page before them is done -- not when the whole
+// level is -- so that on_record sees each record moments after its page completes, and a crawl
+// stopped midway has handed out every record it could place. The order (and so the redirect
+// dedup) is the same as merging the level at once. With a state, the seen-set, the recorded
+// final URLs and the next level are the state's tables instead of this process's memory.
 // Loop-thread only.
 struct LevelMerge {
   StatePtr s;
-  bool follow = true;
+  const std::vector<Queued>* level = nullptr;
   const std::unordered_set<std::string>* hosts = nullptr;
-  std::vector<CrawlRecord>* out = nullptr;
+  std::vector<CrawlRecord>* out = nullptr;  // without a state
   std::vector<CrawlPage> results{};
   std::vector<char> done{};
   std::size_t merged = 0;
-  std::vector<URL> next_level{};
+  std::vector<URL> next_level{};  // without a state
 
   void complete(std::size_t i) {
     done[i] = 1;
-    while (merged < results.size() && done[merged] != 0) merge_one(results[merged++]);
+    while (merged < results.size() && done[merged] != 0) {
+      const std::size_t j = merged++;
+      merge_one(results[j], (*level)[j]);
+    }
   }
 
-  void merge_one(CrawlPage& r) {
+  void merge_one(CrawlPage& r, const Queued& q) {
     const CrawlerOptions& o = s->options;
+    CrawlState* state = o.state.get();
     std::string final_url = r.record.url;
     try {
       final_url = URL(r.record.url).normalized().str();
     } catch (const ValueError&) {
     }
-    if (final_url != r.record.requested && s->fetched.contains(final_url)) {
+    if (final_url != r.record.requested &&
+        (state != nullptr ? state->recorded(final_url) : s->fetched.contains(final_url))) {
       ++s->stats.duplicates;  // redirected to a page recorded already
+      if (state != nullptr) state->drop(q.seq);
       r = CrawlPage{};
       return;
     }
-    s->fetched.insert(final_url);
-    s->seen.insert(final_url);
     if (!r.record.ok()) ++s->stats.errors;
-    out->push_back(std::move(r.record));
-    s->stats.pages = out->size();
-    if (follow) {
+    if (state != nullptr) {
+      state->record(q.seq, final_url, r.record);
+      ++s->stats.pages;
+    } else {
+      s->fetched.insert(final_url);
+      s->seen.insert(final_url);
+      out->push_back(std::move(r.record));
+      s->stats.pages = out->size();
+    }
+    if (o.max_depth < 0 || q.depth < o.max_depth) {
       for (const std::string& text : r.links) {
         URL link;
         try {
@@ -317,11 +362,15 @@ struct LevelMerge {
           continue;  // a custom fetch step handed back something that is not a URL
         }
         if (o.same_host && !hosts->contains(netloc(link))) continue;
-        if (s->seen.insert(text).second) next_level.push_back(std::move(link));
+        if (state != nullptr) {
+          state->enqueue(text, q.depth + 1);
+        } else if (s->seen.insert(text).second) {
+          next_level.push_back(std::move(link));
+        }
       }
     }
+    if (o.on_record) o.on_record(state != nullptr ? r.record : out->back());
     r = CrawlPage{};  // merged: its links and record are not needed twice
-    if (o.on_record) o.on_record(out->back());
   }
 };
 
@@ -345,14 +394,15 @@ void trace_page(const CrawlPage& page, std::int64_t since) noexcept {
   }
 }
 
-asyncio::Task<> worker(StatePtr s, const std::vector<URL>& level, int depth, LevelMerge& merge,
+asyncio::Task<> worker(StatePtr s, const std::vector<Queued>& level, LevelMerge& merge,
                        std::size_t& next) {
   std::vector<CrawlPage>& results = merge.results;
   const CrawlerOptions& o = s->options;
   for (;;) {
     const std::size_t i = next++;
     if (i >= level.size()) co_return;
-    const URL& url = level[i];
+    const URL& url = level[i].url;
+    const int depth = level[i].depth;
     const std::int64_t traced_since = detail::tracing() ? detail::trace_now_ns() : 0;
     if (o.fetch) {
       // The session's limit_per_host does not apply to a custom step: the same limit here.
@@ -388,6 +438,97 @@ asyncio::Task<> worker(StatePtr s, const std::vector<URL>& level, int depth, Lev
   }
 }
 
+// Fetches `level` with up to `concurrency` workers and merges it in order; returns the next
+// level's URLs (without a state; with one they went to its frontier).
+asyncio::Task<std::vector<URL>> run_level(StatePtr s, const std::vector<Queued>& level,
+                                          const std::unordered_set<std::string>& hosts,
+                                          std::vector<CrawlRecord>* out) {
+  LevelMerge merge{.s = s, .level = &level, .hosts = &hosts, .out = out};
+  merge.results.resize(level.size());
+  merge.done.assign(level.size(), 0);
+  std::size_t next = 0;
+  std::vector<asyncio::Task<>> workers;
+  const std::size_t n = std::min(s->options.concurrency, level.size());
+  for (std::size_t w = 0; w < n; ++w)
+    workers.push_back(asyncio::create_task(worker(s, level, merge, next)));
+  co_await asyncio::gather(std::move(workers));
+  co_return std::move(merge.next_level);
+}
+
+// The start URLs, checked and normalised; their hosts go into `hosts` (for same_host).
+std::vector<URL> start_urls(const std::vector<std::string>& start,
+                            std::unordered_set<std::string>& hosts) {
+  std::vector<URL> urls;
+  for (const std::string& text : start) {
+    URL u;
+    try {
+      u = URL(text);
+    } catch (const ValueError& e) {
+      throw InvalidURL(text, e.what());
+    }
+    if (u.scheme() != "http" && u.scheme() != "https")
+      throw InvalidURL(text, "not an http or https URL");
+    if (u.host().empty()) throw InvalidURL(text, "the URL has no host");
+    u = u.normalized();
+    hosts.insert(netloc(u));
+    urls.push_back(std::move(u));
+  }
+  return urls;
+}
+
+// The options a resumed crawl must share with the state's (they decide which pages are
+// crawled and what their records hold).
+std::vector<CrawlState::Setting> result_settings(const CrawlerOptions& o) {
+  return {{"max_depth", std::to_string(o.max_depth)},
+          {"same_host", o.same_host ? "true" : "false"},
+          {"select", o.select},
+          {"respect_robots", o.respect_robots ? "true" : "false"},
+          {"user_agent", o.user_agent}};
+}
+
+// The crawl on a CrawlState: the frontier is read a window at a time, in order; each window's
+// pages go through the same merge as a level's, into the state's tables.
+asyncio::Task<> crawl_with_state(StatePtr s, const std::vector<URL>& start,
+                                 const std::unordered_set<std::string>& hosts) {
+  const CrawlerOptions& o = s->options;
+  CrawlState& state = *o.state;
+  std::vector<std::string> start_text;
+  for (const URL& u : start) start_text.push_back(u.str());
+  state.begin(start_text, result_settings(o));
+  s->stats.resumed = state.pages_done();
+  // Whatever ends the crawl (done, cancelled, failed), the records placed are kept.
+  struct CommitOnExit {
+    CrawlState& state;
+    ~CommitOnExit() {
+      try {
+        state.commit();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): that batch is fetched again on resume
+      }
+    }
+  } commit_on_exit{state};
+  const std::size_t window = std::max<std::size_t>(1024, 16 * o.concurrency);
+  for (;;) {
+    std::size_t n = window;
+    if (o.max_pages > 0) {
+      const std::size_t done = state.pages_done();
+      if (done >= o.max_pages) break;
+      n = std::min(n, o.max_pages - done);
+    }
+    std::vector<Queued> level;
+    for (CrawlFrontierEntry& e : state.frontier(n)) {
+      try {
+        level.push_back({URL(e.url), e.depth, e.seq});
+      } catch (const ValueError&) {
+        state.drop(e.seq);  // not a URL (cannot come from this crawler)
+      }
+    }
+    if (level.empty() && state.frontier_size() == 0) break;
+    if (o.respect_robots) level = co_await allowed_by_robots(s, std::move(level));
+    if (!level.empty()) co_await run_level(s, level, hosts, nullptr);
+    state.commit();
+  }
+}
+
 asyncio::Task<std::vector<CrawlRecord>> crawl_impl(StatePtr s, std::vector<std::string> start) {
   if (s->running) throw RuntimeError("Crawler: a crawl is already running");
   s->running = true;
@@ -401,57 +542,32 @@ asyncio::Task<std::vector<CrawlRecord>> crawl_impl(StatePtr s, std::vector<std::
   s->seen.clear();
   s->fetched.clear();
 
-  std::vector<URL> level;
   std::unordered_set<std::string> hosts;
-  for (const std::string& text : start) {
-    URL u;
-    try {
-      u = URL(text);
-    } catch (const ValueError& e) {
-      throw InvalidURL(text, e.what());
-    }
-    if (u.scheme() != "http" && u.scheme() != "https")
-      throw InvalidURL(text, "not an http or https URL");
-    if (u.host().empty()) throw InvalidURL(text, "the URL has no host");
-    u = u.normalized();
-    hosts.insert(netloc(u));
-    if (s->seen.insert(u.str()).second) level.push_back(std::move(u));
+  const std::vector<URL> starts = start_urls(start, hosts);
+  std::vector<CrawlRecord> out;
+  if (o.state) {
+    co_await crawl_with_state(s, starts, hosts);
+    s->stats.elapsed = Clock::now() - began;
+    co_return out;
   }
 
-  std::vector<CrawlRecord> out;
+  std::vector<Queued> level;
+  for (const URL& u : starts) {
+    if (s->seen.insert(u.str()).second) level.push_back({u, 0});
+  }
   for (int depth = 0; !level.empty(); ++depth) {
-    if (o.respect_robots) {
-      co_await ensure_robots(s, level);
-      std::vector<URL> allowed;
-      for (URL& u : level) {
-        if (s->origins.at(u.origin().str())->parser.can_fetch(o.user_agent, u)) {
-          allowed.push_back(std::move(u));
-        } else {
-          ++s->stats.robots_skipped;
-        }
-      }
-      level = std::move(allowed);
-    }
+    if (o.respect_robots) level = co_await allowed_by_robots(s, std::move(level));
     if (o.max_pages > 0 && level.size() > o.max_pages - out.size())
       level.resize(o.max_pages - out.size());
     if (level.empty()) break;
 
     // Merged in discovery order as pages complete: the next level's order does not depend on
     // timing.
-    LevelMerge merge{
-        .s = s, .follow = o.max_depth < 0 || depth < o.max_depth, .hosts = &hosts, .out = &out};
-    merge.results.resize(level.size());
-    merge.done.assign(level.size(), 0);
-    std::size_t next = 0;
-    std::vector<asyncio::Task<>> workers;
-    const std::size_t n = std::min(o.concurrency, level.size());
-    for (std::size_t w = 0; w < n; ++w)
-      workers.push_back(asyncio::create_task(worker(s, level, depth, merge, next)));
-    co_await asyncio::gather(std::move(workers));
-
+    std::vector<URL> next_level = co_await run_level(s, level, hosts, &out);
     s->stats.pages = out.size();
     if (o.max_pages > 0 && out.size() >= o.max_pages) break;
-    level = std::move(merge.next_level);
+    level.clear();
+    for (URL& u : next_level) level.push_back({std::move(u), depth + 1});
   }
   s->stats.pages = out.size();
   s->stats.elapsed = Clock::now() - began;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "css_selector.hpp"
+#include "html_controls.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::detail {
@@ -245,8 +246,11 @@ struct HtmlTree {
       source.resize(cut);
       truncated = true;
     }
+    // Control characters reach the tree as the standard says (gumbo would make them U+FFFD).
+    const bool shielded = shield_controls(source);
     output = gumbo_parse_with_options(&options, source.data(), source.size());
     if (output == nullptr) throw std::bad_alloc();
+    if (shielded) unshield_controls(output->document);
   }
   HtmlTree(const HtmlTree&) = delete;
   HtmlTree& operator=(const HtmlTree&) = delete;

@@ -21,6 +21,16 @@ namespace pyconc::detail {
 
 thread_local LoopCore* LoopCore::running_ = nullptr;
 
+LoopCore* LoopCore::running() noexcept {
+  return running_;
+}
+
+LoopCore* LoopCore::exchange_running(LoopCore* l) noexcept {
+  LoopCore* prev = running_;
+  running_ = l;
+  return prev;
+}
+
 asyncio::EventLoop& LoopCore::loop() noexcept {
   return static_cast<asyncio::EventLoop&>(*this);
 }

@@ -359,13 +359,13 @@ TEST(Html, HostileLinks) {
       huge +
       "'>6</a>"
       "<a href='/last'>7</a>");
-  // The HTML parser (gumbo) turns control characters of an attribute into U+FFFD before the
-  // URL sees them; what reaches the URL is percent-encoded, never sent raw.
+  // Control characters reach the URL as they are in the page (gumbo alone would make them
+  // U+FFFD) and are percent-encoded, as a browser sends them: never raw.
   const auto links = d.links(page);
   ASSERT_EQ(links.size(), 7u);
   EXPECT_EQ(links[0].url.str(), "http://evil.example/path/a.html");
   EXPECT_EQ(links[1].url.str(), "http://example.com/dir/sub/b.html?q=%5Ckeep");  // query kept
-  EXPECT_EQ(links[2].url.str(), "http://example.com/c%EF%BF%BDd%EF%BF%BDe");
+  EXPECT_EQ(links[2].url.str(), "http://example.com/c%01d%7Fe");
   EXPECT_EQ(links[3].url.str(), "http://user:secret@example.com/private");
   EXPECT_FALSE(links[4].crawlable());  // mailto: keeps its backslash (not a special scheme)
   EXPECT_EQ(links[5].url.str().size(), huge.size() + std::string("http://example.com").size());
@@ -374,13 +374,40 @@ TEST(Html, HostileLinks) {
   const auto crawl = d.crawl_links(page, &skipped);
   std::vector<std::string> got;
   for (const auto& u : crawl) got.push_back(u.str());
-  EXPECT_EQ(got,
-            (std::vector<std::string>{"http://evil.example/path/a.html",
-                                      "http://example.com/dir/sub/b.html?q=%5Ckeep",
-                                      "http://example.com/c%EF%BF%BDd%EF%BF%BDe",
-                                      "http://example.com/private", "http://example.com/last"}));
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "http://evil.example/path/a.html",
+                     "http://example.com/dir/sub/b.html?q=%5Ckeep", "http://example.com/c%01d%7Fe",
+                     "http://example.com/private", "http://example.com/last"}));
   EXPECT_EQ(skipped.too_long, 1u);
   EXPECT_EQ(d.crawl_links(page).size(), 5u);  // the stats are optional
+}
+
+// Control characters anywhere -- attribute names and values, text, titles, comments -- come
+// out of the parse as the standard keeps them (C0 but NUL, DEL, C1), not as U+FFFD; a document
+// without any is parsed as it is.
+TEST(Html, ControlCharactersAreKept) {
+  const URL page("http://example.com/");
+  html::Document d(
+      "<title>a\x01"
+      "b\x7f"
+      "c</title>"
+      "<p id=p data-x='v\x0b\x7f' title='c1 \xc2\x85 \xc2\x9f'>t\x02xt <b>\xc2\x80</b></p>"
+      "<a href='/p\xc2\x81q\x1e'>l</a>"
+      "<a href='/plain'>\xf4\x8f\xb8\x81 \xf4\x8f\xbb\x81</a>");
+  EXPECT_EQ(d.title().value_or(""),
+            "a\x01"
+            "b\x7f"
+            "c");
+  const auto p = d.find("p");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->get("data-x").value_or(""), "v\x0b\x7f");
+  EXPECT_EQ(p->get("title").value_or(""), "c1 \xc2\x85 \xc2\x9f");
+  EXPECT_EQ(p->get_text(), "t\x02xt \xc2\x80");
+  const auto links = d.links(page);
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0].url.str(), "http://example.com/p%C2%81q%1E");
+  // A genuine U+10FE01 (the range the parse borrows) reads as U+FFFD; U+10FEC1 is untouched.
+  EXPECT_EQ(links[1].text, "\xef\xbf\xbd \xf4\x8f\xbb\x81");
 }
 
 TEST(Html, BaseHref) {

@@ -15,6 +15,10 @@
 // so every model yields the same records, and the summary can compare their wall times.
 // With no URL the embedded demo site is started in-process and crawled, and the result is
 // checked against the site's known pages.
+// --state DIR puts the frontier, the seen-set and the records in an aiohttp::CrawlState
+// (SQLite): any model, bounded memory, and the same command resumes an interrupted crawl; the
+// state is the source of truth, and --out is made to agree with it before a resumed run
+// appends (RecordWriter, reconcile_out).
 #include "crawl.hpp"
 #include "trace_cli.hpp"
 #if PYCONC_TOOL_HAVE_MPI
@@ -40,6 +44,7 @@
 #include <vector>
 
 #include <pyconc/aiohttp.hpp>
+#include <pyconc/aiohttp/crawl_state.hpp>
 #include <pyconc/aiohttp/json.hpp>
 #include <pyconc/asyncio.hpp>
 #include <pyconc/detail/cpu.hpp>
@@ -80,6 +85,7 @@ struct CrawlArgs {
   double max_crawl_delay_s = 5;
   std::string progress = "auto";
   std::string trace;  // --trace out.html
+  std::string state;  // --state DIR
 };
 
 // Exit statuses of `pyconc crawl` (documented in --help and docs/aiohttp.md), after wget's:
@@ -286,9 +292,13 @@ std::string format_bytes(std::size_t n) {
   return buf;
 }
 
+// Calls its argument with each record of the crawl, in order: from memory, or read back from
+// the --state (every run's records, never all in memory at once).
+using RecordSource = std::function<void(const std::function<void(const http::CrawlRecord&)>&)>;
+
 // Compares a full crawl of the demo site with what the site holds. Returns "" if it matches,
 // else what differs.
-std::string check_demo_crawl(const std::vector<http::CrawlRecord>& records, bool with_items) {
+std::string check_demo_crawl(const RecordSource& records, bool with_items) {
   using pyconc::demo::demo_post_title;
   using pyconc::demo::kDemoListPages;
   using pyconc::demo::kDemoPosts;
@@ -298,7 +308,7 @@ std::string check_demo_crawl(const std::vector<http::CrawlRecord>& records, bool
   std::multiset<std::string> got;
   std::map<int, std::string> titles;  // post id -> the item text found for it
   std::size_t bad_items = 0;
-  for (const auto& r : records) {
+  records([&](const http::CrawlRecord& r) {
     got.insert(http::URL(r.url).raw_path_qs());
     for (const auto& item : r.items) {
       const std::string path = http::URL(item.href).raw_path_qs();
@@ -309,7 +319,7 @@ std::string check_demo_crawl(const std::vector<http::CrawlRecord>& records, bool
       const int id = std::stoi(path.substr(6));
       titles[id] = item.text;
     }
-  }
+  });
   std::ostringstream why;
   for (const auto& p : expected) {
     if (got.count(p) != 1) why << p << " fetched " << got.count(p) << " times; ";
@@ -334,7 +344,8 @@ std::string check_demo_crawl(const std::vector<http::CrawlRecord>& records, bool
 }
 
 struct Outcome {
-  std::vector<http::CrawlRecord> records;  // every record placed (all of them unless stopped)
+  // Every record placed (all of them unless stopped); empty with --state, which holds them.
+  std::vector<http::CrawlRecord> records;
   http::CrawlStats stats;
   std::string interrupted;  // "SIGINT" / "SIGTERM" when a signal stopped the crawl
 };
@@ -347,30 +358,90 @@ aio::Task<> crawl_main(http::Crawler& crawler, std::vector<std::string> urls) {
   (void)co_await crawler.crawl(std::move(urls));
 }
 
-// `--out`: each record written as a JSON line the moment the crawler places it, and flushed,
-// so a crawl that is interrupted or crashes leaves every placed page on disk.
-class RecordWriter {
- public:
-  explicit RecordWriter(const std::string& path) : path_(path) {
-    if (path.empty()) return;
-    os_ = &std::cout;
-    if (path != "-") {
-      file_.open(path, std::ios::binary | std::ios::trunc);
-      if (!file_) throw pyconc::OSError(errno, path);
-      os_ = &file_;
+// `--out FILE` of a --state crawl: makes FILE hold exactly the first `records` records of the
+// state (those of the earlier runs), one line each, in order -- the state is the source of
+// truth. Lines beyond them (written before a crash lost their batch: those pages are fetched
+// again) are cut; lines missing (the file was lost, or is older than the state) are written
+// back from the state. The lines that agree stay as they are: only the file's tail moves.
+void reconcile_out(const std::string& path, const http::CrawlState& state, std::size_t records) {
+  std::size_t lines = 0;
+  off_t keep = 0;  // the bytes of those complete lines
+  bool exists = false;
+  {
+    std::ifstream in(path, std::ios::binary);
+    exists = static_cast<bool>(in);
+    std::vector<char> buf(std::size_t{1} << 16);
+    off_t pos = 0;
+    while (in && lines < records) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      const auto n = static_cast<std::size_t>(in.gcount());
+      for (std::size_t i = 0; i < n && lines < records; ++i) {
+        if (buf[i] == '\n') {
+          ++lines;
+          keep = pos + static_cast<off_t>(i) + 1;
+        }
+      }
+      pos += static_cast<off_t>(n);
     }
   }
+  if (exists && ::truncate(path.c_str(), keep) != 0) throw pyconc::OSError(errno, path);
+  std::ofstream os(path, std::ios::binary | std::ios::app);
+  if (!os) throw pyconc::OSError(errno, path);
+  std::size_t place = lines;
+  state.for_each_record(
+      [&](const http::CrawlRecord&, std::string_view line) {
+        if (place++ < records) os << line << '\n';
+      },
+      lines);
+  os.flush();
+  if (!os) throw pyconc::OSError(EIO, path);
+}
+
+// `--out`: each record written as a JSON line the moment the crawler places it, and flushed,
+// so a crawl that is interrupted or crashes leaves every placed page on disk. With a --state,
+// the file is first made to agree with the state's earlier records (reconcile_out), once the
+// crawl has accepted the state -- at the first record, or at finish() -- and then appended to.
+class RecordWriter {
+ public:
+  RecordWriter(const std::string& path, const http::CrawlState* state) : path_(path) {
+    if (path.empty()) return;
+    os_ = &std::cout;
+    if (path == "-") return;
+    if (state != nullptr) {
+      state_ = state;
+      earlier_ = state->pages_done();
+      return;
+    }
+    open(std::ios::trunc);
+  }
   void write(const http::CrawlRecord& r) {
+    if (state_ != nullptr && !file_.is_open()) resume();
     if (os_ == nullptr) return;
-    *os_ << r.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'
-         << std::flush;
+    *os_ << r.json_line() << '\n' << std::flush;
     if (!*os_) throw pyconc::OSError(EIO, path_);
     ++lines_;
   }
-  std::size_t lines() const noexcept { return lines_; }
+  // After a crawl that ran (even if stopped): a resumed file agrees with the state even if
+  // this run placed nothing.
+  void finish() {
+    if (state_ != nullptr && !file_.is_open()) resume();
+  }
+  // The lines in the output: this run's, and the earlier runs' kept in the file.
+  std::size_t lines() const noexcept { return earlier_ + lines_; }
 
  private:
+  void open(std::ios::openmode mode) {
+    file_.open(path_, std::ios::binary | mode);
+    if (!file_) throw pyconc::OSError(errno, path_);
+    os_ = &file_;
+  }
+  void resume() {
+    reconcile_out(path_, *state_, earlier_);
+    open(std::ios::app);
+  }
   std::string path_;
+  const http::CrawlState* state_ = nullptr;
+  std::size_t earlier_ = 0;  // records of the earlier runs (with a state)
   std::ofstream file_;
   std::ostream* os_ = nullptr;
   std::size_t lines_ = 0;
@@ -381,14 +452,16 @@ Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& pr
                   RecordWriter& writer) {
   Outcome out;
   options.on_page = [&progress](const http::CrawlRecord& r) { progress.page(r); };
-  options.on_record = [&writer, &out](const http::CrawlRecord& r) {
+  const bool keep = !options.state;  // with a state, the records are on disk
+  options.on_record = [&writer, &out, keep](const http::CrawlRecord& r) {
     writer.write(r);
-    out.records.push_back(r);
+    if (keep) out.records.push_back(r);
   };
   // The per-page options the fetching threads and processes read (no hooks in them).
   http::CrawlerOptions page_options = options;
   page_options.on_page = nullptr;
   page_options.on_record = nullptr;
+  page_options.state = nullptr;
 
   std::optional<cf::ThreadPoolExecutor> threads;
   std::optional<Pipeline> pipeline;
@@ -450,14 +523,41 @@ Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& pr
   return out;
 }
 
-int run_crawl(CrawlArgs a) {
+// The meta key of a --state crawl of the embedded demo site: the port it was served on (a
+// resume serves it on the same one, so that its URLs are the same).
+constexpr const char* kDemoPortKey = "pyconc.demo_port";
+
+int crawl_untraced(CrawlArgs a) {
+  std::shared_ptr<http::CrawlState> state;
+  int demo_port = 0;
+  if (!a.state.empty()) {
+    state = std::make_shared<http::CrawlState>(a.state);
+    if (a.urls.empty() && state->started()) {
+      if (auto port = state->meta(kDemoPortKey)) {
+        demo_port = std::stoi(*port);
+      } else {
+        a.urls = state->start_urls();  // `--state DIR` alone resumes the crawl kept there
+      }
+    }
+  }
   const bool demo = a.urls.empty();
   std::unique_ptr<pyconc::demo::DemoSiteServer> site;
   if (demo) {
-    site = std::make_unique<pyconc::demo::DemoSiteServer>(
-        std::chrono::milliseconds(static_cast<long long>(a.delay_ms)));
+    const std::chrono::milliseconds delay(static_cast<long long>(a.delay_ms));
+    try {
+      site = std::make_unique<pyconc::demo::DemoSiteServer>(delay, demo_port);
+    } catch (const pyconc::OSError& e) {
+      if (demo_port == 0) throw;
+      throw pyconc::RuntimeError("the demo crawl in " + a.state + " was served on port " +
+                                 std::to_string(demo_port) + ", which cannot be used now (" +
+                                 e.what() + "): free it, or start a new state directory");
+    }
     a.urls.push_back(site->url("/"));
     if (a.select.empty()) a.select = "a.post-item-title";  // the seeds' find_all(...)
+    if (state && demo_port == 0) {
+      state->set_meta(kDemoPortKey, std::to_string(site->port()));
+      state->commit();
+    }
   }
 
   http::CrawlerOptions options;
@@ -474,21 +574,36 @@ int run_crawl(CrawlArgs a) {
   options.max_body_bytes = a.max_page_size;
   options.max_crawl_delay = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::duration<double>(a.max_crawl_delay_s));
+  options.state = state;
 
   const bool show = a.progress == "always" || (a.progress == "auto" && ::isatty(2) != 0);
   Progress progress(show, a.max_pages);
-  RecordWriter writer(a.out);
+  RecordWriter writer(a.out, state.get());
   const auto began = Clock::now();
   Outcome result = run_crawl(a, std::move(options), progress, writer);
+  writer.finish();
   const double wall = std::chrono::duration<double>(Clock::now() - began).count();
   progress.finish();
+  // The crawl's records: this run's, or with a state every run's, read back from it.
+  const RecordSource records = [&](const std::function<void(const http::CrawlRecord&)>& fn) {
+    if (state) {
+      state->for_each_record([&](const http::CrawlRecord& r, std::string_view) { fn(r); });
+    } else {
+      for (const auto& r : result.records) fn(r);
+    }
+  };
+  const std::size_t total = state ? state->pages_done() : result.records.size();
 
   // Errors: every failed page on stderr, and counted in the summary.
   std::size_t errors = 0;
   std::size_t start_failed = 0;
   bool start_http_error = false;
-  for (const auto& r : result.records) {
-    if (r.ok()) continue;
+  std::map<int, std::size_t> by_depth;
+  std::size_t items = 0;
+  records([&](const http::CrawlRecord& r) {
+    ++by_depth[r.depth];
+    items += r.items.size();
+    if (r.ok()) return;
     ++errors;
     if (r.depth == 0) {
       ++start_failed;
@@ -498,34 +613,35 @@ int run_crawl(CrawlArgs a) {
               << (r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error)
               << (r.attempts > 1 ? " (after " + std::to_string(r.attempts) + " attempts)" : "")
               << "\n";
-  }
+  });
 
   const std::size_t lines = writer.lines();
-
-  std::map<int, std::size_t> by_depth;
-  std::size_t items = 0;
-  for (const auto& r : result.records) {
-    ++by_depth[r.depth];
-    items += r.items.size();
-  }
   std::ostream& s = a.out == "-" ? std::cerr : std::cout;
   char rate[64];
   std::snprintf(rate, sizeof rate, "%.2f s  (%.0f pages/s)", wall,
-                wall > 0 ? static_cast<double>(result.records.size()) / wall : 0.0);
+                wall > 0 ? static_cast<double>(result.stats.pages) / wall : 0.0);
   s << "pyconc crawl: model " << a.model << ", concurrency " << a.concurrency << ", per host "
     << a.per_host << ", robots.txt " << (a.no_robots ? "ignored" : "honoured") << "\n";
   s << "  start        " << a.urls.front();
   if (a.urls.size() > 1) s << " (+" << a.urls.size() - 1 << " more)";
   if (demo) s << "  (embedded demo site, " << a.delay_ms << " ms per request)";
   s << "\n";
-  s << "  pages        " << with_commas(result.records.size() - errors) << " fetched, "
-    << with_commas(errors) << " failed  (retries " << result.stats.retries
-    << ", robots.txt skipped " << result.stats.robots_skipped << ", redirect duplicates "
-    << result.stats.duplicates << ")\n";
+  s << "  pages        " << with_commas(total - errors) << " fetched, " << with_commas(errors)
+    << " failed  (retries " << result.stats.retries << ", robots.txt skipped "
+    << result.stats.robots_skipped << ", redirect duplicates " << result.stats.duplicates << ")\n";
+  if (state) {
+    s << "  state        " << a.state << ": " << with_commas(result.stats.resumed)
+      << " pages from earlier runs, " << with_commas(result.stats.pages) << " this run; ";
+    const std::size_t left = state->frontier_size();
+    if (left == 0) {
+      s << "finished\n";
+    } else {
+      s << with_commas(left) << " URLs left (the same command resumes)\n";
+    }
+  }
   if (!result.interrupted.empty()) {
-    s << "  stopped      by " << result.interrupted << ": the "
-      << with_commas(result.records.size()) << " pages above were placed"
-      << (a.out.empty() ? "" : " and written") << "\n";
+    s << "  stopped      by " << result.interrupted << ": the " << with_commas(total)
+      << " pages above were placed" << (a.out.empty() ? "" : " and written") << "\n";
   }
   if (result.stats.links_too_long > 0) {
     s << "  note         " << result.stats.links_too_long << " link(s) longer than "
@@ -552,13 +668,12 @@ int run_crawl(CrawlArgs a) {
       s << "  check        skipped (--max-pages, --max-depth or --no-robots change the expected "
            "set)\n";
     } else {
-      const std::string why = check_demo_crawl(result.records, a.select == "a.post-item-title");
+      const std::string why = check_demo_crawl(records, a.select == "a.post-item-title");
       if (!why.empty()) {
         s << "  check        FAILED: " << why << "\n";
         return 1;
       }
-      s << "  check        OK: the demo site's " << with_commas(result.records.size())
-        << " pages each fetched once"
+      s << "  check        OK: the demo site's " << with_commas(total) << " pages each fetched once"
         << (a.select == "a.post-item-title" ? ", all 1,000 post titles exact" : "") << "\n";
     }
   }
@@ -578,14 +693,14 @@ int run_crawl(CrawlArgs a) {
 // process (same command line), then its trace becomes the page. A run already traced by the
 // user (PYCONC_TRACE set) is rendered from its own file.
 int crawl_command(const CrawlArgs& a) {
-  if (a.trace.empty() || is_traced_child()) return run_crawl(a);
+  if (a.trace.empty() || is_traced_child()) return crawl_untraced(a);
   if (!pyconc::detail::tracing()) {
     const std::string json = trace_json_path(a.trace);
     const std::vector<std::string> args(command_line().begin() + 1, command_line().end());
     const int rc = run_traced_child(args, json);
     return write_run_timeline(json, a.trace, "pyconc crawl — timeline", rc);
   }
-  const int rc = run_crawl(a);
+  const int rc = crawl_untraced(a);
   pyconc::detail::trace_flush();
   return write_run_timeline(std::getenv("PYCONC_TRACE"), a.trace, "pyconc crawl — timeline", rc);
 }
@@ -651,6 +766,13 @@ void register_crawl(CLI::App& app, std::function<int()>& command) {
                   "robots.txt Crawl-delay values above this many seconds are capped to it")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
+  sub->add_option("--state", args->state,
+                  "keep the frontier, the seen URLs and the records in DIR/state.sqlite: the "
+                  "crawl runs in bounded memory, and the same command resumes it after an "
+                  "interruption without fetching a recorded page again (--out is made to "
+                  "agree with the state, then appended to); `--state DIR` alone resumes the "
+                  "crawl kept there. Every --model works with it.")
+      ->type_name("DIR");
   sub->add_option("--progress", args->progress, "progress bar on stderr")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));

@@ -108,6 +108,13 @@ foreach(sig INT TERM)
                    $<TARGET_FILE:pyconc_tool> ${sig} ${CMAKE_CURRENT_BINARY_DIR}/interrupt)
   set_tests_properties(tool.crawl_interrupted_${sig} PROPERTIES LABELS tool TIMEOUT 120)
 endforeach()
+# --state: interrupted (SIGINT, SIGTERM, SIGKILL after a random number of records; the seed is
+# printed) and resumed until done, the output equals an uninterrupted crawl's, page for page;
+# then a finished state resumed does nothing, and one resumed as another crawl is refused.
+add_test(NAME tool.crawl_resume_state
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/crawl_resume_test.sh $<TARGET_FILE:pyconc_tool>
+                 ${CMAKE_CURRENT_BINARY_DIR}/resume)
+set_tests_properties(tool.crawl_resume_state PROPERTIES LABELS tool TIMEOUT 300)
 pyconc_tool_test(crawl_bad_page_size ARGS crawl --max-page-size lots EXIT 2 EXPECT "max-page-size"
                  TIMEOUT 30)
 pyconc_tool_test(crawl_bad_url ARGS crawl ftp://example.org/ EXIT 1 EXPECT "ftp://example.org/"

@@ -6,8 +6,9 @@
 //   pyconc::demo::DemoSiteServer site(20ms);        // every answer waits 20 ms first
 //   requests::get(site.url("/list/3")).text;
 //
-// The constructor returns once the server accepts connections on 127.0.0.1 (a free port);
-// RuntimeError or the server's OSError if it could not start. The destructor shuts it down
+// The constructor returns once the server accepts connections on 127.0.0.1 (a free port, or
+// the one asked for: `pyconc crawl --state` resumes a demo crawl on its first run's port);
+// RuntimeError or the server's OSError (e.g. the port is in use) if it could not start. The destructor shuts it down
 // gracefully (requests in progress finish) and joins the thread.
 // Thread safety: url()/port() from any thread; construct and destroy in one thread.
 #pragma once
@@ -29,10 +30,10 @@ std::function<asyncio::Task<aiohttp::web::Response>(aiohttp::web::Request&)> dem
 
 // Serves `app` (which must outlive it) on 127.0.0.1, a free port, from an event loop on a
 // thread of its own -- for tests and tools that need a real server beside their own code.
-// Same start/stop behaviour as DemoSiteServer below.
+// Same start/stop behaviour as DemoSiteServer below. `port` 0: a free one.
 class ServerThread {
  public:
-  explicit ServerThread(aiohttp::web::Application& app);
+  explicit ServerThread(aiohttp::web::Application& app, int port = 0);
   ~ServerThread();
   ServerThread(const ServerThread&) = delete;
   ServerThread& operator=(const ServerThread&) = delete;
@@ -47,8 +48,9 @@ class ServerThread {
 
 class DemoSiteServer {
  public:
-  explicit DemoSiteServer(std::chrono::milliseconds delay = std::chrono::milliseconds(0))
-      : server_(with_blog(app_, delay)) {}
+  explicit DemoSiteServer(std::chrono::milliseconds delay = std::chrono::milliseconds(0),
+                          int port = 0)
+      : server_(with_blog(app_, delay), port) {}
   DemoSiteServer(const DemoSiteServer&) = delete;
   DemoSiteServer& operator=(const DemoSiteServer&) = delete;
 

@@ -25,7 +25,6 @@
 // Cancellation: as on the server. Thread safety: loop-thread only; one receive() at a time.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -37,6 +36,7 @@
 #include "pyconc/aiohttp/http_websocket.hpp"
 #include "pyconc/aiohttp/multidict.hpp"
 #include "pyconc/asyncio/ssl.hpp"
+#include "pyconc/detail/chrono.hpp"
 
 namespace pyconc::aiohttp {
 

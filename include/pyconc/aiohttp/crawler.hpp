@@ -29,6 +29,9 @@
 // Records come back in the crawl's order; on_page is called as each page completes (in
 // completion order), for progress; on_record as each record takes its place (crawl order), to
 // stream the result out while the crawl runs.
+// On disk: with `state` (a CrawlState, crawl_state.hpp) the frontier, the seen-set and the
+// records live in SQLite -- bounded memory -- and a crawl stopped any way resumes where it was
+// (`pyconc crawl --state DIR`).
 //
 // Crawl models. By default the pages are fetched by `concurrency` coroutines on the crawler's
 // own session. `CrawlerOptions::fetch` replaces that step and only that step: the crawler
@@ -65,6 +68,8 @@ struct CrawlerState;
 
 namespace pyconc::aiohttp {
 
+class CrawlState;
+
 // One item a page's `select` matched.
 struct CrawlItem {
   std::string href;  // absolute URL
@@ -95,6 +100,9 @@ struct CrawlRecord {
   // "items": [{"href", "text"}]} in that order (plus "error" when there is one).
   // Using the value needs <pyconc/aiohttp/json.hpp>.
   nlohmann::ordered_json to_json() const;
+  // to_json() as one line of JSON (no newline), invalid UTF-8 replaced: what `--out` writes,
+  // and what CrawlState keeps.
+  std::string json_line() const;
 };
 
 // A page downloaded (retries done) but not parsed yet: what a download stage hands to a parse
@@ -121,7 +129,8 @@ struct CrawlPage {
 };
 
 struct CrawlStats {
-  std::size_t pages = 0;           // records produced
+  std::size_t pages = 0;           // records produced (this run)
+  std::size_t resumed = 0;         // records a CrawlState held from earlier runs
   std::size_t errors = 0;          // records with an error or a status >= 400
   std::size_t retries = 0;         // extra attempts made
   std::size_t robots_skipped = 0;  // URLs robots.txt disallowed
@@ -171,6 +180,18 @@ struct CrawlerOptions {
   // Fetches one page instead of the built-in coroutine step (see "Crawl models" above). Called
   // in the loop thread, up to `concurrency` at once; an exception it throws ends the crawl.
   std::function<asyncio::Task<CrawlPage>(std::string url, int depth)> fetch{};
+  // The frontier, seen-set and records on disk (crawl_state.hpp): the crawl runs in bounded
+  // memory -- the frontier is read a window of max(1024, 16 x concurrency) URLs at a time, in
+  // crawl order -- and a crawl given a state that holds an unfinished crawl resumes it: the
+  // pages recorded there are not fetched again, the order (levels, discovery) and max_depth
+  // go on as if never stopped, and max_pages counts the records of every run. The start URLs,
+  // max_depth, same_host, select, respect_robots and user_agent must be those of the state's
+  // crawl (ValueError otherwise); the other options may change between runs. With a state,
+  // crawl() returns no records (they are in the state: CrawlState::for_each_record, and go
+  // through on_record as they are placed); stats().resumed counts the earlier runs' records.
+  // The crawler commits the state after each window and when the crawl ends, is cancelled or
+  // fails. Not shared between crawls running at once.
+  std::shared_ptr<CrawlState> state{};
 };
 
 // The crawler's per-page step, usable outside the crawler's event loop (threads, processes).

@@ -322,10 +322,9 @@ T EventLoop::run_until_complete(Task<T> t) {
   {
     // create_task needs this loop to be the running one while it schedules.
     struct Enter {
-      EventLoop* l;
       LoopCore* prev;
-      explicit Enter(EventLoop* loop) : l(loop), prev(running_) { running_ = l; }
-      ~Enter() { running_ = prev; }
+      explicit Enter(EventLoop* loop) : prev(exchange_running(loop)) {}
+      ~Enter() { exchange_running(prev); }
     } enter_scope(this);
     t = ensure_future(std::move(t));
   }

@@ -33,7 +33,6 @@
 // Thread safety: loop-thread only (awaited in a task).
 #pragma once
 
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <memory>
@@ -49,6 +48,7 @@
 #include "pyconc/asyncio/stream_reader.hpp"
 #include "pyconc/asyncio/stream_writer.hpp"
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/unique_function.hpp"
 
 namespace pyconc::asyncio {

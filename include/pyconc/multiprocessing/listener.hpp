@@ -22,7 +22,6 @@
 // Connection's rules (one thread at a time per direction). close() must not race accept().
 #pragma once
 
-#include <chrono>
 #include <initializer_list>
 #include <string>
 #include <vector>

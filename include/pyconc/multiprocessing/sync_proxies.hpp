@@ -27,11 +27,11 @@
 // Thread safety: any thread of any process may use any proxy.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/multiprocessing/detail/manager_client.hpp"
 #include "pyconc/multiprocessing/serialize.hpp"
 

@@ -25,11 +25,9 @@
 // between threads; an imap range is iterated by one thread.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <tuple>
 #include <type_traits>
@@ -37,6 +35,7 @@
 #include <variant>
 #include <vector>
 
+#include "pyconc/detail/function.hpp"
 #include "pyconc/future.hpp"
 #include "pyconc/futures/detail/map_results.hpp"
 #include "pyconc/futures/thread_pool_executor.hpp"
@@ -123,7 +122,8 @@ class ThreadPool : public pyconc::detail::PoolCalls<ThreadPool> {
     using Stored = typename decltype(chunks)::stored_type;
     std::vector<std::size_t> sizes;
     for (std::size_t k = 0; k < chunks.futures.size(); ++k) {
-      sizes.push_back(std::min(chunksize, chunks.items - k * chunksize));
+      const std::size_t left = chunks.items - k * chunksize;
+      sizes.push_back(left < chunksize ? left : chunksize);
     }
     return IMapUnorderedIterator<Result<Stored>>(std::move(chunks.futures), std::move(sizes),
                                                  std::move(completed));
@@ -160,10 +160,10 @@ class ThreadPool : public pyconc::detail::PoolCalls<ThreadPool> {
                                 error_callback = std::move(error_callback),
                                 ... a = std::decay_t<Args>(args)]() mutable -> T {
       if constexpr (std::is_void_v<T>) {
-        run_guarded(error_callback, [&] { std::invoke(fn, a...); });
+        run_guarded(error_callback, [&] { std::apply(fn, std::tie(a...)); });
         if constexpr (!std::is_same_v<Callback, std::nullptr_t>) quietly([&] { callback(); });
       } else {
-        T r = run_guarded(error_callback, [&] { return T(std::invoke(fn, a...)); });
+        T r = run_guarded(error_callback, [&] { return T(std::apply(fn, std::tie(a...))); });
         if constexpr (!std::is_same_v<Callback, std::nullptr_t>) {
           quietly([&] {
             if constexpr (std::is_invocable_v<Callback&, T&>) {
@@ -226,7 +226,7 @@ class ThreadPool : public pyconc::detail::PoolCalls<ThreadPool> {
     auto& futures = out.futures;
     out.items = n;
     for (std::size_t begin = 0; begin < n; begin += chunksize) {
-      const std::size_t end = std::min(n, begin + chunksize);
+      const std::size_t end = begin + chunksize < n ? begin + chunksize : n;
       futures.push_back(exec_.submit([items, shared_fn, begin, end] {
         Chunk chunk;
         chunk.reserve(end - begin);
@@ -253,7 +253,7 @@ class ThreadPool : public pyconc::detail::PoolCalls<ThreadPool> {
     if constexpr (Star) {
       return std::apply(fn, item);
     } else {
-      return std::invoke(fn, item);
+      return std::apply(fn, std::tie(item));
     }
   }
 
@@ -266,7 +266,8 @@ class ThreadPool : public pyconc::detail::PoolCalls<ThreadPool> {
     }
     if (chunksize == 0) {  // Python's choice (1 for a range without size)
       const std::size_t per = 4 * static_cast<std::size_t>(processes_);
-      chunksize = std::max<std::size_t>(1, (size_hint + per - 1) / per);
+      chunksize = (size_hint + per - 1) / per;
+      if (chunksize == 0) chunksize = 1;
     }
     auto chunks = chunk_tasks<Star>(fn, iterable, chunksize);
     auto& futures = chunks.futures;

@@ -26,9 +26,10 @@
 // the threads whose locks it should watch start: turning it off forgets the whole graph.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
+
+#include "pyconc/detail/function.hpp"
 
 namespace pyconc::threading {
 

@@ -11,7 +11,6 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include <chrono>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -20,6 +19,7 @@
 
 #include "pyconc/aiohttp/http_websocket.hpp"
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/detail/chrono.hpp"
 
 namespace pyconc::detail {
 

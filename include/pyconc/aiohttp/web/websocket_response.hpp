@@ -35,7 +35,6 @@
 // Copies are handles on the same WebSocket.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -44,6 +43,7 @@
 #include "pyconc/aiohttp/detail/websocket_base.hpp"
 #include "pyconc/aiohttp/http_websocket.hpp"
 #include "pyconc/aiohttp/web/stream_response.hpp"
+#include "pyconc/detail/chrono.hpp"
 
 namespace pyconc::aiohttp::web {
 

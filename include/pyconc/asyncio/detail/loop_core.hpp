@@ -54,8 +54,12 @@ class LoopCore {
   Reactor& reactor() noexcept { return *reactor_; }
   bool debug() const noexcept { return debug_; }
 
-  // The loop running in this thread, or null.
-  static LoopCore* running() noexcept { return running_; }
+  // The loop running in this thread, or null. Out of line, as exchange_running(): header code
+  // never touches the thread_local itself (GCC's UBSan reports the TLS wrapper of another TU's
+  // thread_local as a null load).
+  static LoopCore* running() noexcept;
+  // Makes `l` the running loop of this thread (may be null) and returns the previous one.
+  static LoopCore* exchange_running(LoopCore* l) noexcept;
   asyncio::EventLoop& loop() noexcept;
 
   // Live tasks (started with create_task and not yet finished), for all_tasks() and for the

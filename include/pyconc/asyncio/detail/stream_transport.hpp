@@ -22,7 +22,6 @@
 // Thread safety: loop-thread only.
 #pragma once
 
-#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +39,7 @@
 #include "pyconc/asyncio/detail/socket.hpp"
 #include "pyconc/asyncio/detail/task_core.hpp"
 #include "pyconc/asyncio/detail/tls.hpp"
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/unique_fd.hpp"
 
 namespace pyconc::detail {

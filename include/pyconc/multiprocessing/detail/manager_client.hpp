@@ -14,7 +14,6 @@
 // Thread safety: ManagerClient and ManagerRef may be used from any thread at once.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "pyconc/detail/chrono.hpp"
 #include "pyconc/detail/deadline.hpp"
 #include "pyconc/errors.hpp"
 #include "pyconc/multiprocessing/address.hpp"

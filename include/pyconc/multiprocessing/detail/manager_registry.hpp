@@ -8,12 +8,13 @@
 // entry, once found, is never changed -- a new registration of a name replaces the pointer).
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <typeinfo>
 #include <vector>
+
+#include "pyconc/detail/function.hpp"
 
 namespace pyconc::detail {
 

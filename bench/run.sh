@@ -20,7 +20,7 @@ mkdir -p "$out"
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-benches=(threading_bench queue_bench futures_bench asyncio_bench aiohttp_bench subprocess_bench asyncio_echo_bench asyncio_prims_bench serialize_bench multiprocessing_bench multiprocessing_ipc_bench websocket_echo_bench)
+benches=(threading_bench queue_bench futures_bench asyncio_bench aiohttp_bench subprocess_bench asyncio_echo_bench asyncio_prims_bench serialize_bench multiprocessing_bench multiprocessing_ipc_bench websocket_echo_bench trace_bench)
 jsons=()
 for b in "${benches[@]}"; do
   exe="$build/bench/$b"
@@ -38,6 +38,13 @@ for b in "${benches[@]}"; do
     --benchmark_out="$out/$b.json" --benchmark_out_format=json
   jsons+=("$out/$b.json")
 done
+
+# trace_bench again, traced: its "trace_on" rows (tracing is decided at start-up).
+echo "== trace_bench (PYCONC_TRACE set)"
+PYCONC_TRACE="$out/trace_bench_trace.json" "$build/bench/trace_bench" \
+  --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  --benchmark_filter="$filter" --benchmark_out="$out/trace_bench_on.json" --benchmark_out_format=json
+jsons+=("$out/trace_bench_on.json")
 
 # The HTTP client against a local nginx, beside libcurl alone and Python's aiohttp (its own table).
 bash "$here/aiohttp_client.sh" "$build" | tee "$out/http_client.md"

@@ -21,7 +21,7 @@ bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev libms
             python3-uvloop nginx wrk curl python3.11-doc python3-websockets python3-mpi4py)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
-  test) want=("${build_pkgs[@]}" nginx openssl curl python3-aiohttp python3-websockets python3-mpi4py) ;;
+  test) want=("${build_pkgs[@]}" nginx openssl curl python3-aiohttp python3-websockets python3-mpi4py chromium) ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
   clang) want=("${build_pkgs[@]}" clang) ;;
   fuzz) want=("${build_pkgs[@]}" clang libclang-rt-14-dev) ;;

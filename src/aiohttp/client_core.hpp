@@ -254,6 +254,7 @@ class ClientTransfer {
   // high-water mark.
   void consumed() noexcept;
   bool paused() const noexcept { return paused_; }
+  void trace_request() noexcept;
   const TransferLimits& limits() const noexcept { return timeouts_; }
   void resume_transfer() noexcept;
 
@@ -300,6 +301,7 @@ class ClientTransfer {
   std::exception_ptr error_;
   TransferPhase error_phase_ = TransferPhase::idle;  // the phase the failure happened in
   TransferPhase phase_ = TransferPhase::idle;
+  std::int64_t trace_start_ns_ = 0;  // tracing: this hop started
   TransferLimits timeouts_;
   std::optional<Clock::time_point> connect_deadline_;
   Clock::time_point last_activity_{};

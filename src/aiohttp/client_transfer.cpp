@@ -11,6 +11,8 @@
 
 #include "client_core.hpp"
 #include "pyconc/aiohttp/detail/http_response.hpp"
+#include "pyconc/detail/exception_info.hpp"
+#include "pyconc/detail/trace.hpp"
 #include "pyconc/errors.hpp"
 #include "pyconc/generator.hpp"
 
@@ -178,6 +180,8 @@ void ClientTransfer::start(ClientResponseState* out, bool discard_redirect_body,
   if (core_ == nullptr) throw aiohttp::ClientConnectionError("Session is closed");
   out_ = out;
   phase_ = TransferPhase::running;
+  if (tracing()) [[unlikely]]
+    trace_start_ns_ = trace_now_ns();
   error_ = nullptr;
   error_phase_ = TransferPhase::idle;
   expect_status_ = true;
@@ -417,8 +421,31 @@ void ClientTransfer::finish(std::exception_ptr error) noexcept {
     error_phase_ = phase_;
   }
   phase_ = TransferPhase::done;
+  if (trace_start_ns_ != 0) [[unlikely]]
+    trace_request();
   slot_.reset();  // the body is complete (or failed): the next waiting request may go
   notify();
+}
+
+// Tracing: one span per hop, "GET http://host/path", with its status (0: no response).
+void ClientTransfer::trace_request() noexcept {
+  try {
+    TraceArgs a;
+    a.k1 = "status";
+    a.v1 = out_ != nullptr ? out_->status : 0;
+    a.k2 = "bytes";
+    a.v2 = out_ != nullptr ? static_cast<std::int64_t>(out_->total_bytes) : 0;
+    if (error_ != nullptr) {
+      a.skey = "error";
+      const ExceptionInfo info = describe_exception(error_);
+      a.sval = info.type + ": " + info.message;
+    }
+    std::string name =
+        out_ != nullptr ? out_->request_info.method + " " + out_->url.str() : "request";
+    trace_async_span("http.client", name, std::exchange(trace_start_ns_, 0), trace_now_ns(),
+                     std::move(a));
+  } catch (...) {
+  }
 }
 
 void ClientTransfer::detach() noexcept {

@@ -17,6 +17,7 @@
 #include "pyconc/asyncio/sleep.hpp"
 #include "pyconc/asyncio/threads.hpp"
 #include "pyconc/detail/exception_info.hpp"
+#include "pyconc/detail/trace.hpp"
 #include "thread_client.hpp"
 
 namespace pyconc::detail {
@@ -373,6 +374,26 @@ struct LevelMerge {
   }
 };
 
+// Tracing: a page's span (fetch, retries, parse), named by its URL, with status and depth.
+void trace_page(const CrawlPage& page, std::int64_t since) noexcept {
+  try {
+    detail::TraceArgs a;
+    a.k1 = "status";
+    a.v1 = page.record.status;
+    a.k2 = "depth";
+    a.v2 = page.record.depth;
+    a.k3 = "links";
+    a.v3 = static_cast<std::int64_t>(page.links.size());
+    if (!page.record.error.empty()) {
+      a.skey = "error";
+      a.sval = page.record.error;
+    }
+    detail::trace_async_span("crawler", "page " + page.record.requested, since,
+                             detail::trace_now_ns(), std::move(a));
+  } catch (...) {
+  }
+}
+
 asyncio::Task<> worker(StatePtr s, const std::vector<Queued>& level, LevelMerge& merge,
                        std::size_t& next) {
   std::vector<CrawlPage>& results = merge.results;
@@ -382,6 +403,7 @@ asyncio::Task<> worker(StatePtr s, const std::vector<Queued>& level, LevelMerge&
     if (i >= level.size()) co_return;
     const URL& url = level[i].url;
     const int depth = level[i].depth;
+    const std::int64_t traced_since = detail::tracing() ? detail::trace_now_ns() : 0;
     if (o.fetch) {
       // The session's limit_per_host does not apply to a custom step: the same limit here.
       asyncio::Held<asyncio::Semaphore> slot;
@@ -406,6 +428,8 @@ asyncio::Task<> worker(StatePtr s, const std::vector<Queued>& level, LevelMerge&
         results[i] = parse_crawl_page(o, std::move(d));
       }
     }
+    if (traced_since != 0) [[unlikely]]
+      trace_page(results[i], traced_since);
     s->stats.retries += static_cast<std::size_t>(results[i].retries);
     s->stats.bytes += results[i].bytes;
     s->stats.links_too_long += results[i].links_too_long;

@@ -18,6 +18,7 @@
 #include "pyconc/asyncio/sleep.hpp"
 #include "pyconc/asyncio/timeout.hpp"
 #include "pyconc/detail/exception_info.hpp"
+#include "pyconc/detail/trace.hpp"
 #include "pyconc/detail/unique_fd.hpp"
 #include "server_connection.hpp"
 
@@ -239,6 +240,13 @@ class HttpServer::Impl {
                          bool keep) {
     std::string& out = conn.out();
     conn.begin(req.method() == "HEAD", req.version_minor(), keep);
+    // Tracing: the request's span, "GET /path", with the status it was answered with (0: the
+    // handler answered itself, as a stream or a WebSocket).
+    TraceSpan span(
+        "http.server",
+        tracing() ? std::string(req.method()) + " " + std::string(req.path_qs()) : std::string(),
+        true);
+    span.args().k1 = "status";
     Response resp;
     bool ok = true;
     try {
@@ -246,8 +254,10 @@ class HttpServer::Impl {
       resp = co_await app_.handle(req);
       // A FileResponse (maybe through a middleware, as a Response) answers for itself.
       if (!conn.exchange().started && resp.sends_self()) co_await resp.send_self(req);
+      span.args().v1 = resp.status();
     } catch (const HTTPException& e) {
       resp = e.to_response();
+      span.args().v1 = resp.status();
       // Raised after a StreamResponse started: too late for its status.
       if (conn.exchange().started) ok = false;
     } catch (const CancelledError&) {
@@ -290,6 +300,7 @@ class HttpServer::Impl {
       ok = false;
     }
     if (!ok) resp = HTTPInternalServerError().to_response();
+    span.args().v1 = resp.status();
     const std::size_t mark = out.size();
     try {
       write_response(out, req, resp, keep);

@@ -14,6 +14,7 @@
 #include "pyconc/asyncio/future.hpp"
 #include "pyconc/detail/exception_info.hpp"
 #include "pyconc/detail/thread_id.hpp"
+#include "pyconc/detail/trace.hpp"
 #include "pyconc/futures/thread_pool_executor.hpp"
 
 namespace pyconc::detail {
@@ -81,14 +82,22 @@ void CallbackNode::run() noexcept {
     fn_ = nullptr;
     auto& loop = loop_->loop();
     const bool debug = loop.get_debug();
-    const auto start =
-        debug ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    const bool timed = debug || tracing();
+    const std::int64_t start = timed ? trace_now_ns() : 0;
     try {
       fn();
     } catch (...) {
       loop.call_exception_handler({"Exception in callback", std::current_exception(), {}});
     }
-    if (debug) report_if_slow(*loop_, "callback", std::chrono::steady_clock::now() - start);
+    if (timed) [[unlikely]] {
+      const std::int64_t end = trace_now_ns();
+      // Tracing: only callbacks over the slow threshold get a span (the loop runs many tiny
+      // ones: I/O readiness, timers, wake-ups).
+      if (tracing() && std::chrono::nanoseconds(end - start) >= loop.slow_callback_duration()) {
+        trace_complete("asyncio", "slow callback", start, end);
+      }
+      if (debug) report_if_slow(*loop_, "callback", std::chrono::nanoseconds(end - start));
+    }
   }
   release();  // the queue's reference
 }

@@ -7,6 +7,7 @@
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/task.hpp"
 #include "pyconc/detail/exception_info.hpp"
+#include "pyconc/detail/trace.hpp"
 
 namespace pyconc::detail {
 
@@ -93,6 +94,8 @@ void TaskCore::start_task(LoopCore& loop, std::string name) {
   retain();  // the task keeps itself alive until it finishes
   loop.link_task(this);
   loop.schedule(this);
+  if (tracing()) [[unlikely]]
+    trace_instant("asyncio", "create " + this->name());
 }
 
 std::coroutine_handle<> TaskCore::start_inline(std::coroutine_handle<> continuation) {
@@ -125,11 +128,14 @@ void TaskCore::run() noexcept {
   TaskCore* prev = loop->exchange_current(this);
   // Each step runs in the task's context (Python: the step is context.run(...)).
   contextvars::Context* prev_context = contextvars::detail::swap_current(&context_);
-  if (loop->debug()) {
-    const auto start = std::chrono::steady_clock::now();
+  if (loop->debug() || tracing()) [[unlikely]] {
+    // Tracing: each step is a span named after the task, in the loop thread's lane.
+    const std::int64_t start = trace_now_ns();
     const std::string who = name();
     resume_point_.resume();  // may finish and destroy the task: `this` is not used after
-    report_if_slow(*loop, who, std::chrono::steady_clock::now() - start);
+    const std::int64_t end = trace_now_ns();
+    if (tracing()) trace_complete("asyncio", who, start, end);
+    if (loop->debug()) report_if_slow(*loop, who, std::chrono::nanoseconds(end - start));
   } else {
     resume_point_.resume();
   }
@@ -171,6 +177,13 @@ void TaskCore::finish() noexcept {
 
 std::coroutine_handle<> TaskCore::on_final() noexcept {
   state_ = State::done;
+  if (tracing() && loop_ != nullptr) [[unlikely]] {
+    try {
+      const char* how = cancelled_ ? "cancelled " : exception_ ? "error " : "done ";
+      trace_instant("asyncio", how + name());
+    } catch (...) {
+    }
+  }
   if (loop_ == nullptr) {
     finish();
     return continuation_ ? continuation_ : std::noop_coroutine();

@@ -207,6 +207,8 @@ class ThreadPoolCore {
     tls_worker_index = w->index;
     tls_worker_kind = "ThreadPoolExecutor";
     tls_pool_worker = w;
+    if (tracing()) [[unlikely]]
+      trace_thread_name(options_.thread_name_prefix + "_" + std::to_string(w->index));
     if (options_.initializer) {
       try {
         options_.initializer();

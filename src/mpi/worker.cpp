@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "environment.hpp"
+#include "pyconc/detail/trace.hpp"
 #include "pyconc/errors.hpp"
 #include "pyconc/multiprocessing/detail/call_runner.hpp"
 #include "pyconc/multiprocessing/detail/remote_call.hpp"
@@ -59,6 +60,16 @@ class RankWorker {
   }
 
  private:
+  // A task, and with tracing its span in this rank's lane.
+  bool run_traced(std::string_view payload) {
+    if (!tracing()) [[likely]]
+      return runner_.run_task(payload, out_);
+    TraceSpan span("MPI", "task");
+    span.args().k1 = "seq";
+    span.args().v1 = static_cast<std::int64_t>(CallRunner::task_seq(payload));
+    return runner_.run_task(payload, out_);
+  }
+
   // False at the exit message (or a malformed batch: the root treats silence after that as
   // its own protocol error, which cannot happen between two copies of one binary).
   bool handle_batch() {
@@ -85,7 +96,7 @@ class RankWorker {
           }
           if (init_failed_) {
             refuse(payload);  // never run user code without its initializer
-          } else if (!runner_.run_task(payload, out_)) {
+          } else if (!run_traced(payload)) {
             return false;
           }
           if (!has_pending_) {
@@ -136,7 +147,14 @@ class RankWorker {
 }  // namespace
 
 void serve_tasks(MPI_Comm comm, int root) {
+  if (tracing()) [[unlikely]] {
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    trace_process_name("MPI worker rank " + std::to_string(rank) + " (" +
+                       std::to_string(::getpid()) + ")");
+  }
   RankWorker(comm, root).run();
+  trace_flush();  // the spawned rank leaves with _exit: its trace part now
 }
 
 }  // namespace pyconc::detail

@@ -120,6 +120,8 @@ bool ProcessPoolImpl::dispatch_locked() {
     best->out += t->wire;  // the wire is kept: the task may be taken back and sent again
     if (best->in_flight.empty()) best->front_since = std::chrono::steady_clock::now();
     best->in_flight.push_back(t);
+    if (tracing()) [[unlikely]]
+      t->sent_ns = trace_now_ns();
     ++best->buffered;
     ++best->sent;
   }

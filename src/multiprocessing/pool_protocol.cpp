@@ -25,6 +25,23 @@
 
 namespace pyconc::detail {
 
+// The pool's view of a task, drawn in the parent's lane for worker `w`: from when the worker
+// could start it (sent, or its previous result came back) to its result's arrival. The worker
+// process draws its own span of the run itself (pool_worker.cpp).
+void ProcessPoolImpl::trace_result(ProcWorker& w, const RemoteTaskBase& t, std::int64_t run_ns) {
+  const std::int64_t now = trace_now_ns();
+  TraceArgs a;
+  a.k1 = "queued_ns";  // in the pool's queue, before it was sent
+  a.v1 = t.sent_ns - t.submit_ns;
+  a.k2 = "run_ns";  // measured by the worker
+  a.v2 = run_ns;
+  a.k3 = "worker_pid";
+  a.v3 = w.pid;
+  trace_complete("ProcessPool", "task", std::max(t.sent_ns, w.last_done_ns), now, std::move(a),
+                 static_cast<int>(w.pid));
+  w.last_done_ns = now;
+}
+
 void report_callback_error(const char* what, std::exception_ptr e) noexcept {
   const ExceptionInfo info = describe_exception(e);
   std::fprintf(stderr, "pyconc: exception in a process pool %s: %s: %s\n", what, info.type.c_str(),
@@ -103,6 +120,8 @@ void ProcessPoolImpl::process_messages(ProcWorker& w) {
         break;
       }
       done.push_back({w.in_flight.front(), kind == WireKind::result_ok, payload.substr(16)});
+      if (tracing()) [[unlikely]]
+        trace_result(w, *w.in_flight.front(), static_cast<std::int64_t>(ns));
       w.in_flight.pop_front();
       w.front_since = std::chrono::steady_clock::now();
       if (w.buffered > w.in_flight.size()) w.buffered = w.in_flight.size();

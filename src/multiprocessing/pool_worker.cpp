@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "pool_worker.hpp"
+#include "pyconc/detail/trace.hpp"
 #include "pyconc/multiprocessing/detail/call_runner.hpp"
 #include "pyconc/multiprocessing/detail/remote_call.hpp"
 
@@ -35,6 +36,7 @@ using WorkerClock = std::chrono::steady_clock;
 
 [[noreturn]] void leave(int code) {
   std::fflush(nullptr);  // what tasks printed (std::cout shares stdio's buffers)
+  trace_flush();         // _exit runs no atexit handler: this worker's trace part now
   ::_exit(code);
 }
 
@@ -148,7 +150,14 @@ class Worker {
     const auto seq = CallRunner::task_seq(p);
     if (!claim(seq, CallRunner::task_epoch(p))) return;  // taken back: skip it
     if (has_pending_ && WorkerClock::now() - pending_since_ > kResultLatency) flush();
-    runner_.run_task(p, out_);
+    if (tracing()) [[unlikely]] {
+      TraceSpan span("ProcessPool", "task");
+      span.args().k1 = "seq";
+      span.args().v1 = static_cast<std::int64_t>(seq);
+      runner_.run_task(p, out_);
+    } else {
+      runner_.run_task(p, out_);
+    }
     if (!has_pending_) {
       has_pending_ = true;
       pending_since_ = WorkerClock::now();
@@ -206,6 +215,8 @@ void run_pool_worker(const char* spec) {
   // The claim word lives in memory shared with the pool: a lock-free std::atomic is
   // address-free, so both processes may operate on it.
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+  trace_process_name("pool worker " + std::to_string(::getpid()));
+  trace_thread_name("worker");
   Worker w(fd, max_tasks, static_cast<std::atomic<std::uint64_t>*>(shared));
   w.run();
 }

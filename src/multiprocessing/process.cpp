@@ -19,6 +19,7 @@
 
 #include "pyconc/detail/cpu.hpp"
 #include "pyconc/detail/exception_info.hpp"
+#include "pyconc/detail/trace.hpp"
 #include "pyconc/errors.hpp"
 #include "pyconc/multiprocessing/detail/framing.hpp"
 
@@ -240,6 +241,7 @@ int pidfd_open(int pid) noexcept {
   } catch (...) {
   }
   flush_std_streams();
+  detail::trace_flush();  // _exit runs no atexit handler: this child's trace part now
   ::_exit(code & 0xff);
 }
 

@@ -70,8 +70,10 @@ void ProcessPoolImpl::submit(std::vector<std::shared_ptr<RemoteTaskBase>>& tasks
   {
     std::lock_guard g(mu_);
     check_accepting_locked();
+    const std::int64_t now = tracing() ? trace_now_ns() : 0;
     for (auto& t : tasks) {
       RemoteTaskBase* raw = t.get();
+      raw->submit_ns = now;
       raw->pool_ref = std::move(t);
       pending_.push_back(raw);
     }

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "pyconc/detail/trace.hpp"
 #include "pyconc/multiprocessing/detail/process_pool_core.hpp"
 
 namespace pyconc::detail {
@@ -50,8 +51,9 @@ struct ProcWorker {
   std::chrono::steady_clock::time_point front_since{};  // in_flight.front() became the oldest
   bool told_to_exit = false;
   bool killed = false;
-  bool retiring = false;  // said it reached max_tasks_per_child
-  bool want_out = false;  // a send hit a full socket: the manager must watch EPOLLOUT
+  bool retiring = false;          // said it reached max_tasks_per_child
+  bool want_out = false;          // a send hit a full socket: the manager must watch EPOLLOUT
+  std::int64_t last_done_ns = 0;  // when tracing: the last result from this worker arrived
   // Manager only:
   bool out_armed = false;
   bool read_closed = false;
@@ -140,6 +142,8 @@ class ProcessPoolImpl {
   };
 
   void process_messages(ProcWorker& w);
+  // Tracing: the task's span in the lane of its worker (under mu_).
+  static void trace_result(ProcWorker& w, const RemoteTaskBase& t, std::int64_t run_ns);
   std::string protocol_error(const ProcWorker& w);
   static std::string describe_remote(std::string_view exception_bytes);
 

@@ -197,6 +197,8 @@ void ProcessPoolImpl::spawn_worker() {
   auto w = std::make_unique<ProcWorker>();
   w->id = next_worker_id_++;
   w->pid = pid;
+  if (tracing()) [[unlikely]]
+    trace_lane_name(static_cast<int>(pid), "pool -> worker " + std::to_string(pid));
   w->fd = sv[0];
   w->claim = claim;
   w->pidfd = pidfd_open(pid);

@@ -16,10 +16,12 @@
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,10 +35,14 @@
 #include "pyconc/futures/thread_pool_executor.hpp"
 #include "python_side.hpp"
 #include "report.hpp"
+#include "timeline.hpp"
 #include "timing.hpp"
+#include "trace_cli.hpp"
 #include "workloads.hpp"
 
 namespace pyconc::tool {
+
+std::string traced_run_timeline(const std::string& report_path, std::vector<std::string>& errors);
 
 namespace {
 
@@ -308,6 +314,7 @@ int run_compare(const CompareOptions& options) {
   if (!options.report.empty()) {
     report.generated = "pyconc compare" + std::string(options.quick ? " --quick" : "") +
                        (options.no_python ? " --no-python" : "") + ", " + utc_now();
+    if (!is_traced_child()) report.appendix_html = traced_run_timeline(options.report, errors);
     if (const std::string bad = write_html(options.report, report); bad.empty()) {
       out << "\nreport: " << options.report << "\n";
     } else {
@@ -318,6 +325,31 @@ int run_compare(const CompareOptions& options) {
 
   for (const std::string& e : errors) std::cerr << "pyconc compare: error: " << e << "\n";
   return errors.empty() ? 0 : 1;
+}
+
+// The report's timeline: one small traced run of the CPU half (--quick, C++ only) in a child
+// process, its trace beside the report (`<report>.trace.json`, for Perfetto) and embedded in it
+// (at most 20,000 events: the shortest are left out).
+std::string traced_run_timeline(const std::string& report_path, std::vector<std::string>& errors) {
+  const std::string json = trace_json_path(report_path + ".trace.html");
+  const std::vector<std::string> args{"compare", "--quick", "--no-python", "--no-io"};
+  try {
+    const int rc = run_traced_child(args, json, /*quiet=*/true);
+    if (rc != 0) {
+      errors.push_back("the traced run for the report's timeline failed (exit " +
+                       std::to_string(rc) + ")");
+      return {};
+    }
+    std::ifstream in(json, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    const Timeline t = build_timeline(text.str(), 20000);
+    return render_timeline_fragment(
+        t, "Timeline of one traced run: pyconc compare --quick --no-python --no-io");
+  } catch (const std::exception& e) {
+    errors.push_back(std::string("the report's timeline: ") + e.what());
+    return {};
+  }
 }
 
 }  // namespace pyconc::tool

@@ -20,6 +20,7 @@
 // state is the source of truth, and --out is made to agree with it before a resumed run
 // appends (RecordWriter, reconcile_out).
 #include "crawl.hpp"
+#include "trace_cli.hpp"
 #if PYCONC_TOOL_HAVE_MPI
 #include "pyconc/mpi.hpp"
 #endif
@@ -47,6 +48,7 @@
 #include <pyconc/aiohttp/json.hpp>
 #include <pyconc/asyncio.hpp>
 #include <pyconc/detail/cpu.hpp>
+#include <pyconc/detail/trace.hpp>
 #include <pyconc/futures.hpp>
 #include <pyconc/multiprocessing/process_pool_executor.hpp>
 #include <pyconc/queue.hpp>
@@ -82,6 +84,7 @@ struct CrawlArgs {
   std::size_t max_page_size = std::size_t{16} << 20;
   double max_crawl_delay_s = 5;
   std::string progress = "auto";
+  std::string trace;  // --trace out.html
   std::string state;  // --state DIR
 };
 
@@ -524,7 +527,7 @@ Outcome run_crawl(const CrawlArgs& a, http::CrawlerOptions options, Progress& pr
 // resume serves it on the same one, so that its URLs are the same).
 constexpr const char* kDemoPortKey = "pyconc.demo_port";
 
-int crawl_command(CrawlArgs a) {
+int crawl_untraced(CrawlArgs a) {
   std::shared_ptr<http::CrawlState> state;
   int demo_port = 0;
   if (!a.state.empty()) {
@@ -686,6 +689,22 @@ int crawl_command(CrawlArgs a) {
 
 }  // namespace
 
+// --trace: tracing is decided at start-up, so the crawl runs again as a traced child of this
+// process (same command line), then its trace becomes the page. A run already traced by the
+// user (PYCONC_TRACE set) is rendered from its own file.
+int crawl_command(const CrawlArgs& a) {
+  if (a.trace.empty() || is_traced_child()) return crawl_untraced(a);
+  if (!pyconc::detail::tracing()) {
+    const std::string json = trace_json_path(a.trace);
+    const std::vector<std::string> args(command_line().begin() + 1, command_line().end());
+    const int rc = run_traced_child(args, json);
+    return write_run_timeline(json, a.trace, "pyconc crawl — timeline", rc);
+  }
+  const int rc = crawl_untraced(a);
+  pyconc::detail::trace_flush();
+  return write_run_timeline(std::getenv("PYCONC_TRACE"), a.trace, "pyconc crawl — timeline", rc);
+}
+
 void register_crawl(CLI::App& app, std::function<int()>& command) {
   auto args = std::make_shared<CrawlArgs>();
   auto* sub = app.add_subcommand(
@@ -757,6 +776,10 @@ void register_crawl(CLI::App& app, std::function<int()>& command) {
   sub->add_option("--progress", args->progress, "progress bar on stderr")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  sub->add_option("--trace", args->trace,
+                  "record this crawl's timeline (every page, request and worker) and write it as "
+                  "a page (pyconc trace view); the JSON beside it opens in Perfetto")
+      ->type_name("out.html");
   sub->callback([args, &command] { command = [args] { return crawl_command(*args); }; });
 }
 

@@ -176,6 +176,7 @@ std::string render_html(const HtmlReport& report) {
       h += "<li>" + pyconc::detail::html_escape(n) + "</li>\n";
     h += "</ul>\n";
   }
+  h += report.appendix_html;
   h += "</body>\n</html>\n";
   return h;
 }

@@ -3,9 +3,10 @@
 //
 // Everything is inline: the CSS in a <style> element, one SVG bar chart per workload (wall time
 // per model, C++ beside Python, on a linear scale shared by the two languages, each bar
-// labelled with its time), the same tables as the terminal. No script, no external asset, no
-// web font: the file can be mailed, attached to a CI run or opened offline. All text is
-// HTML-escaped.
+// labelled with its time), the same tables as the terminal. No external asset, no web font: the
+// file can be mailed, attached to a CI run or opened offline. All text is HTML-escaped. The only
+// script is the appendix's timeline (inline, as everything else); the tables and charts do not
+// need it.
 //
 // Thread safety: pure functions.
 #pragma once
@@ -24,7 +25,8 @@ struct HtmlReport {
   std::vector<std::pair<std::string, std::string>> facts;  // machine, compiler, sizes, ...
   std::vector<ReportSection> sections;                     // grouped by ReportSection::part
   std::vector<std::string> notes;
-  std::string generated;  // "2026-11-25 13:45 UTC, pyconc compare --quick"
+  std::string generated;      // "2026-11-25 13:45 UTC, pyconc compare --quick"
+  std::string appendix_html;  // raw HTML after the notes: the timeline (timeline.hpp), or ""
 };
 
 // The whole document.

@@ -13,6 +13,7 @@
 #include "compare.hpp"
 #include "crawl.hpp"
 #include "serve.hpp"
+#include "trace_cli.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
   pyconc::tool::register_compare(app, command);
   pyconc::tool::register_crawl(app, command);
   pyconc::tool::register_serve(app, command);
+  pyconc::tool::register_trace(app, command);
+  pyconc::tool::remember_command_line(argc, argv);
 
   try {
     app.parse(argc, argv);

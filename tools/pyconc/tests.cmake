@@ -133,3 +133,23 @@ pyconc_tool_test(compare_python_io_mismatch ARGS compare --quick --python ${_fak
                  EXIT 1
                  EXPECT "C\\. download.*serial${_time}${_factor} +500 ms.*wrong result: Python C serial: 42 bytes in all, expected [0-9]+"
                  TIMEOUT 300)
+
+# `pyconc trace view` in a real browser (chromium --headless; skipped when it is missing), and
+# the page of a traced crawl. The browser's screenshot stays at <build>/trace_screenshot.png.
+add_test(NAME tool.trace_view_browser
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/trace_browser_test.sh $<TARGET_FILE:pyconc_tool>
+                 $<TARGET_FILE:pyconc_trace_sample> ${CMAKE_CURRENT_BINARY_DIR}/trace_browser
+                 ${PROJECT_BINARY_DIR}/trace_screenshot.png)
+set_tests_properties(tool.trace_view_browser PROPERTIES LABELS tool TIMEOUT 300 SKIP_RETURN_CODE 77)
+pyconc_tool_test(trace_view_missing ARGS trace view /nonexistent/t.json -o /tmp/never.html EXIT 1
+                 EXPECT "/nonexistent/t.json" TIMEOUT 30)
+pyconc_tool_test(trace_view_not_a_trace ARGS trace view ${CMAKE_CURRENT_SOURCE_DIR}/CMakeLists.txt
+                 -o ${CMAKE_CURRENT_BINARY_DIR}/never.html EXIT 1
+                 EXPECT "CMakeLists.txt: not a trace: invalid JSON" TIMEOUT 30)
+pyconc_tool_test(trace_view_needs_output ARGS trace view t.json EXIT 2 EXPECT "output" TIMEOUT 30)
+set(_crawl_trace ${CMAKE_CURRENT_BINARY_DIR}/crawl_trace.html)
+pyconc_tool_test(crawl_trace ARGS crawl --max-pages 60 --progress never --trace ${_crawl_trace}
+                 EXIT 0
+                 EXPECT "pages +60 fetched.*timeline +[^ ]*crawl_trace\\.html \\([0-9]+ events in [0-9]+ lanes; for Perfetto: [^ ]*crawl_trace\\.json\\)"
+                 TIMEOUT 120 FILE ${_crawl_trace}
+                 FILE_EXPECT "^<!DOCTYPE html>.*<canvas class=.tl-canvas.>.*<td>page http://127\\.0\\.0\\.1:[0-9]+/[^<]*<span class=.tl-cat.>crawler</span>.*<script type=.application/json. class=.tl-data.>")

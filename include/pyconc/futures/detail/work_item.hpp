@@ -12,8 +12,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "pyconc/detail/trace.hpp"
 #include "pyconc/future.hpp"
-#include "pyconc/futures/detail/trace.hpp"
 
 namespace pyconc::detail {
 

@@ -27,10 +27,12 @@ namespace pyconc::detail {
 
 class RemoteTaskBase {
  public:
-  std::string wire;                          // the task message (seq filled in at dispatch)
-  std::uint32_t max_code = 0;                // highest code id the message names
-  std::uint64_t seq = 0;                     // set at dispatch (per worker); the worker echoes it
-  bool started = false;                      // its future is running (it was sent to a worker once)
+  std::string wire;            // the task message (seq filled in at dispatch)
+  std::uint32_t max_code = 0;  // highest code id the message names
+  std::uint64_t seq = 0;       // set at dispatch (per worker); the worker echoes it
+  bool started = false;        // its future is running (it was sent to a worker once)
+  std::int64_t submit_ns = 0;  // when tracing: submitted, and last sent to a worker
+  std::int64_t sent_ns = 0;
   std::shared_ptr<RemoteTaskBase> pool_ref;  // the pool's reference while queued / in flight
 
   // Pending -> running (returns pending), or the status that prevents it.

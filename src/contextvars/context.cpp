@@ -1,4 +1,5 @@
 // Context: the thread's current context, entering and leaving, copy-on-write assignment.
+#include <algorithm>
 #include <atomic>
 
 #include "pyconc/contextvars.hpp"

@@ -478,40 +478,24 @@ bool LinkTokenizer::step() {
       return true;
     }
     case State::attr_value_dq:
-    case State::attr_value_sq: {
-      const char quote = state_ == State::attr_value_dq ? '"' : '\'';
-      const bool keep = tag_wanted_ && attr_ == "href" && !tag_href_;
-      while (pos_ < size) {
-        const char c = base[pos_];
-        if (c == quote) {
-          ++pos_;
-          finish_attribute();
-          state_ = State::after_attr_value_quoted;
-          return true;
-        }
-        if (c == '&' && keep) {
-          if (!char_ref(&value_, true)) return false;
-          continue;
-        }
-        if (keep) value_ += c;
-        ++pos_;
-      }
-      return true;
-    }
+    case State::attr_value_sq:
     case State::attr_value_uq: {
+      const char quote = state_ == State::attr_value_dq   ? '"'
+                         : state_ == State::attr_value_sq ? '\''
+                                                          : '\0';
       const bool keep = tag_wanted_ && attr_ == "href" && !tag_href_;
       while (pos_ < size) {
         const char c = base[pos_];
-        if (is_space(c)) {
+        if (quote != '\0' ? c == quote : (is_space(c) || c == '>')) {
           ++pos_;
           finish_attribute();
-          state_ = State::before_attr_name;
-          return true;
-        }
-        if (c == '>') {
-          ++pos_;
-          finish_attribute();
-          emit_tag();
+          if (quote != '\0') {
+            state_ = State::after_attr_value_quoted;
+          } else if (c == '>') {
+            emit_tag();
+          } else {
+            state_ = State::before_attr_name;
+          }
           return true;
         }
         if (c == '&' && keep) {

@@ -74,11 +74,12 @@ site() {
     fi
     wall=$(sort -n "$work/$c.times" | head -1 | cut -d' ' -f1)
     cpu=$(sort -n -k2 "$work/$c.times" | head -1 | cut -d' ' -f2)
-    rss=$(sort -n -k3 "$work/$c.times" | head -1 | cut -d' ' -f3)
-    printf '| %s | %s | %s | %.2f s | %.2f s | %.0f MB | %.1f× | %.1f× |\n' "$c" "$pages" "$same" "$wall" "$cpu" \
-      "$(echo "$rss / 1024" | bc -l)" "$(echo "$py_wall / $wall" | bc -l)" "$(echo "$py_cpu / $cpu" | bc -l)"
+    rss_lo=$(sort -n -k3 "$work/$c.times" | head -1 | cut -d' ' -f3)
+    rss_hi=$(sort -n -k3 "$work/$c.times" | tail -1 | cut -d' ' -f3)
+    printf '| %s | %s | %s | %.2f s | %.2f s | %.0f–%.0f MB | %.1f× | %.1f× |\n' "$c" "$pages" "$same" "$wall" "$cpu" \
+      "$(echo "$rss_lo / 1024" | bc -l)" "$(echo "$rss_hi / 1024" | bc -l)" "$(echo "$py_wall / $wall" | bc -l)" "$(echo "$py_cpu / $cpu" | bc -l)"
   done
-  printf '\nLoad average %s at start, %s at end. Each figure is the best of the %s rounds (peak RSS: the\nsmallest peak). python = bench/python/crawl_aiohttp.py; before/after = the two pyconc binaries.\n' \
+  printf '\nLoad average %s at start, %s at end. Wall and CPU: the best of the %s rounds; peak RSS: the\nsmallest and largest peak of the rounds. python = bench/python/crawl_aiohttp.py; before/after = the two pyconc binaries.\n' \
     "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)" "$rounds"
   bash "$here/nginx.sh" stop "$NGINX_DIR"
   NGINX_DIR=

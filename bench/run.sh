@@ -76,6 +76,8 @@ bash "$here/http_server.sh" "$build" | tee "$out/http_server.md"
 echo "== Crawler (Python docs from nginx)"
 if [ -x "$build/tools/pyconc/pyconc" ]; then
   bash "$here/crawl.sh" "$build/tools/pyconc/pyconc" | tee "$out/crawl.md"
+  echo "== Crawler on two real sites (time, CPU, peak RSS)"
+  bash "$here/crawl_sites.sh" "$build/tools/pyconc/pyconc" | tee -a "$out/crawl.md"
 else
   echo "bench/run.sh: $build/tools/pyconc/pyconc is missing: crawler benchmark skipped" | tee "$out/crawl.md"
 fi

@@ -18,7 +18,7 @@ build_pkgs=(g++ cmake ninja-build make pkg-config libgtest-dev libgmock-dev libc
             libgumbo-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcereal-dev ccache
             openmpi-bin libopenmpi-dev libsqlite3-dev)
 bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev libmsgpack-cxx-dev python3-aiohttp
-            python3-uvloop nginx wrk curl python3.11-doc python3-websockets python3-mpi4py)
+            python3-uvloop nginx wrk curl python3.11-doc libstdc++-12-doc python3-websockets python3-mpi4py)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" nginx openssl curl python3-aiohttp python3-websockets python3-mpi4py chromium) ;;

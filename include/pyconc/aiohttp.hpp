@@ -16,6 +16,7 @@
 
 // Shared pieces
 #include "pyconc/aiohttp/html.hpp"
+#include "pyconc/aiohttp/link_scanner.hpp"
 #include "pyconc/aiohttp/multidict.hpp"
 #include "pyconc/aiohttp/robots.hpp"
 #include "pyconc/aiohttp/url.hpp"

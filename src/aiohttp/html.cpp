@@ -11,6 +11,7 @@
 
 #include "css_selector.hpp"
 #include "html_controls.hpp"
+#include "html_links.hpp"
 #include "pyconc/errors.hpp"
 
 namespace pyconc::detail {
@@ -339,6 +340,8 @@ std::string_view py_strip(std::string_view s) {
   return s;
 }
 
+}  // namespace
+
 std::string collapse_whitespace(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -359,11 +362,15 @@ std::string collapse_whitespace(std::string_view s) {
   return out;
 }
 
+namespace {
+
 bool text_excluded(const GumboNode* n) {
   if (n->type == GUMBO_NODE_TEMPLATE) return true;
   const GumboTag t = n->v.element.tag;
   return t == GUMBO_TAG_SCRIPT || t == GUMBO_TAG_STYLE || t == GUMBO_TAG_TEMPLATE;
 }
+
+}  // namespace
 
 std::string_view trim_ascii_space(std::string_view s) {
   auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; };
@@ -372,7 +379,100 @@ std::string_view trim_ascii_space(std::string_view s) {
   return s;
 }
 
+}  // namespace pyconc::detail
+
+namespace pyconc::detail {
+
+using aiohttp::URL;
+
+namespace {
+
+bool is_special_scheme(std::string_view s) {
+  for (std::string_view name : {"http", "https", "ws", "wss", "ftp", "file"}) {
+    if (iequals_ascii(s, name)) return true;
+  }
+  return false;
+}
+
+// Whether browser_href() would change `href`: most links hold no backslash and no control byte,
+// and go to the URL parser as they are.
+bool needs_browser_rewrite(std::string_view href) {
+  for (const char c : href) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\' || u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
+// An href as a browser reads it before parsing (WHATWG URL): for a special scheme (the
+// reference's own, or the base's when it has none), '\' is '/' before the query; C0 control
+// characters and DEL are percent-encoded, not errors (tabs and newlines are dropped by URL).
+std::string browser_href(std::string_view href, const URL& base) {
+  std::string out;
+  out.reserve(href.size());
+  std::string_view scheme = base.scheme();
+  if (const auto colon = href.find(':'); colon != std::string_view::npos) {
+    const std::string_view head = href.substr(0, colon);
+    if (!head.empty() && head.find_first_of("/?#\\") == std::string_view::npos) scheme = head;
+  }
+  const bool special = is_special_scheme(scheme);
+  bool in_query = false;
+  for (const char c : href) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '?' || c == '#') in_query = true;
+    if (c == '\\' && special && !in_query) {
+      out += '/';
+    } else if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+URL document_base_url(const URL& page_url, std::string_view base_href) {
+  try {
+    return page_url.join(URL(trim_ascii_space(base_href)));
+  } catch (const ValueError&) {
+    if (!page_url.is_absolute()) throw;
+    return page_url;  // an unusable <base href> is ignored, as browsers do
+  }
+}
+
+std::optional<URL> resolve_href(const URL& base, std::string_view href) {
+  try {
+    const std::string_view trimmed = trim_ascii_space(href);
+    URL ref = needs_browser_rewrite(trimmed) ? URL(browser_href(trimmed, base)) : URL(trimmed);
+    return base.join(ref);
+  } catch (const ValueError&) {
+    return std::nullopt;  // not a URL reference: nothing to follow
+  }
+}
+
+std::vector<URL> crawl_links_of(const URL& base, const std::vector<std::string_view>& hrefs,
+                                aiohttp::html::CrawlLinkStats* stats) {
+  std::vector<URL> out;
+  std::unordered_set<std::string> seen;
+  for (const std::string_view href : hrefs) {
+    std::optional<URL> url = resolve_href(base, href);
+    if (!url || !(url->scheme() == "http" || url->scheme() == "https")) continue;
+    URL u = url->normalized();
+    if (u.raw_user()) u = u.with_user(std::nullopt);  // credentials in a link are never sent
+    std::string text = u.str();
+    if (text.size() > aiohttp::html::kMaxLinkLength) {
+      if (stats != nullptr) ++stats->too_long;
+      continue;
+    }
+    if (seen.insert(std::move(text)).second) out.push_back(std::move(u));
+  }
+  return out;
+}
 
 }  // namespace pyconc::detail
 
@@ -583,64 +683,8 @@ URL Document::base_url(const URL& page_url) const {
     return Visit::descend;
   });
   if (base == nullptr) return page_url;
-  try {
-    return page_url.join(URL(detail::trim_ascii_space(detail::attribute(base, "href"))));
-  } catch (const ValueError&) {
-    if (!page_url.is_absolute()) throw;
-    return page_url;  // an unusable <base href> is ignored, as browsers do
-  }
+  return detail::document_base_url(page_url, detail::attribute(base, "href"));
 }
-
-namespace {
-
-bool is_special_scheme(std::string_view s) {
-  for (std::string_view name : {"http", "https", "ws", "wss", "ftp", "file"}) {
-    if (detail::iequals_ascii(s, name)) return true;
-  }
-  return false;
-}
-
-// Whether browser_href() would change `href`: most links hold no backslash and no control byte,
-// and go to the URL parser as they are.
-bool needs_browser_rewrite(std::string_view href) {
-  for (const char c : href) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\\' || u < 0x20 || u == 0x7f) return true;
-  }
-  return false;
-}
-
-// An href as a browser reads it before parsing (WHATWG URL): for a special scheme (the
-// reference's own, or the base's when it has none), '\' is '/' before the query; C0 control
-// characters and DEL are percent-encoded, not errors (tabs and newlines are dropped by URL).
-std::string browser_href(std::string_view href, const URL& base) {
-  std::string out;
-  out.reserve(href.size());
-  std::string_view scheme = base.scheme();
-  if (const auto colon = href.find(':'); colon != std::string_view::npos) {
-    const std::string_view head = href.substr(0, colon);
-    if (!head.empty() && head.find_first_of("/?#\\") == std::string_view::npos) scheme = head;
-  }
-  const bool special = is_special_scheme(scheme);
-  bool in_query = false;
-  for (const char c : href) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '?' || c == '#') in_query = true;
-    if (c == '\\' && special && !in_query) {
-      out += '/';
-    } else if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789ABCDEF";
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::vector<Link> Document::links(const URL& page_url, std::string_view selector) const {
   const URL base = base_url(page_url);
@@ -648,32 +692,16 @@ std::vector<Link> Document::links(const URL& page_url, std::string_view selector
   for (const Element& e : select(selector)) {
     const auto href = e.get("href");
     if (!href) continue;
-    try {
-      const std::string_view trimmed = detail::trim_ascii_space(*href);
-      URL ref = needs_browser_rewrite(trimmed) ? URL(browser_href(trimmed, base)) : URL(trimmed);
-      out.push_back(Link{base.join(ref), e.text()});
-    } catch (const ValueError&) {
-      // not a URL reference: nothing to follow
-    }
+    if (auto url = detail::resolve_href(base, *href))
+      out.push_back(Link{std::move(*url), e.text()});
   }
   return out;
 }
 
 std::vector<URL> Document::crawl_links(const URL& page_url, CrawlLinkStats* stats) const {
-  std::vector<URL> out;
-  std::unordered_set<std::string> seen;
-  for (Link& link : links(page_url, "a[href], area[href]")) {
-    if (!link.crawlable()) continue;
-    URL u = link.url.normalized();
-    if (u.raw_user()) u = u.with_user(std::nullopt);  // credentials in a link are never sent
-    std::string text = u.str();
-    if (text.size() > kMaxLinkLength) {
-      if (stats != nullptr) ++stats->too_long;
-      continue;
-    }
-    if (seen.insert(std::move(text)).second) out.push_back(std::move(u));
-  }
-  return out;
+  std::vector<std::string_view> hrefs;
+  for (const Element& e : select("a[href], area[href]")) hrefs.push_back(*e.get("href"));
+  return detail::crawl_links_of(base_url(page_url), hrefs, stats);
 }
 
 }  // namespace pyconc::aiohttp::html

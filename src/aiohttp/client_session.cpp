@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "client_core.hpp"
+#include "html_links.hpp"
 #include "percent.hpp"
 #include "pyconc/aiohttp/client.hpp"
 
@@ -331,7 +332,13 @@ void configure_hop(ClientTransfer& t, const PreparedRequest& r) {
 void follow(PreparedRequest& r, const ClientResponseState& resp, std::string_view location) {
   URL next;
   try {
-    next = resp.url.join(location);
+    // Read as a browser reads it (WHATWG URL): '\' is '/' before the query of an http(s) URL,
+    // control characters are percent-encoded. What is not a URL even so raises below.
+    if (std::optional<URL> browser = resolve_href(resp.url, location)) {
+      next = std::move(*browser);
+    } else {
+      next = resp.url.join(location);
+    }
   } catch (const ValueError& e) {
     throw InvalidURL(std::string(location), std::string("invalid redirect URL: ") + e.what());
   }

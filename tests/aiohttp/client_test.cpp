@@ -323,6 +323,11 @@ TEST(ClientSession, FollowsRedirects) {
       EXPECT_EQ(e.request_info().url.str(), server.url("/redirect/3"));
     }
     EXPECT_THROW(co_await session.get(server.url("/loop")), http::TooManyRedirects);
+    // A Location read as browsers read it: "\redirect\0" is "/redirect/0" (WHATWG URL).
+    auto r4_request = session.get(server.url("/redirect-to?url=%5Credirect%5C0&status=302"));
+    auto r4 = co_await std::move(r4_request);
+    EXPECT_EQ(r4.status(), 200);
+    EXPECT_EQ(r4.url().str(), server.url("/redirect/0"));
     // All on one kept-alive connection: redirect bodies were drained, not aborted.
   });
   EXPECT_EQ(server.connections(), 1);

@@ -334,7 +334,7 @@ void follow(PreparedRequest& r, const ClientResponseState& resp, std::string_vie
   try {
     // Read as a browser reads it (WHATWG URL): '\' is '/' before the query of an http(s) URL,
     // control characters are percent-encoded. What is not a URL even so raises below.
-    if (std::optional<URL> browser = resolve_href(resp.url, location)) {
+    if (std::optional<URL> browser = detail::resolve_href(resp.url, location)) {
       next = std::move(*browser);
     } else {
       next = resp.url.join(location);

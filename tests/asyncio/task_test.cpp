@@ -166,12 +166,18 @@ TEST(Loop, CreateFutureSchedulesCallbacksOnTheLoop) {
 
     // Completed from another thread: the callback runs on the loop's thread.
     auto remote = loop.create_future<std::string>();
+    // The callback reaches the loop through its thread-safe entrance, maybe after the awaiting
+    // task resumed: wait for the callback itself (bounded), not for a number of loop turns.
     std::thread::id callback_thread;
-    remote.add_done_callback([&] { callback_thread = std::this_thread::get_id(); });
+    aio::Event callback_ran;
+    remote.add_done_callback([&] {
+      callback_thread = std::this_thread::get_id();
+      callback_ran.set();
+    });
     std::thread th([remote]() mutable { remote.set_result("from a thread"); });
     EXPECT_EQ(co_await aio::wait_for(remote, 5s), "from a thread");
     th.join();
-    co_await aio::sleep(0s);
+    co_await aio::wait_for(callback_ran.wait(), 5s);
     EXPECT_EQ(callback_thread, std::this_thread::get_id());
 
     // Exceptions and cancellation, as asyncio.Future.

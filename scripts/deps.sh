@@ -7,7 +7,9 @@
 #   bench  - additionally the C++ peers measured by `make bench`
 #   test   - additionally what tests use when present (they skip without): nginx, openssl, curl,
 #            python3-aiohttp (the asyncio row of `pyconc compare`'s downloads; WebSocket interop),
-#            python3-websockets (WebSocket interop), python3-mpi4py (the MPI anchor)
+#            python3-websockets (WebSocket interop), python3-mpi4py (the MPI anchor), chromium
+#            and fonts-liberation (the timeline page's headless-browser test; installed without
+#            recommends, so the fonts are named)
 #   clang  - build, plus clang (`make build-clang`)
 #   fuzz   - additionally clang and its libFuzzer runtime (`make fuzz`)
 #   format - clang-format (`make format`, `make format-check`)
@@ -21,7 +23,7 @@ bench_pkgs=(libbenchmark-dev libconcurrentqueue-dev libasio-dev libtbb-dev libms
             python3-uvloop nginx wrk curl python3.11-doc libstdc++-12-doc python3-websockets python3-mpi4py)
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
-  test) want=("${build_pkgs[@]}" nginx openssl curl python3-aiohttp python3-websockets python3-mpi4py chromium) ;;
+  test) want=("${build_pkgs[@]}" nginx openssl curl python3-aiohttp python3-websockets python3-mpi4py chromium fonts-liberation) ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
   clang) want=("${build_pkgs[@]}" clang) ;;
   fuzz) want=("${build_pkgs[@]}" clang libclang-rt-14-dev) ;;

@@ -396,13 +396,14 @@ void merge_parts(std::string& lines) {
 
 extern const bool trace_enabled = init();
 
-void trace_complete(const char* cat, std::string_view name, std::int64_t start_ns,
-                    std::int64_t end_ns, TraceArgs args, int lane) noexcept {
-  if (!tracing()) return;
+namespace {
+// Builds one event and records it; an allocation failure for the name drops the event.
+void record_event(char ph, std::int64_t ts, std::int64_t dur, int lane, const char* cat,
+                  std::string_view name, TraceArgs&& args) noexcept {
   Event e;
-  e.ph = 'X';
-  e.ts = start_ns;
-  e.dur = end_ns - start_ns;
+  e.ph = ph;
+  e.ts = ts;
+  e.dur = dur;
   e.lane = lane;
   e.cat = cat;
   try {
@@ -413,55 +414,33 @@ void trace_complete(const char* cat, std::string_view name, std::int64_t start_n
   e.args = std::move(args);
   record(std::move(e));
 }
+}  // namespace
+
+void trace_complete(const char* cat, std::string_view name, std::int64_t start_ns,
+                    std::int64_t end_ns, TraceArgs args, int lane) noexcept {
+  if (!tracing()) return;
+  record_event('X', start_ns, end_ns - start_ns, lane, cat, name, std::move(args));
+}
 
 void trace_async_span(const char* cat, std::string_view name, std::int64_t start_ns,
                       std::int64_t end_ns, TraceArgs args) noexcept {
   if (!tracing()) return;
   static std::atomic<int> next_id{0};
-  Event e;
-  e.ph = 'b';
-  e.ts = start_ns;
-  e.dur = end_ns - start_ns;
-  e.lane = next_id.fetch_add(1, std::memory_order_relaxed);  // the pair's id
-  e.cat = cat;
-  try {
-    e.name.assign(name);
-  } catch (...) {
-    return;
-  }
-  e.args = std::move(args);
-  record(std::move(e));
+  const int id = next_id.fetch_add(1, std::memory_order_relaxed);  // the pair's id
+  record_event('b', start_ns, end_ns - start_ns, id, cat, name, std::move(args));
 }
 
 void trace_instant(const char* cat, std::string_view name, TraceArgs args) noexcept {
   if (!tracing()) return;
-  Event e;
-  e.ph = 'i';
-  e.ts = trace_now_ns();
-  e.cat = cat;
-  try {
-    e.name.assign(name);
-  } catch (...) {
-    return;
-  }
-  e.args = std::move(args);
-  record(std::move(e));
+  record_event('i', trace_now_ns(), 0, kTraceThisThread, cat, name, std::move(args));
 }
 
 void trace_counter(std::string_view name, std::int64_t value) noexcept {
   if (!tracing()) return;
-  Event e;
-  e.ph = 'C';
-  e.ts = trace_now_ns();
-  e.cat = "counter";
-  try {
-    e.name.assign(name);
-  } catch (...) {
-    return;
-  }
-  e.args.k1 = "value";
-  e.args.v1 = value;
-  record(std::move(e));
+  TraceArgs args;
+  args.k1 = "value";
+  args.v1 = value;
+  record_event('C', trace_now_ns(), 0, kTraceThisThread, "counter", name, std::move(args));
 }
 
 void trace_thread_name(std::string_view name) noexcept {
